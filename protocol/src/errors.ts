@@ -1,0 +1,80 @@
+/**
+ * Sotto's error hierarchy. Every failure that crosses a package boundary is a
+ * `SottoError` with a literal `code`; the subclass says what the caller should do.
+ * Messages never carry plaintext, key bytes or attacker-supplied bytes beyond
+ * small lengths and offsets.
+ */
+
+export type SottoErrorCode =
+  | 'MALFORMED'
+  | 'LIMIT_EXCEEDED'
+  | 'UNSUPPORTED'
+  | 'UNKNOWN_KEY'
+  | 'DECRYPT_FAILED'
+  | 'TRUNCATED_STREAM'
+  | 'VERIFICATION_FAILED'
+  | 'CONFIGURATION'
+  | 'LOCKED';
+
+export abstract class SottoError extends Error {
+  abstract readonly code: SottoErrorCode;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input bytes do not follow the wire format. Drop the message; do not retry it unchanged. */
+export class MalformedError extends SottoError {
+  readonly code = 'MALFORMED' as const;
+}
+
+/** A length, count or size is over a configured bound. Drop the message. */
+export class LimitExceededError extends SottoError {
+  readonly code = 'LIMIT_EXCEEDED' as const;
+}
+
+/** Well-formed, but names an algorithm, version or mode this build does not speak. */
+export class UnsupportedError extends SottoError {
+  readonly code = 'UNSUPPORTED' as const;
+}
+
+/** The message names a key id this party does not hold (rotated out, or never existed). Refresh the key config. */
+export class UnknownKeyError extends SottoError {
+  readonly code = 'UNKNOWN_KEY' as const;
+}
+
+/** Authentication failed: tampered, wrong key, wrong AAD or wrong order. Treat the message as hostile. */
+export class DecryptError extends SottoError {
+  readonly code = 'DECRYPT_FAILED' as const;
+}
+
+/** A stream ended before its final, authenticated chunk: the content is incomplete. Retry the request. */
+export class TruncatedStreamError extends SottoError {
+  readonly code = 'TRUNCATED_STREAM' as const;
+}
+
+/** Attestation evidence was refused. `reasons` names every check that failed; do not send anything. */
+export class VerificationError extends SottoError {
+  readonly code = 'VERIFICATION_FAILED' as const;
+  readonly reasons: readonly string[];
+  constructor(reasons: readonly string[], options?: { cause?: unknown }) {
+    super(`evidence refused: ${reasons.join('; ')}`, options);
+    this.reasons = reasons;
+  }
+}
+
+/** A setting is missing or invalid. Fix the configuration; retrying will not help. */
+export class ConfigurationError extends SottoError {
+  readonly code = 'CONFIGURATION' as const;
+}
+
+/** The vault is locked or the unlocking secret is wrong. Ask the user to unlock. */
+export class LockedError extends SottoError {
+  readonly code = 'LOCKED' as const;
+}
+
+/** True for any Sotto error; lets callers tell typed failures from bugs. */
+export function isSottoError(e: unknown): e is SottoError {
+  return e instanceof SottoError;
+}

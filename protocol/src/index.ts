@@ -1,0 +1,3 @@
+/** Sotto protocol core: browser-safe, no `node:` imports. The CLI lives in `cli/` and is Node-only. */
+export * from './bytes';
+export * from './errors';
