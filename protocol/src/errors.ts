@@ -14,7 +14,8 @@ export type SottoErrorCode =
   | 'TRUNCATED_STREAM'
   | 'VERIFICATION_FAILED'
   | 'CONFIGURATION'
-  | 'LOCKED';
+  | 'LOCKED'
+  | 'BUSY';
 
 export abstract class SottoError extends Error {
   abstract readonly code: SottoErrorCode;
@@ -72,6 +73,19 @@ export class ConfigurationError extends SottoError {
 /** The vault is locked or the unlocking secret is wrong. Ask the user to unlock. */
 export class LockedError extends SottoError {
   readonly code = 'LOCKED' as const;
+}
+
+/**
+ * The server is at capacity (all workers busy and the wait queue full). Retry after
+ * `retryAfterSeconds`; an HTTP layer maps it to 503 with `Retry-After`.
+ */
+export class BusyError extends SottoError {
+  readonly code = 'BUSY' as const;
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
 }
 
 /** True for any Sotto error; lets callers tell typed failures from bugs. */
