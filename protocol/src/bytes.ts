@@ -76,3 +76,8 @@ export function fromBase64(s: string): Uint8Array {
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
+
+/** An ArrayBuffer-backed view, as WebCrypto's `BufferSource` wants (copies only when needed). */
+export function bufferSource(b: Uint8Array): Uint8Array<ArrayBuffer> {
+  return b.buffer instanceof ArrayBuffer ? (b as Uint8Array<ArrayBuffer>) : new Uint8Array(b);
+}

@@ -14,7 +14,7 @@
  *   0xB0  96  signature: ECDSA P-384 / SHA-384 over bytes 0x00..0xAF, r || s big-endian
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { equalBytes, utf8 } from '../bytes';
+import { bufferSource, equalBytes, utf8 } from '../bytes';
 import { MalformedError, UnsupportedError } from '../errors';
 
 export const DEV_REPORT_MAGIC = 'sotto-dev-report';
@@ -78,8 +78,14 @@ export async function generateDevSigner(): Promise<{ signer: DevSigner; pkcs8: U
 /** Re-imports a stored signing key. @throws MalformedError when the stored bytes are not a P-384 key. */
 export async function importDevSigner(pkcs8: Uint8Array, spki: Uint8Array): Promise<DevSigner> {
   try {
-    const privateKey = await crypto.subtle.importKey('pkcs8', pkcs8, ECDSA_P384, false, ['sign']);
-    await crypto.subtle.importKey('spki', spki, ECDSA_P384, true, ['verify']);
+    const privateKey = await crypto.subtle.importKey(
+      'pkcs8',
+      bufferSource(pkcs8),
+      ECDSA_P384,
+      false,
+      ['sign'],
+    );
+    await crypto.subtle.importKey('spki', bufferSource(spki), ECDSA_P384, true, ['verify']);
     return { publicKeySpki: spki, privateKey };
   } catch (cause) {
     throw new MalformedError('stored dev signing key is not a P-384 key', { cause });
@@ -123,10 +129,17 @@ export async function checkDevReportSignature(
   }
   let key: CryptoKey;
   try {
-    key = await crypto.subtle.importKey('spki', publicKeySpki, ECDSA_P384, false, ['verify']);
+    key = await crypto.subtle.importKey('spki', bufferSource(publicKeySpki), ECDSA_P384, false, [
+      'verify',
+    ]);
   } catch {
     return ['dev signing key is not a P-384 public key'];
   }
-  const ok = await crypto.subtle.verify(SIGN_PARAMS, key, report.signature, report.signed);
+  const ok = await crypto.subtle.verify(
+    SIGN_PARAMS,
+    key,
+    bufferSource(report.signature),
+    bufferSource(report.signed),
+  );
   return ok ? [] : ['dev report signature is invalid'];
 }
