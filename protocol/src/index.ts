@@ -2,3 +2,4 @@
 export * from './bytes';
 export * from './errors';
 export * from './evidence';
+export * from './bhttp';
