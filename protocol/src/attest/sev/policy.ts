@@ -1,0 +1,187 @@
+/**
+ * SEV-SNP guest policy and platform info decoding (AMD SEV-SNP ABI pub. 56860
+ * §4.3 Table 9 "Guest Policy Structure", §7.3 Table 24 "PLATFORM_INFO"), and
+ * Sotto's acceptance policy: what a report must show before the client sends
+ * anything to the guest.
+ */
+
+import { equalBytes, toHex } from '../../bytes';
+import type { SnpProduct } from './constants';
+import { failure, type SnpFailure } from './reasons';
+import { decodeTcb, type SnpReport, type SnpTcb } from './report';
+
+/** GUEST_POLICY bits (Table 9). */
+export interface SnpGuestPolicy {
+  readonly abiMinor: number;
+  readonly abiMajor: number;
+  /** Bit 16: SMT allowed. */
+  readonly smt: boolean;
+  /** Bit 17: reserved, must be one. */
+  readonly reservedMbo: boolean;
+  /** Bit 18: association with a migration agent allowed. */
+  readonly migrationAgent: boolean;
+  /** Bit 19: debugging allowed (the hypervisor can read guest memory). */
+  readonly debug: boolean;
+  /** Bit 20: guest may run on a single socket only. */
+  readonly singleSocket: boolean;
+  /** Bit 21: CXL may be populated with guest memory. */
+  readonly cxlAllow: boolean;
+  /** Bit 22: AES-256-XTS memory encryption required. */
+  readonly memAes256Xts: boolean;
+  /** Bit 23: Running Average Power Limit must be disabled. */
+  readonly raplDis: boolean;
+  /** Bit 24: ciphertext hiding must be enabled. */
+  readonly ciphertextHiding: boolean;
+  /** Bit 25: page swap (SNP_PAGE_MOVE/SWAP) disabled. */
+  readonly pageSwapDisable: boolean;
+  /** True when any of bits 63:26 (reserved, must be zero) is set. */
+  readonly reservedMbzSet: boolean;
+}
+
+const bit = (v: bigint, n: number) => ((v >> BigInt(n)) & 1n) === 1n;
+
+export function decodeGuestPolicy(policy: bigint): SnpGuestPolicy {
+  return {
+    abiMinor: Number(policy & 0xffn),
+    abiMajor: Number((policy >> 8n) & 0xffn),
+    smt: bit(policy, 16),
+    reservedMbo: bit(policy, 17),
+    migrationAgent: bit(policy, 18),
+    debug: bit(policy, 19),
+    singleSocket: bit(policy, 20),
+    cxlAllow: bit(policy, 21),
+    memAes256Xts: bit(policy, 22),
+    raplDis: bit(policy, 23),
+    ciphertextHiding: bit(policy, 24),
+    pageSwapDisable: bit(policy, 25),
+    reservedMbzSet: policy >> 26n !== 0n,
+  };
+}
+
+/** PLATFORM_INFO bits (Table 24). */
+export interface SnpPlatformInfo {
+  readonly smtEnabled: boolean;
+  readonly tsmeEnabled: boolean;
+  readonly eccEnabled: boolean;
+  readonly raplDisabled: boolean;
+  readonly ciphertextHidingEnabled: boolean;
+  readonly aliasCheckComplete: boolean;
+}
+
+export function decodePlatformInfo(info: bigint): SnpPlatformInfo {
+  return {
+    smtEnabled: bit(info, 0),
+    tsmeEnabled: bit(info, 1),
+    eccEnabled: bit(info, 2),
+    raplDisabled: bit(info, 3),
+    ciphertextHidingEnabled: bit(info, 4),
+    aliasCheckComplete: bit(info, 5),
+  };
+}
+
+/**
+ * Default minimum REPORTED_TCB per product. Milan: the TCB of the genuine
+ * Milan report in the test vectors (SNP firmware 1.52 build 4, 2023:
+ * bootloader 3, TEE 0, SNP 8, microcode 115) — anything older is refused.
+ * Turin: the TCB of the genuine Turin VCEK in the vectors (all 0, microcode 9,
+ * FMC 0). Genoa: no genuine Genoa evidence is available to us, so zero —
+ * callers that deploy on Genoa should set their own floor. Raise these as AMD
+ * publishes TCB updates (security bulletins).
+ */
+export const DEFAULT_MINIMUM_TCB: Readonly<Record<SnpProduct, SnpTcb>> = {
+  Milan: { bootloader: 3, tee: 0, snp: 8, microcode: 115 },
+  Genoa: { bootloader: 0, tee: 0, snp: 0, microcode: 0 },
+  Turin: { bootloader: 0, tee: 0, snp: 0, microcode: 9, fmc: 0 },
+};
+
+/**
+ * What a report must show to be accepted. `measurements` and `reportData`
+ * are required so that skipping them is a visible choice (`'any'`).
+ */
+export interface SnpAcceptancePolicy {
+  /** Allowed MEASUREMENT values (48 bytes each): the release list. `'any'` skips the check. */
+  readonly measurements: readonly Uint8Array[] | 'any';
+  /** The expected REPORT_DATA (64 bytes). `'any'` skips the check. */
+  readonly reportData: Uint8Array | 'any';
+  /** Accept a guest whose policy allows debugging. Default false. */
+  readonly allowDebug?: boolean;
+  /** Accept a guest that may be associated with a migration agent. Default false. */
+  readonly allowMigrationAgent?: boolean;
+  /** Accept SMT-enabled guests. Default true. */
+  readonly allowSmt?: boolean;
+  /** Require the single-socket policy bit. Default false. */
+  readonly requireSingleSocket?: boolean;
+  /** Per-product minimum REPORTED_TCB; products left out use `DEFAULT_MINIMUM_TCB`. */
+  readonly minimumTcb?: Partial<Record<SnpProduct, SnpTcb>>;
+  /** Minimum GUEST_SVN. Default 0. */
+  readonly minimumGuestSvn?: number;
+  /** Required VMPL of the requesting layer. Default: not checked. */
+  readonly vmpl?: number;
+}
+
+function tcbFailures(reported: SnpTcb, min: SnpTcb): SnpFailure[] {
+  const out: SnpFailure[] = [];
+  const parts = ['bootloader', 'tee', 'snp', 'microcode', 'fmc'] as const;
+  for (const k of parts) {
+    const want = min[k];
+    const have = reported[k] ?? 0;
+    if (want !== undefined && have < want) {
+      out.push(failure('tcb-below-minimum', `reported ${k} SPL ${have} is below ${want}`));
+    }
+  }
+  return out;
+}
+
+/**
+ * Evaluates a report against an acceptance policy and returns every failure
+ * (empty when accepted). `product` decides the TCB layout; when it is
+ * unknown the TCB floor cannot be checked (product identification fails
+ * separately).
+ */
+export function evaluateSnpPolicy(
+  report: SnpReport,
+  product: SnpProduct | undefined,
+  policy: SnpAcceptancePolicy,
+): SnpFailure[] {
+  const out: SnpFailure[] = [];
+  const gp = decodeGuestPolicy(report.policy);
+  if (!gp.reservedMbo || gp.reservedMbzSet) {
+    out.push(failure('policy-reserved-bits', 'guest policy reserved bits are not as required'));
+  }
+  if (gp.debug && policy.allowDebug !== true) {
+    out.push(failure('policy-debug', 'the guest policy allows debugging'));
+  }
+  if (gp.migrationAgent && policy.allowMigrationAgent !== true) {
+    out.push(failure('policy-migration-agent', 'the guest policy allows a migration agent'));
+  }
+  if (gp.smt && policy.allowSmt === false) {
+    out.push(failure('policy-smt', 'the guest policy allows SMT'));
+  }
+  if (!gp.singleSocket && policy.requireSingleSocket === true) {
+    out.push(failure('policy-single-socket', 'the guest policy does not require a single socket'));
+  }
+  if (policy.vmpl !== undefined && report.vmpl !== policy.vmpl) {
+    out.push(failure('vmpl', `report VMPL ${report.vmpl}, required ${policy.vmpl}`));
+  }
+  if (report.guestSvn < (policy.minimumGuestSvn ?? 0)) {
+    out.push(failure('guest-svn-below-minimum', `guest SVN ${report.guestSvn} is too old`));
+  }
+  if (product) {
+    const min = policy.minimumTcb?.[product] ?? DEFAULT_MINIMUM_TCB[product];
+    out.push(...tcbFailures(decodeTcb(report.reportedTcb, product), min));
+  }
+  if (policy.measurements !== 'any') {
+    if (!policy.measurements.some((m) => equalBytes(m, report.measurement))) {
+      out.push(
+        failure(
+          'measurement-not-allowed',
+          `measurement ${toHex(report.measurement).slice(0, 16)}… is not in the allowed set`,
+        ),
+      );
+    }
+  }
+  if (policy.reportData !== 'any' && !equalBytes(policy.reportData, report.reportData)) {
+    out.push(failure('report-data-mismatch', 'REPORT_DATA is not the expected binding'));
+  }
+  return out;
+}

@@ -1,0 +1,174 @@
+/**
+ * SEV-SNP evidence verification, the way AMD's verifiers do it (AMD SEV-SNP
+ * ABI pub. 56860 §2.1 and Table 23; VCEK spec pub. 57230 §3): parse the
+ * report, verify VCEK → ASK → pinned ARK, check the report signature with
+ * the VCEK, check the VCEK's hwID and TCB extensions against the report, and
+ * apply the acceptance policy. Every failed check is collected; the result is
+ * either a typed value or one `VerificationError` naming all of them.
+ */
+
+import { equalBytes } from '../../bytes';
+import { MalformedError } from '../../errors';
+import { checkSnpChain, type SnpChainInput } from './cert-chain';
+import type { VcekExtensions } from './certificate';
+import { SIG_ALGO_ECDSA_P384_SHA384, SIGNING_KEY, type SnpProduct } from './constants';
+import { evaluateSnpPolicy, type SnpAcceptancePolicy } from './policy';
+import { failure, type SnpFailure, snpVerificationError } from './reasons';
+import { decodeTcb, parseSnpReport, productFromCpuid, type SnpReport } from './report';
+import { verifyReportSignature } from './signature';
+import { type SnpReportSummary, summarizeSnpReport } from './summary';
+
+export interface SnpEvidenceInput {
+  /** The raw 1184-byte ATTESTATION_REPORT. */
+  readonly report: Uint8Array;
+  /** The VCEK certificate, DER bytes or PEM text. */
+  readonly vcek: Uint8Array | string | undefined;
+  /** ASK+ARK; defaults to the pinned chain of the product. */
+  readonly chain?: SnpChainInput | undefined;
+}
+
+export interface SnpVerifyOptions {
+  /** The time certificates must be valid at. Default: the current time. */
+  readonly now?: Date;
+}
+
+/** Verified SEV-SNP evidence. */
+export interface SnpVerifiedEvidence extends SnpReportSummary {
+  readonly product: SnpProduct;
+  readonly report: SnpReport;
+  readonly vcek: VcekExtensions;
+  /** Which optional policy checks ran (false where the policy said `'any'`). */
+  readonly checked: { readonly measurement: boolean; readonly reportData: boolean };
+}
+
+/** Checks the report's own encoding choices (Table 23 SIGNATURE_ALGO, KEY_INFO). */
+function reportShapeFailures(report: SnpReport): SnpFailure[] {
+  const out: SnpFailure[] = [];
+  if (report.signatureAlgo !== SIG_ALGO_ECDSA_P384_SHA384) {
+    out.push(
+      failure(
+        'report-signature-algo-unsupported',
+        `SIGNATURE_ALGO ${report.signatureAlgo}, expected 1 (ECDSA P-384 SHA-384)`,
+      ),
+    );
+  }
+  if (report.signingKey !== SIGNING_KEY.VCEK) {
+    out.push(
+      failure(
+        'report-signing-key-unsupported',
+        `SIGNING_KEY ${report.signingKey}; only VCEK-signed reports are supported`,
+      ),
+    );
+  }
+  if (report.maskChipKey) {
+    out.push(failure('report-chip-key-masked', 'MASK_CHIP_KEY is set: the report is unsigned'));
+  }
+  return out;
+}
+
+/** hwID (64 bytes; Turin: 8 bytes, the rest of CHIP_ID zero) against CHIP_ID. */
+function hwIdFailures(report: SnpReport, ext: VcekExtensions): SnpFailure[] {
+  const hw = ext.hwId;
+  if (!hw) return [failure('vcek-extension', 'the VCEK has no hwID extension')];
+  const chip = report.chipId;
+  const ok =
+    hw.length === chip.length
+      ? equalBytes(hw, chip)
+      : hw.length === 8 &&
+        equalBytes(hw, chip.subarray(0, 8)) &&
+        chip.subarray(8).every((b) => b === 0);
+  return ok ? [] : [failure('vcek-hwid-mismatch', 'the VCEK hwID is not the report CHIP_ID')];
+}
+
+/** The VCEK's SPL extensions must equal the report's REPORTED_TCB (pub. 57230 §3.1). */
+function tcbExtensionFailures(
+  report: SnpReport,
+  product: SnpProduct,
+  ext: VcekExtensions,
+): SnpFailure[] {
+  const tcb = decodeTcb(report.reportedTcb, product);
+  const parts =
+    product === 'Turin'
+      ? (['bootloader', 'tee', 'snp', 'microcode', 'fmc'] as const)
+      : (['bootloader', 'tee', 'snp', 'microcode'] as const);
+  const out: SnpFailure[] = [];
+  for (const k of parts) {
+    const cert = ext[k];
+    if (cert === undefined) {
+      out.push(failure('vcek-extension', `the VCEK has no ${k} SPL extension`));
+    } else if (cert !== tcb[k]) {
+      out.push(
+        failure('vcek-tcb-mismatch', `VCEK ${k} SPL ${cert}, report REPORTED_TCB ${tcb[k]}`),
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * Verifies SEV-SNP evidence against an acceptance policy.
+ * @returns the verified, decoded evidence; only when every check passed.
+ * @throws VerificationError naming every failed check (reason codes in
+ *   `reasons.ts`); a malformed or unsupported report stops early with a
+ *   single reason and the parse error as `cause`.
+ */
+export async function verifySnpEvidence(
+  input: SnpEvidenceInput,
+  policy: SnpAcceptancePolicy,
+  opts: SnpVerifyOptions = {},
+): Promise<SnpVerifiedEvidence> {
+  let report: SnpReport;
+  try {
+    report = parseSnpReport(input.report);
+  } catch (cause) {
+    const code =
+      cause instanceof MalformedError ? 'report-malformed' : 'report-version-unsupported';
+    throw snpVerificationError([failure(code, (cause as Error).message)], cause);
+  }
+  const failures = reportShapeFailures(report);
+  const cpuidProduct = productFromCpuid(report.cpuid);
+  if (report.cpuid && !cpuidProduct) {
+    const { family, model } = report.cpuid;
+    failures.push(failure('product-unknown', `CPUID family ${family} model ${model} is unknown`));
+  }
+  const chain = await checkSnpChain({
+    vcek: input.vcek,
+    chain: input.chain,
+    productHint: cpuidProduct,
+    now: opts.now ?? new Date(),
+  });
+  failures.push(...chain.failures);
+
+  if (chain.vcekKey && report.signatureAlgo === SIG_ALGO_ECDSA_P384_SHA384) {
+    try {
+      if (!(await verifyReportSignature(report, chain.vcekKey))) {
+        failures.push(failure('report-signature', 'the report is not signed by this VCEK'));
+      }
+    } catch {
+      failures.push(failure('report-signature-encoding', 'R or S is not a P-384 scalar'));
+    }
+  } else if (chain.vcekKey) {
+    failures.push(failure('report-signature', 'the report signature cannot be checked'));
+  }
+  const ext = chain.vcekExtensions;
+  if (ext) {
+    failures.push(...hwIdFailures(report, ext));
+    if (chain.product) failures.push(...tcbExtensionFailures(report, chain.product, ext));
+  }
+  failures.push(...evaluateSnpPolicy(report, chain.product, policy));
+
+  if (failures.length > 0 || !chain.product || !ext) {
+    if (failures.length === 0) failures.push(failure('product-unknown', 'no product'));
+    throw snpVerificationError(failures);
+  }
+  return {
+    ...summarizeSnpReport(report, chain.product),
+    product: chain.product,
+    report,
+    vcek: ext,
+    checked: {
+      measurement: policy.measurements !== 'any',
+      reportData: policy.reportData !== 'any',
+    },
+  };
+}
