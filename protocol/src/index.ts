@@ -3,3 +3,6 @@ export * from './bytes';
 export * from './errors';
 export * from './evidence';
 export * from './bhttp';
+export * from './hpke';
+export * from './ohttp';
+export * from './quic-varint';
