@@ -9,7 +9,7 @@
  */
 import { BusyError, ConfigurationError, LimitExceededError } from '@sotto/protocol';
 import type { LlamaContext, LlamaModel } from 'node-llama-cpp';
-import { type CompletionEvent, generateOnSequence } from './generate';
+import { type CompletionEvent, type DoneEvent, generateOnSequence } from './generate';
 import { type LoadModelOptions, loadModel } from './model';
 import { createPromptBuilder, type PromptFormat } from './prompt';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits, validateRequest } from './request';
@@ -145,12 +145,13 @@ export async function createEngine(options: EngineOptions): Promise<InferenceEng
       return;
     }
     let finished!: () => void;
-    const done = new Promise<void>((resolve) => {
+    const settled = new Promise<void>((resolve) => {
       finished = resolve;
     });
-    running.add(done);
+    running.add(settled);
+    let last: DoneEvent;
     try {
-      yield* generateOnSequence(
+      last = yield* generateOnSequence(
         lease.sequence,
         { ...prompt, stopTexts: [...prompt.stopTexts, ...normalized.stop] },
         {
@@ -163,9 +164,11 @@ export async function createEngine(options: EngineOptions): Promise<InferenceEng
       );
     } finally {
       lease.release();
-      running.delete(done);
+      running.delete(settled);
       finished();
     }
+    // The sequence is already free when the consumer sees `done`.
+    yield last;
   }
 
   return {

@@ -24,9 +24,9 @@ export interface CompletionUsage {
   evaluatedPromptTokens: number;
 }
 
-export type CompletionEvent =
-  | { type: 'delta'; text: string }
-  | { type: 'done'; finishReason: FinishReason; usage: CompletionUsage };
+export type DeltaEvent = { type: 'delta'; text: string };
+export type DoneEvent = { type: 'done'; finishReason: FinishReason; usage: CompletionUsage };
+export type CompletionEvent = DeltaEvent | DoneEvent;
 
 export interface SamplingOptions {
   maxTokens: number;
@@ -43,7 +43,8 @@ const DETOKENIZE_CONTEXT_TOKENS = 8;
 
 /**
  * Generates on `sequence`, which the caller holds exclusively until the generator finishes.
- * Ends with exactly one `done` event unless the consumer stops iterating first. Stops promptly
+ * Yields the deltas and returns the `done` event (so the caller can free the sequence before
+ * passing `done` on). Stops promptly
  * when `signal` aborts (checked after every decoded token), with finish reason `abort`.
  */
 export async function* generateOnSequence(
@@ -51,7 +52,7 @@ export async function* generateOnSequence(
   prompt: PreparedPrompt,
   sampling: SamplingOptions,
   signal: AbortSignal,
-): AsyncGenerator<CompletionEvent, void, undefined> {
+): AsyncGenerator<DeltaEvent, DoneEvent, undefined> {
   const model = sequence.model;
   const promptTokens = prompt.tokens;
   const usage: CompletionUsage = {
@@ -59,10 +60,7 @@ export async function* generateOnSequence(
     completionTokens: 0,
     evaluatedPromptTokens: 0,
   };
-  if (signal.aborted) {
-    yield { type: 'done', finishReason: 'abort', usage };
-    return;
-  }
+  if (signal.aborted) return { type: 'done', finishReason: 'abort', usage };
 
   await sequence.adaptStateToTokens(promptTokens.slice(0, -1), false);
   const meterAtStart = sequence.tokenMeter.getState();
@@ -126,7 +124,7 @@ export async function* generateOnSequence(
   // Text held back as a possible stop-string start is output after all when no stop matched.
   const rest = stops.flush();
   if (rest !== '') yield { type: 'delta', text: rest };
-  yield { type: 'done', finishReason, usage };
+  return { type: 'done', finishReason, usage };
 }
 
 /**
