@@ -48,6 +48,7 @@ export const OFFSET = {
   COMMITTED_BUILD: 0x1ec, // u8, then COMMITTED_MINOR, COMMITTED_MAJOR
   LAUNCH_TCB: 0x1f0, // u64
   SIGNATURE: 0x2a0, // 0x200 bytes: R (72, LE), S (72, LE), reserved
+  SIGNATURE_RESERVED: 0x330, // ..0x49F: reserved, not covered by the signature
 } as const;
 
 export const LENGTH = {

@@ -16,6 +16,7 @@ export type SnpReasonCode =
   | 'report-signing-key-unsupported'
   | 'report-chip-key-masked'
   | 'report-signature-encoding'
+  | 'report-reserved-nonzero'
   | 'report-signature'
   // product identification
   | 'product-unknown'

@@ -11,7 +11,7 @@ import { equalBytes } from '../../bytes';
 import { MalformedError } from '../../errors';
 import { checkSnpChain, type SnpChainInput } from './cert-chain';
 import type { VcekExtensions } from './certificate';
-import { SIG_ALGO_ECDSA_P384_SHA384, SIGNING_KEY, type SnpProduct } from './constants';
+import { OFFSET, SIG_ALGO_ECDSA_P384_SHA384, SIGNING_KEY, type SnpProduct } from './constants';
 import { evaluateSnpPolicy, type SnpAcceptancePolicy } from './policy';
 import { failure, type SnpFailure, snpVerificationError } from './reasons';
 import { decodeTcb, parseSnpReport, productFromCpuid, type SnpReport } from './report';
@@ -58,6 +58,12 @@ function reportShapeFailures(report: SnpReport): SnpFailure[] {
         'report-signing-key-unsupported',
         `SIGNING_KEY ${report.signingKey}; only VCEK-signed reports are supported`,
       ),
+    );
+  }
+  // Bytes 0x330..0x49F are outside the signed range: refuse anything but zero (no malleability).
+  if (!report.raw.subarray(OFFSET.SIGNATURE_RESERVED).every((b) => b === 0)) {
+    out.push(
+      failure('report-reserved-nonzero', 'the reserved bytes after the signature are not zero'),
     );
   }
   if (report.maskChipKey) {

@@ -1,0 +1,197 @@
+/**
+ * The SEV-SNP verifier against genuine AMD evidence (virtee/sev vectors): a
+ * real Milan v2 report with its VCEK, and a real Turin VCEK chain. Exact
+ * field values are asserted; `now` is fixed inside the certificates' validity.
+ */
+
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MINIMUM_TCB,
+  decodeGuestPolicy,
+  decodeTcb,
+  leComponentToP1363,
+  parseSnpReport,
+  productFromCpuid,
+  verifySnpCertChain,
+  verifySnpEvidence,
+} from '../src/attest/sev';
+import { fromHex, toHex } from '../src/bytes';
+import { MalformedError, UnsupportedError } from '../src/errors';
+import { flip, NOW, OPEN, refusalCodes, vectors } from './sev-fixtures';
+
+const MEASUREMENT =
+  '7a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579ea158d3e1a0dc39b2c60bd95b9c480cd81841f';
+const CHIP_ID =
+  'd49554ec717f4e5b0fe6b143bcf0405bd7ae304727edf46603f2a76aef6a3abc15d7af38db757039029f0efacfd08e244324884738c72b082e2f87a44d541eb6';
+
+describe('genuine Milan report (virtee/sev report_milan.hex + vcek_milan.der)', () => {
+  it('parses every field to the published values', () => {
+    const r = parseSnpReport(vectors.milanReport());
+    expect(r.version).toBe(2);
+    expect(r.policy).toBe(0x30000n);
+    expect(r.vmpl).toBe(0);
+    expect(r.signatureAlgo).toBe(1);
+    expect(r.signingKey).toBe(0);
+    expect(r.maskChipKey).toBe(false);
+    expect(r.cpuid).toBeUndefined();
+    expect(toHex(r.measurement)).toBe(MEASUREMENT);
+    expect(toHex(r.chipId)).toBe(CHIP_ID);
+    expect(r.reportedTcb).toBe(0x7308000000000003n);
+    expect(decodeTcb(r.reportedTcb, 'Milan')).toEqual({
+      bootloader: 3,
+      tee: 0,
+      snp: 8,
+      microcode: 115,
+    });
+    expect(r.currentVersion).toEqual({ major: 1, minor: 52, build: 4 });
+    expect(r.platformInfo).toBe(1n);
+  });
+
+  it('verifies against the pinned Milan chain with the default TCB floor', async () => {
+    const v = await verifySnpEvidence(
+      { report: vectors.milanReport(), vcek: vectors.milanVcek() },
+      {
+        measurements: [fromHex(MEASUREMENT)],
+        reportData: parseSnpReport(vectors.milanReport()).reportData,
+      },
+      { now: NOW },
+    );
+    expect(v.product).toBe('Milan');
+    expect(v.version).toBe(2);
+    expect(v.measurement).toBe(MEASUREMENT);
+    expect(v.chipId).toBe(CHIP_ID);
+    expect(v.policyRaw).toBe('0x0000000000030000');
+    expect(v.policy.debug).toBe(false);
+    expect(v.policy.migrationAgent).toBe(false);
+    expect(v.policy.smt).toBe(true);
+    expect(v.policy.singleSocket).toBe(false);
+    expect(v.tcb?.reported).toEqual({ bootloader: 3, tee: 0, snp: 8, microcode: 115 });
+    expect(v.tcb?.reported).toEqual(DEFAULT_MINIMUM_TCB.Milan);
+    expect(v.vcek.productName).toBe('Milan-B0');
+    expect(v.checked).toEqual({ measurement: true, reportData: true });
+  });
+
+  it('verifies with the chain given as ASK+ARK PEM, in either order', async () => {
+    const report = vectors.milanReport();
+    const vcek = vectors.milanVcek();
+    const v = await verifySnpEvidence({ report, vcek, chain: vectors.milanChain() }, OPEN, {
+      now: NOW,
+    });
+    expect(v.product).toBe('Milan');
+    const reversed = vectors.pem('milan', 'ark') + vectors.pem('milan', 'ask');
+    const w = await verifySnpEvidence({ report, vcek, chain: reversed }, OPEN, { now: NOW });
+    expect(w.measurement).toBe(MEASUREMENT);
+    expect(w.checked).toEqual({ measurement: false, reportData: false });
+  });
+
+  it('gives the same verdict twice (key cache does not change results)', async () => {
+    const input = { report: vectors.milanReport(), vcek: vectors.milanVcek() };
+    const a = await verifySnpEvidence(input, OPEN, { now: NOW });
+    const b = await verifySnpEvidence(input, OPEN, { now: NOW });
+    expect(b.measurement).toBe(a.measurement);
+    expect(
+      await refusalCodes(
+        verifySnpEvidence({ ...input, report: flip(input.report, 0x90) }, OPEN, { now: NOW }),
+      ),
+    ).toEqual(['report-signature']);
+  });
+});
+
+describe('genuine Turin VCEK chain (virtee/sev vcek_turin.der + cert_chain_turin)', () => {
+  it('verifies to the pinned Turin root, with the given chain and with the pinned one', async () => {
+    const withChain = await verifySnpCertChain(vectors.turinVcek(), {
+      chain: vectors.turinChain(),
+      now: NOW,
+    });
+    expect(withChain.product).toBe('Turin');
+    expect(withChain.vcekExtensions.productName).toBe('Turin');
+    expect(toHex(withChain.vcekExtensions.hwId!)).toBe('1e550a8ee5cf9f4d');
+    expect(withChain.vcekExtensions).toMatchObject({
+      bootloader: 0,
+      tee: 0,
+      snp: 0,
+      microcode: 9,
+      fmc: 0,
+    });
+    const pinned = await verifySnpCertChain(vectors.turinVcek(), { now: NOW });
+    expect(pinned.product).toBe('Turin');
+  });
+
+  it('refuses the Turin VCEK under the Milan chain, or outside its validity', async () => {
+    const codes = await refusalCodes(
+      verifySnpCertChain(vectors.turinVcek(), { chain: vectors.milanChain(), now: NOW }),
+    );
+    expect(codes).toEqual(['ark-not-pinned', 'cert-issuer-mismatch', 'vcek-signature']);
+    const late = await refusalCodes(
+      verifySnpCertChain(vectors.turinVcek(), { now: new Date('2032-01-01T00:00:00Z') }),
+    );
+    expect(late).toEqual(['cert-validity']);
+  });
+
+  it('verifies the Milan VCEK chain-only too', async () => {
+    const r = await verifySnpCertChain(vectors.milanVcek(), { now: NOW });
+    expect(r.product).toBe('Milan');
+    expect(toHex(r.vcekExtensions.hwId!)).toBe(CHIP_ID);
+  });
+});
+
+describe('report building blocks', () => {
+  it('converts 72-byte little-endian R/S to 48-byte big-endian, refusing high bytes', () => {
+    const le = new Uint8Array(72);
+    le[0] = 0x01;
+    le[47] = 0xff;
+    const be = leComponentToP1363(le);
+    expect(be.length).toBe(48);
+    expect(be[0]).toBe(0xff);
+    expect(be[47]).toBe(0x01);
+    le[48] = 1;
+    expect(() => leComponentToP1363(le)).toThrow(MalformedError);
+    expect(() => leComponentToP1363(new Uint8Array(71))).toThrow(MalformedError);
+  });
+
+  it('refuses wrong sizes and unknown versions when parsing', () => {
+    const r = vectors.milanReport();
+    expect(() => parseSnpReport(r.subarray(0, 1183))).toThrow(MalformedError);
+    expect(() => parseSnpReport(new Uint8Array(1185))).toThrow(MalformedError);
+    const v5 = r.slice();
+    v5[0] = 5;
+    expect(() => parseSnpReport(v5)).toThrow(UnsupportedError);
+  });
+
+  it('decodes v3 CPUID and names the product from it', () => {
+    expect(productFromCpuid({ family: 0x19, model: 0x01, stepping: 1 })).toBe('Milan');
+    expect(productFromCpuid({ family: 0x19, model: 0x11, stepping: 1 })).toBe('Genoa');
+    expect(productFromCpuid({ family: 0x19, model: 0xa0, stepping: 1 })).toBe('Genoa');
+    expect(productFromCpuid({ family: 0x1a, model: 0x02, stepping: 0 })).toBe('Turin');
+    expect(productFromCpuid({ family: 0x17, model: 0x31, stepping: 0 })).toBeUndefined();
+    expect(productFromCpuid(undefined)).toBeUndefined();
+    const r = vectors.milanReport().slice();
+    r[0] = 3;
+    r[0x188] = 0x19;
+    r[0x189] = 0x01;
+    r[0x18a] = 0x01;
+    expect(parseSnpReport(r).cpuid).toEqual({ family: 0x19, model: 0x01, stepping: 0x01 });
+  });
+
+  it('decodes Turin TCB layout (FMC first) and guest policy bits', () => {
+    expect(decodeTcb(0x0900000004030201n, 'Turin')).toEqual({
+      fmc: 1,
+      bootloader: 2,
+      tee: 3,
+      snp: 4,
+      microcode: 9,
+    });
+    const p = decodeGuestPolicy((1n << 19n) | (1n << 18n) | (1n << 17n) | (1n << 20n) | 0x0102n);
+    expect(p).toMatchObject({
+      abiMajor: 1,
+      abiMinor: 2,
+      debug: true,
+      migrationAgent: true,
+      reservedMbo: true,
+      singleSocket: true,
+      smt: false,
+      reservedMbzSet: false,
+    });
+    expect(decodeGuestPolicy(1n << 40n).reservedMbzSet).toBe(true);
+  });
+});
