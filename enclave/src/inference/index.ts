@@ -19,4 +19,4 @@ export {
   type RequestLimits,
   validateRequest,
 } from './request';
-export { chooseThreads, parseThreadsSetting } from './threads';
+export { chooseThreads, MAX_THREADS, parseThreadsSetting, TINY_MODEL_BYTES } from './threads';
