@@ -15,7 +15,9 @@ export type SottoErrorCode =
   | 'VERIFICATION_FAILED'
   | 'CONFIGURATION'
   | 'LOCKED'
-  | 'BUSY';
+  | 'BUSY'
+  | 'SERVICE'
+  | 'UNREACHABLE';
 
 export abstract class SottoError extends Error {
   abstract readonly code: SottoErrorCode;
@@ -86,6 +88,33 @@ export class BusyError extends SottoError {
     super(message, options);
     this.retryAfterSeconds = retryAfterSeconds;
   }
+}
+
+/**
+ * A peer answered with an error status: the relay (outer) or the enclave (inner, sealed).
+ * `status` says whether to retry (429, 503: after `retryAfterSeconds`), re-verify
+ * (an unknown key), or tell the user.
+ */
+export class ServiceError extends SottoError {
+  readonly code = 'SERVICE' as const;
+  readonly status: number;
+  readonly retryAfterSeconds: number | undefined;
+  readonly inner: boolean;
+  constructor(
+    message: string,
+    details: { status: number; inner: boolean; retryAfterSeconds?: number },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.status = details.status;
+    this.inner = details.inner;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+  }
+}
+
+/** The relay could not be reached at all (down, wrong URL, offline). Check the address; retry later. */
+export class UnreachableError extends SottoError {
+  readonly code = 'UNREACHABLE' as const;
 }
 
 /** True for any Sotto error; lets callers tell typed failures from bugs. */

@@ -1,0 +1,191 @@
+/**
+ * The enclave's HTTP surface (node:http, so every sealed chunk is written the
+ * moment it exists): `POST /v1/ohttp`, `GET /v1/evidence`, `GET /healthz`.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import {
+  OHTTP_CHUNKED_REQUEST_MEDIA_TYPE,
+  OHTTP_REQUEST_MEDIA_TYPE,
+  SottoError,
+} from '@sotto/protocol';
+import {
+  type GatewayOptions,
+  type OpenedExchange,
+  openChunkedExchange,
+  openWholeExchange,
+  outerError,
+} from './gateway';
+import type { InferenceEngine } from './inference/engine';
+import type { KeyRing } from './keys';
+import type { Logger } from './log';
+
+export interface AppOptions {
+  ring: KeyRing;
+  engine: Pick<InferenceEngine, 'model' | 'complete' | 'stats' | 'sequences'>;
+  queueLimit: number;
+  maxBodyBytes: number;
+  log: Logger;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+) {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers });
+  res.end(body);
+}
+
+/** Copies a web stream to the response, honouring backpressure; stops when the client leaves. */
+async function pipeToResponse(
+  body: ReadableStream<Uint8Array>,
+  res: ServerResponse,
+  onFirst: () => void,
+): Promise<number> {
+  const reader = body.getReader();
+  let bytes = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (res.destroyed) break;
+      if (bytes === 0) onFirst();
+      bytes += value.length;
+      if (!res.write(value))
+        await new Promise<void>((r) => {
+          res.once('drain', r);
+          res.once('close', r);
+        });
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return bytes;
+}
+
+async function handleOhttp(
+  req: IncomingMessage,
+  res: ServerResponse,
+  o: AppOptions,
+  requestId: string,
+) {
+  const started = performance.now();
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const base = { requestId, route: 'ohttp' };
+  if (type !== OHTTP_CHUNKED_REQUEST_MEDIA_TYPE && type !== OHTTP_REQUEST_MEDIA_TYPE) {
+    send(res, 415, 'application/json', JSON.stringify({ error: 'unsupported_media_type' }));
+    o.log.request({
+      ...base,
+      status: 415,
+      outcome: 'unsupported-media-type',
+      totalMs: performance.now() - started,
+    });
+    return;
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > o.maxBodyBytes) {
+    send(res, 413, 'application/json', JSON.stringify({ error: 'too_large' }));
+    o.log.request({
+      ...base,
+      status: 413,
+      outcome: 'too-large',
+      totalMs: performance.now() - started,
+    });
+    req.resume();
+    return;
+  }
+  // Refuse before reading the body, so the relay may try another enclave.
+  const { busy, queued } = o.engine.stats();
+  if (busy >= o.engine.sequences && queued >= o.queueLimit) {
+    send(res, 503, 'application/json', JSON.stringify({ error: 'busy' }), { 'retry-after': '1' });
+    o.log.request({ ...base, status: 503, outcome: 'busy', totalMs: performance.now() - started });
+    req.resume();
+    return;
+  }
+
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const gateway: GatewayOptions = {
+    keys: o.ring.lookup,
+    engine: o.engine,
+    maxBodyBytes: o.maxBodyBytes,
+  };
+  const body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+  let exchange: OpenedExchange;
+  try {
+    exchange =
+      type === OHTTP_CHUNKED_REQUEST_MEDIA_TYPE
+        ? await openChunkedExchange(body, gateway, abort.signal)
+        : await openWholeExchange(body, gateway, abort.signal);
+  } catch (e) {
+    const err = outerError(e);
+    if (!res.headersSent && !res.destroyed)
+      send(res, err.status, err.contentType, err.body, err.headers);
+    const outcome = e instanceof SottoError ? e.code.toLowerCase() : 'internal-error';
+    o.log.request({ ...base, status: err.status, outcome, totalMs: performance.now() - started });
+    if (!(e instanceof SottoError))
+      console.error('enclave: unexpected failure before decapsulation', e);
+    return;
+  }
+  res.writeHead(200, { 'content-type': exchange.contentType, 'cache-control': 'no-store' });
+  res.flushHeaders();
+  let ttfbMs: number | undefined;
+  const responseBytes = await pipeToResponse(exchange.body, res, () => {
+    ttfbMs = performance.now() - started;
+  });
+  const outcome = await exchange.outcome.catch((e: unknown) => {
+    console.error('enclave: inner application failed', e instanceof SottoError ? e.code : e);
+    return { status: 500 } as const;
+  });
+  res.end();
+  o.log.request({
+    ...base,
+    status: 200,
+    outcome: abort.signal.aborted
+      ? 'client-gone'
+      : `inner-${outcome.status}${'finishReason' in outcome && outcome.finishReason ? `-${outcome.finishReason}` : ''}`,
+    requestBytes: exchange.requestBytes,
+    responseBytes,
+    promptTokens: 'usage' in outcome ? outcome.usage?.promptTokens : undefined,
+    completionTokens: 'usage' in outcome ? outcome.usage?.completionTokens : undefined,
+    evaluatedPromptTokens: 'usage' in outcome ? outcome.usage?.evaluatedPromptTokens : undefined,
+    ttfbMs,
+    totalMs: performance.now() - started,
+  });
+}
+
+export function createEnclaveServer(o: AppOptions): Server {
+  return createServer({ noDelay: true }, (req, res) => {
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'POST' && path === '/v1/ohttp') {
+      handleOhttp(req, res, o, requestId).catch((e: unknown) => {
+        console.error('enclave: request failed', e instanceof SottoError ? e.code : e);
+        if (!res.headersSent)
+          send(res, 500, 'application/json', JSON.stringify({ error: 'internal' }));
+        else res.destroy();
+      });
+      return;
+    }
+    if (req.method === 'GET' && path === '/v1/evidence') {
+      send(res, 200, 'application/json', o.ring.current.evidence, {
+        'cache-control': 'max-age=10',
+      });
+      return;
+    }
+    if (req.method === 'GET' && path === '/healthz') {
+      send(res, 200, 'application/json', JSON.stringify({ ok: true }));
+      return;
+    }
+    send(res, 404, 'application/json', JSON.stringify({ error: 'not_found' }));
+  });
+}

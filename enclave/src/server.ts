@@ -1,0 +1,98 @@
+/**
+ * The enclave process: loads the model, makes its first key and evidence, and
+ * serves the gateway on 127.0.0.1. In production this runs inside a confidential
+ * VM; here it is a separate process with the same behaviour.
+ */
+import { resolve } from 'node:path';
+import { computeReportData, evidenceToJson, fromHex, SottoError } from '@sotto/protocol';
+import { createEnclaveServer } from './app';
+import { createAttestationProvider } from './attestation';
+import { loadConfig } from './config';
+import { createEngine } from './inference/engine';
+import { KeyRing } from './keys';
+import { createLogger } from './log';
+
+const REPO_ROOT = resolve(import.meta.dirname, '../..');
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger();
+  const engine = await createEngine({
+    modelSpec: config.modelSpec,
+    cacheDir: config.modelCacheDir,
+    threads: config.threads,
+    sequences: config.sequences,
+    queueLimit: config.queueLimit,
+  });
+  const provider = await createAttestationProvider(config, REPO_ROOT);
+  const modelSha = fromHex(engine.model.sha256);
+  const ring = await KeyRing.create({
+    async makeEvidence(keyConfig, createdAt) {
+      const reportData = computeReportData(keyConfig, modelSha, config.releaseId);
+      const att = await provider.attest(reportData);
+      return JSON.stringify(
+        evidenceToJson({
+          platform: att.platform,
+          report: att.report,
+          certificates: att.certificates,
+          keyConfig,
+          model: { name: engine.model.name, sha256: modelSha },
+          release: { id: config.releaseId },
+          keyCreatedAt: createdAt,
+        }),
+      );
+    },
+    onRotate: (k) => log.lifecycle({ event: 'key-rotated', keyId: k.gatewayKey.config.keyId }),
+  });
+  ring.start(config.keyRotateMs, config.keyGraceMs, (e) =>
+    log.lifecycle({
+      event: 'key-rotation-failed',
+      code: e instanceof SottoError ? e.code : 'internal',
+    }),
+  );
+
+  const server = createEnclaveServer({
+    ring,
+    engine,
+    queueLimit: config.queueLimit,
+    maxBodyBytes: config.maxBodyBytes,
+    log,
+  });
+  server.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    log.lifecycle({
+      event: 'listening',
+      url: `http://${config.host}:${port}`,
+      platform: provider.platform,
+      model: engine.model.name,
+      modelSha256: engine.model.sha256,
+      measurement: provider.measurement,
+      threads: engine.threads,
+      sequences: engine.sequences,
+      keyId: ring.current.gatewayKey.config.keyId,
+    });
+  });
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    log.lifecycle({ event: 'stopping' });
+    ring.stop();
+    server.close();
+    server.closeAllConnections();
+    engine.close().finally(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof SottoError) {
+    console.error(`enclave: ${e.message}`);
+    process.exit(2);
+  }
+  console.error('enclave: failed to start', e);
+  process.exit(1);
+});
