@@ -1,0 +1,69 @@
+/**
+ * The `sotto` command-line entry (Node only): `sotto <command> ...`. Each
+ * command is one entry in `COMMANDS` (its words, a one-line summary and a
+ * runner resolving to the exit status). Running this module runs the CLI on
+ * `process.argv`; `bin/sotto.js` imports it. Unknown commands exit 2.
+ */
+
+import { type CliIo, runVerifySnp } from './verify-snp';
+
+export interface SottoCommand {
+  /** The words that name it, e.g. `['verify', 'snp']`. */
+  readonly words: readonly string[];
+  readonly summary: string;
+  readonly run: (argv: readonly string[], io: CliIo) => Promise<number>;
+}
+
+export const COMMANDS: SottoCommand[] = [
+  {
+    words: ['verify', 'snp'],
+    summary: 'verify an AMD SEV-SNP attestation report (VCEK, AMD chain, policy)',
+    run: runVerifySnp,
+  },
+];
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length));
+  const rows = COMMANDS.map((c) => `  ${c.words.join(' ').padEnd(width)}  ${c.summary}`);
+  return [
+    'Usage: sotto <command> [options]',
+    '',
+    'Commands:',
+    ...rows,
+    '',
+    'Run `sotto <command> --help` for the options of a command.',
+  ].join('\n');
+}
+
+/** Dispatches `argv` (without the node and script paths); resolves to the exit status. */
+export async function runSotto(argv: readonly string[], io: CliIo): Promise<number> {
+  const first = argv[0];
+  if (first === undefined) {
+    io.err(`${usage()}\n`);
+    return 2;
+  }
+  if (first === 'help' || first === '--help' || first === '-h') {
+    io.out(`${usage()}\n`);
+    return 0;
+  }
+  const match = COMMANDS.filter((c) => c.words.every((w, i) => argv[i] === w)).sort(
+    (a, b) => b.words.length - a.words.length,
+  )[0];
+  if (!match) {
+    io.err(`sotto: unknown command '${argv.slice(0, 2).join(' ')}'\n\n${usage()}\n`);
+    return 2;
+  }
+  return match.run(argv.slice(match.words.length), io);
+}
+
+const io: CliIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+try {
+  process.exitCode = await runSotto(process.argv.slice(2), io);
+} catch (e) {
+  io.err(`sotto: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+}

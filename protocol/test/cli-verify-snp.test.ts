@@ -1,0 +1,170 @@
+/**
+ * `sotto verify snp` as a real subprocess (`node protocol/bin/sotto.js`),
+ * against the genuine virtee/sev Milan evidence and tampered copies. `--now`
+ * pins certificate validity so the test does not depend on today's date.
+ */
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { toHex } from '../src/bytes';
+import { flip, vectors } from './sev-fixtures';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const VEC = '../shared/vectors/sev-snp/virtee-sev';
+const NOW = '2025-06-01T00:00:00Z';
+const MEASUREMENT =
+  '7a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579ea158d3e1a0dc39b2c60bd95b9c480cd81841f';
+const report = vectors.milanReport();
+const REPORT_DATA = toHex(report.slice(0x50, 0x90));
+
+const tmp = mkdtempSync(join(tmpdir(), 'sotto-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function write(name: string, data: Uint8Array | string): string {
+  const p = join(tmp, name);
+  writeFileSync(p, data);
+  return p;
+}
+
+function sotto(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('node', ['protocol/bin/sotto.js', ...args], { cwd: ROOT }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const base = ['verify', 'snp', '--vcek', `${VEC}/vcek_milan.der`, '--now', NOW];
+
+describe('sotto verify snp (subprocess)', () => {
+  it('accepts the genuine Milan report (hex) and prints one JSON object', async () => {
+    const r = await sotto([
+      ...base,
+      '--report',
+      `${VEC}/report_milan.hex`,
+      '--measurement',
+      '00'.repeat(48),
+      '--measurement',
+      MEASUREMENT,
+      '--report-data',
+      REPORT_DATA,
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({
+      ok: true,
+      product: 'Milan',
+      version: 2,
+      measurement: MEASUREMENT,
+      reportData: REPORT_DATA,
+      policy: { debug: false, migrationAgent: false, smt: true, singleSocket: false },
+      tcb: { reported: { bootloader: 3, tee: 0, snp: 8, microcode: 115 } },
+      checked: { measurement: true, reportData: true },
+      errors: [],
+    });
+    expect(j.chipId.startsWith('d49554ec')).toBe(true);
+    expect(r.stderr).toBe('');
+  });
+
+  it('accepts a raw binary report, a PEM VCEK and an explicit chain (text output)', async () => {
+    const bin = write('report.bin', report);
+    const pem = `-----BEGIN CERTIFICATE-----\n${Buffer.from(vectors.milanVcek()).toString('base64')}\n-----END CERTIFICATE-----\n`;
+    const vcek = write('vcek.pem', pem);
+    const r = await sotto([
+      'verify',
+      'snp',
+      '--report',
+      bin,
+      '--vcek',
+      vcek,
+      '--chain',
+      `${VEC}/cert_chain_milan`,
+      '--now',
+      NOW,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('SEV-SNP evidence: ACCEPTED');
+    expect(r.stdout).toContain(`measurement: ${MEASUREMENT}`);
+    expect(r.stderr).toContain('MEASUREMENT was not checked');
+  });
+
+  it('refuses a debug guest for policy and signature; --allow-debug leaves the signature', async () => {
+    const debug = write('debug.hex', toHex(flip(report, 0x0a, 0x08)));
+    const r = await sotto([...base, '--report', debug, '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.ok).toBe(false);
+    expect(j.policy.debug).toBe(true);
+    expect(j.errors.map((e: string) => e.split(':')[0]).sort()).toEqual([
+      'policy-debug',
+      'report-signature',
+    ]);
+    const allowed = await sotto([...base, '--report', debug, '--json', '--allow-debug']);
+    expect(allowed.code).toBe(1);
+    expect(JSON.parse(allowed.stdout).errors.map((e: string) => e.split(':')[0])).toEqual([
+      'report-signature',
+    ]);
+  });
+
+  it('refuses a measurement outside the allowed set and a REPORT_DATA mismatch', async () => {
+    const r = await sotto([
+      ...base,
+      '--report',
+      `${VEC}/report_milan.hex`,
+      '--measurement',
+      'ab'.repeat(48),
+      '--report-data',
+      '00'.repeat(64),
+      '--json',
+    ]);
+    expect(r.code).toBe(1);
+    const codes = JSON.parse(r.stdout).errors.map((e: string) => e.split(':')[0]);
+    expect(codes).toEqual(['measurement-not-allowed', 'report-data-mismatch']);
+  });
+
+  it('refuses a truncated report and a missing VCEK', async () => {
+    const short = write('short.hex', toHex(report.slice(0, 1183)));
+    const r = await sotto([...base, '--report', short, '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.version).toBeNull();
+    expect(j.errors[0]).toMatch(/^report-malformed:/);
+    const noVcek = await sotto([
+      'verify',
+      'snp',
+      '--report',
+      `${VEC}/report_milan.hex`,
+      '--json',
+      '--now',
+      NOW,
+    ]);
+    expect(noVcek.code).toBe(1);
+    expect(JSON.parse(noVcek.stdout).errors[0]).toMatch(/^vcek-missing:/);
+  });
+
+  it('exits 2 on usage errors and unknown commands; 0 for help', async () => {
+    const [unknown, none, noReport, badHex, missing, help, sub] = await Promise.all([
+      sotto(['frobnicate']),
+      sotto([]),
+      sotto(['verify', 'snp']),
+      sotto(['verify', 'snp', '--report', `${VEC}/report_milan.hex`, '--measurement', 'zz']),
+      sotto(['verify', 'snp', '--report', join(tmp, 'missing.bin')]),
+      sotto(['--help']),
+      sotto(['verify', 'snp', '--help']),
+    ]);
+    expect([unknown.code, none.code, noReport.code, badHex.code, missing.code]).toEqual([
+      2, 2, 2, 2, 2,
+    ]);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('verify snp');
+    expect(sub.code).toBe(0);
+    expect(sub.stdout).toContain('--report FILE');
+  });
+});
