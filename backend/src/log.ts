@@ -1,0 +1,129 @@
+/**
+ * Request logs (issue 4, item 3): one JSON line per request with a random id,
+ * method, route, status, sizes, timings, enclave index and outcome. Built from
+ * a fixed list of fields so that no body byte, no header value and no client
+ * address can reach a log line. The sink is injectable so tests can read it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+
+export type LogSink = (line: string) => void;
+
+export const stdoutSink: LogSink = (line) => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** Routes the relay knows; any other path is logged as `other` (a path is client-chosen text). */
+export type RouteName = 'evidence' | 'ohttp' | 'healthz' | 'other';
+
+export type Outcome =
+  | 'ok'
+  | 'not_found'
+  | 'rate_limited'
+  | 'unsupported_media_type'
+  | 'too_large'
+  | 'malformed'
+  | 'enclave_unavailable'
+  | 'enclave_busy'
+  | 'enclave_rejected'
+  | 'bad_evidence'
+  | 'upstream_timeout'
+  | 'upstream_died'
+  | 'client_aborted'
+  | 'error';
+
+/** The mutable record a handler fills in; everything here is safe to log. */
+export interface RequestRecord {
+  readonly id: string;
+  route: RouteName;
+  outcome: Outcome | undefined;
+  /** Index into `SOTTO_ENCLAVES` of the enclave that answered, if any. */
+  enclave: number | undefined;
+  /** Attempts made against enclaves (1 normally, more after a retry). */
+  attempts: number;
+  requestBytes: number;
+}
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
+
+/** The record of the request `res` answers (set by {@link requestLogger}). */
+export function recordOf(res: Response): RequestRecord {
+  return res.locals.sottoRecord as RequestRecord;
+}
+
+/**
+ * Express middleware: creates the record, counts response bytes, and writes
+ * one line when the response finishes or is torn down.
+ */
+export function requestLogger(
+  sink: LogSink,
+  now: () => number = performance.now.bind(performance),
+) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const start = now();
+    let firstByteAt: number | undefined;
+    let responseBytes = 0;
+    const record: RequestRecord = {
+      id: randomUUID(),
+      route: 'other',
+      outcome: undefined,
+      enclave: undefined,
+      attempts: 0,
+      requestBytes: 0,
+    };
+    res.locals.sottoRecord = record;
+
+    const count = (chunk: unknown, encoding: unknown) => {
+      firstByteAt ??= now();
+      if (typeof chunk === 'string') {
+        responseBytes += Buffer.byteLength(
+          chunk,
+          typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8',
+        );
+      } else if (chunk instanceof Uint8Array) {
+        responseBytes += chunk.byteLength;
+      }
+    };
+    const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+    const end = res.end.bind(res) as (...args: unknown[]) => Response;
+    res.write = ((chunk: unknown, ...rest: unknown[]) => {
+      count(chunk, rest[0]);
+      return write(chunk, ...rest);
+    }) as Response['write'];
+    res.end = ((...args: unknown[]) => {
+      if (args.length > 0 && typeof args[0] !== 'function') count(args[0], args[1]);
+      else firstByteAt ??= now();
+      return end(...args);
+    }) as Response['end'];
+
+    res.once('close', () => {
+      const finished = res.writableFinished;
+      const line = {
+        t: new Date().toISOString(),
+        id: record.id,
+        method: METHODS.has(req.method) ? req.method : 'OTHER',
+        route: record.route,
+        status: res.statusCode,
+        requestBytes: record.requestBytes,
+        responseBytes,
+        ttfbMs: firstByteAt === undefined ? null : Math.round(firstByteAt - start),
+        totalMs: Math.round(now() - start),
+        enclave: record.enclave ?? null,
+        attempts: record.attempts,
+        outcome: record.outcome ?? (finished ? 'ok' : 'client_aborted'),
+        complete: finished,
+      };
+      sink(JSON.stringify(line));
+    });
+    next();
+  };
+}
+
+/** A non-request event (startup, enclave health changes). Callers pass only safe fields. */
+export function logEvent(
+  sink: LogSink,
+  event: string,
+  fields: Record<string, string | number | boolean | null> = {},
+): void {
+  sink(JSON.stringify({ t: new Date().toISOString(), event, ...fields }));
+}
