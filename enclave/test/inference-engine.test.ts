@@ -103,6 +103,15 @@ describe('inference engine (stories260K, 2 sequences)', () => {
     expect(next.done.finishReason).toBe('length');
   });
 
+  it('serves two requests in parallel with the same greedy output', async () => {
+    const [a, b] = await Promise.all([
+      collect(engine, once({ max_tokens: 60 })),
+      collect(engine, once({ max_tokens: 60 })),
+    ]);
+    expect(a.text).toBe(GREEDY_60);
+    expect(b.text).toBe(GREEDY_60);
+  });
+
   it('frees the sequence when the consumer stops iterating', async () => {
     for await (const event of engine.complete(
       once({ max_tokens: 400 }),
@@ -116,6 +125,8 @@ describe('inference engine (stories260K, 2 sequences)', () => {
 
   it('reuses the cached history on a follow-up turn', async () => {
     const first = await collect(engine, once({ max_tokens: 60 }));
+    // An unrelated request in between goes to the other (least recently used) sequence.
+    await collect(engine, { messages: [{ role: 'user', content: 'A dog ran' }], max_tokens: 30 });
     const followUp = {
       messages: [
         { role: 'user', content: 'Once upon a time' },

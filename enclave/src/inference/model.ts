@@ -36,7 +36,7 @@ let cpuLlama: Promise<Llama> | undefined;
 
 /**
  * The process-wide CPU llama.cpp binding: prebuilt binary only (never builds or downloads),
- * warnings and errors logged, and no cap of its own on threads so that the `threads` a context
+ * errors logged, and no cap of its own on threads so that the `threads` a context
  * asks for is the number it gets (see `threads.ts`).
  */
 export function getCpuLlama(): Promise<Llama> {
@@ -47,6 +47,12 @@ export function getCpuLlama(): Promise<Llama> {
     progressLogs: false,
     maxThreads: 0,
     logLevel: LlamaLogLevel.error,
+  }).catch((cause: unknown) => {
+    cpuLlama = undefined;
+    throw new ConfigurationError(
+      'no usable llama.cpp binary for this platform (node-llama-cpp prebuilt binaries only)',
+      { cause },
+    );
   });
   return cpuLlama;
 }
