@@ -6,9 +6,9 @@
 
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_MINIMUM_TCB,
-  decodeGuestPolicy,
-  decodeTcb,
+  DEFAULT_SNP_MINIMUM_TCB,
+  decodeSnpGuestPolicy,
+  decodeSnpTcb,
   leComponentToP1363,
   parseSnpReport,
   productFromCpuid,
@@ -37,7 +37,7 @@ describe('genuine Milan report (virtee/sev report_milan.hex + vcek_milan.der)', 
     expect(toHex(r.measurement)).toBe(MEASUREMENT);
     expect(toHex(r.chipId)).toBe(CHIP_ID);
     expect(r.reportedTcb).toBe(0x7308000000000003n);
-    expect(decodeTcb(r.reportedTcb, 'Milan')).toEqual({
+    expect(decodeSnpTcb(r.reportedTcb, 'Milan')).toEqual({
       bootloader: 3,
       tee: 0,
       snp: 8,
@@ -66,7 +66,7 @@ describe('genuine Milan report (virtee/sev report_milan.hex + vcek_milan.der)', 
     expect(v.policy.smt).toBe(true);
     expect(v.policy.singleSocket).toBe(false);
     expect(v.tcb?.reported).toEqual({ bootloader: 3, tee: 0, snp: 8, microcode: 115 });
-    expect(v.tcb?.reported).toEqual(DEFAULT_MINIMUM_TCB.Milan);
+    expect(v.tcb?.reported).toEqual(DEFAULT_SNP_MINIMUM_TCB.Milan);
     expect(v.vcek.productName).toBe('Milan-B0');
     expect(v.checked).toEqual({ measurement: true, reportData: true });
   });
@@ -174,14 +174,14 @@ describe('report building blocks', () => {
   });
 
   it('decodes Turin TCB layout (FMC first) and guest policy bits', () => {
-    expect(decodeTcb(0x0900000004030201n, 'Turin')).toEqual({
+    expect(decodeSnpTcb(0x0900000004030201n, 'Turin')).toEqual({
       fmc: 1,
       bootloader: 2,
       tee: 3,
       snp: 4,
       microcode: 9,
     });
-    const p = decodeGuestPolicy((1n << 19n) | (1n << 18n) | (1n << 17n) | (1n << 20n) | 0x0102n);
+    const p = decodeSnpGuestPolicy((1n << 19n) | (1n << 18n) | (1n << 17n) | (1n << 20n) | 0x0102n);
     expect(p).toMatchObject({
       abiMajor: 1,
       abiMinor: 2,
@@ -192,6 +192,6 @@ describe('report building blocks', () => {
       smt: false,
       reservedMbzSet: false,
     });
-    expect(decodeGuestPolicy(1n << 40n).reservedMbzSet).toBe(true);
+    expect(decodeSnpGuestPolicy(1n << 40n).reservedMbzSet).toBe(true);
   });
 });

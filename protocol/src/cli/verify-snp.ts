@@ -13,8 +13,8 @@ import {
   parseSnpReport,
   productFromCpuid,
   productFromVcekName,
-  REPORT_SIZE_BYTES,
   readVcekExtensions,
+  SNP_REPORT_SIZE_BYTES,
   type SnpAcceptancePolicy,
   type SnpProduct,
   type SnpReport,
@@ -53,11 +53,11 @@ class UsageError extends Error {}
 
 async function readReport(path: string): Promise<Uint8Array> {
   const raw = new Uint8Array(await readFile(path));
-  if (raw.length === REPORT_SIZE_BYTES) return raw;
+  if (raw.length === SNP_REPORT_SIZE_BYTES) return raw;
   try {
     return fromHex(new TextDecoder().decode(raw));
   } catch {
-    throw new UsageError(`${path}: neither a ${REPORT_SIZE_BYTES}-byte report nor hex text`);
+    throw new UsageError(`${path}: neither a ${SNP_REPORT_SIZE_BYTES}-byte report nor hex text`);
   }
 }
 

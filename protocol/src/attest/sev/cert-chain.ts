@@ -32,7 +32,7 @@ import {
   type SnpProduct,
 } from './constants';
 import { failure, type SnpFailure, snpVerificationError } from './reasons';
-import { PINNED_ROOTS } from './roots';
+import { SNP_PINNED_ROOTS } from './roots';
 
 /** An ASK+ARK pair: PEM text holding both (any order), or each as DER/PEM. */
 export type SnpChainInput =
@@ -51,10 +51,10 @@ export interface SnpChainOutcome {
 const pinnedCache = new Map<SnpProduct, { ark: SnpCertificate; ask: SnpCertificate }>();
 
 /** The pinned ARK and ASK of a product, parsed. */
-export function pinnedChain(product: SnpProduct): { ark: SnpCertificate; ask: SnpCertificate } {
+export function pinnedSnpChain(product: SnpProduct): { ark: SnpCertificate; ask: SnpCertificate } {
   let c = pinnedCache.get(product);
   if (!c) {
-    const pem = PINNED_ROOTS[product];
+    const pem = SNP_PINNED_ROOTS[product];
     c = { ark: parseSnpCertificate(pem.ark), ask: parseSnpCertificate(pem.ask) };
     pinnedCache.set(product, c);
   }
@@ -119,7 +119,7 @@ async function signedBy(child: SnpCertificate, parent: SnpCertificate): Promise<
 /** v2 reports and VCEKs without a product name: the product whose pinned ASK signed the VCEK. */
 async function productBySignature(vcek: SnpCertificate): Promise<SnpProduct | undefined> {
   for (const p of SNP_PRODUCTS) {
-    if (await signedBy(vcek, pinnedChain(p).ask)) return p;
+    if (await signedBy(vcek, pinnedSnpChain(p).ask)) return p;
   }
   return undefined;
 }
@@ -188,14 +188,14 @@ export async function checkSnpChain(args: {
   }
   let product = args.productHint ?? named;
   if (!product && chain) {
-    product = SNP_PRODUCTS.find((p) => equalBytes(pinnedChain(p).ark.der, chain.ark.der));
+    product = SNP_PRODUCTS.find((p) => equalBytes(pinnedSnpChain(p).ark.der, chain.ark.der));
   }
   if (!product) product = await productBySignature(vcek);
   if (!product) {
     failures.push(failure('product-unknown', 'no pinned AMD chain matches this VCEK'));
     return { product, vcek, vcekExtensions: ext, vcekKey, failures };
   }
-  const pinned = pinnedChain(product);
+  const pinned = pinnedSnpChain(product);
   const { ark, ask } = chain ?? pinned;
 
   // ARK: pinned, self-signed (pub. 57230 §2.2).

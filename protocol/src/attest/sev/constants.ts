@@ -15,9 +15,9 @@ export const SNP_PRODUCTS: readonly SnpProduct[] = ['Milan', 'Genoa', 'Turin'];
 export const SUPPORTED_REPORT_VERSIONS: readonly number[] = [2, 3];
 
 /** Total report size, bytes (Table 23: 0x000..0x49F). */
-export const REPORT_SIZE_BYTES = 0x4a0;
+export const SNP_REPORT_SIZE_BYTES = 0x4a0;
 /** The signature covers bytes 0x000..0x29F (Table 23, SIGNATURE note). */
-export const SIGNED_LENGTH_BYTES = 0x2a0;
+export const SNP_SIGNED_LENGTH_BYTES = 0x2a0;
 
 /** Byte offsets in ATTESTATION_REPORT (Table 23). */
 export const OFFSET = {

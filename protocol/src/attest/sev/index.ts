@@ -6,7 +6,7 @@
 
 export {
   checkSnpChain,
-  pinnedChain,
+  pinnedSnpChain,
   type SnpChainInput,
   type SnpChainOutcome,
   type SnpChainResult,
@@ -15,17 +15,16 @@ export {
 export {
   clearSnpKeyCache,
   parseSnpCertificate,
-  pemCertificates,
   productFromVcekName,
   readVcekExtensions,
   type SnpCertificate,
   type VcekExtensions,
 } from './certificate';
-export { REPORT_SIZE_BYTES, SNP_PRODUCTS, type SnpProduct } from './constants';
+export { SNP_PRODUCTS, SNP_REPORT_SIZE_BYTES, type SnpProduct } from './constants';
 export {
-  DEFAULT_MINIMUM_TCB,
-  decodeGuestPolicy,
-  decodePlatformInfo,
+  DEFAULT_SNP_MINIMUM_TCB,
+  decodeSnpGuestPolicy,
+  decodeSnpPlatformInfo,
   evaluateSnpPolicy,
   type SnpAcceptancePolicy,
   type SnpGuestPolicy,
@@ -33,7 +32,7 @@ export {
 } from './policy';
 export { type SnpFailure, type SnpReasonCode, snpReasonCodes } from './reasons';
 export {
-  decodeTcb,
+  decodeSnpTcb,
   parseSnpReport,
   productFromCpuid,
   type SnpCpuid,
@@ -41,8 +40,8 @@ export {
   type SnpReport,
   type SnpTcb,
 } from './report';
-export { PINNED_ROOTS } from './roots';
-export { leComponentToP1363, reportSignatureP1363, verifyReportSignature } from './signature';
+export { SNP_PINNED_ROOTS } from './roots';
+export { leComponentToP1363, snpReportSignatureP1363, verifySnpReportSignature } from './signature';
 export { type SnpReportSummary, summarizeSnpReport } from './summary';
 export { type SnpVerificationTiming, timeSnpVerification } from './timing';
 export {

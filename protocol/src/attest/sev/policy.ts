@@ -8,7 +8,7 @@
 import { equalBytes } from '../../bytes';
 import type { SnpProduct } from './constants';
 import { failure, type SnpFailure } from './reasons';
-import { decodeTcb, type SnpReport, type SnpTcb } from './report';
+import { decodeSnpTcb, type SnpReport, type SnpTcb } from './report';
 
 /** GUEST_POLICY bits (Table 9). */
 export interface SnpGuestPolicy {
@@ -40,7 +40,7 @@ export interface SnpGuestPolicy {
 
 const bit = (v: bigint, n: number) => ((v >> BigInt(n)) & 1n) === 1n;
 
-export function decodeGuestPolicy(policy: bigint): SnpGuestPolicy {
+export function decodeSnpGuestPolicy(policy: bigint): SnpGuestPolicy {
   return {
     abiMinor: Number(policy & 0xffn),
     abiMajor: Number((policy >> 8n) & 0xffn),
@@ -68,7 +68,7 @@ export interface SnpPlatformInfo {
   readonly aliasCheckComplete: boolean;
 }
 
-export function decodePlatformInfo(info: bigint): SnpPlatformInfo {
+export function decodeSnpPlatformInfo(info: bigint): SnpPlatformInfo {
   return {
     smtEnabled: bit(info, 0),
     tsmeEnabled: bit(info, 1),
@@ -88,7 +88,7 @@ export function decodePlatformInfo(info: bigint): SnpPlatformInfo {
  * callers that deploy on Genoa should set their own floor. Raise these as AMD
  * publishes TCB updates (security bulletins).
  */
-export const DEFAULT_MINIMUM_TCB: Readonly<Record<SnpProduct, SnpTcb>> = {
+export const DEFAULT_SNP_MINIMUM_TCB: Readonly<Record<SnpProduct, SnpTcb>> = {
   Milan: { bootloader: 3, tee: 0, snp: 8, microcode: 115 },
   Genoa: { bootloader: 0, tee: 0, snp: 0, microcode: 0 },
   Turin: { bootloader: 0, tee: 0, snp: 0, microcode: 9, fmc: 0 },
@@ -111,7 +111,7 @@ export interface SnpAcceptancePolicy {
   readonly allowSmt?: boolean;
   /** Require the single-socket policy bit. Default false. */
   readonly requireSingleSocket?: boolean;
-  /** Per-product minimum REPORTED_TCB; products left out use `DEFAULT_MINIMUM_TCB`. */
+  /** Per-product minimum REPORTED_TCB; products left out use `DEFAULT_SNP_MINIMUM_TCB`. */
   readonly minimumTcb?: Partial<Record<SnpProduct, SnpTcb>>;
   /** Minimum GUEST_SVN. Default 0. */
   readonly minimumGuestSvn?: number;
@@ -144,7 +144,7 @@ export function evaluateSnpPolicy(
   policy: SnpAcceptancePolicy,
 ): SnpFailure[] {
   const out: SnpFailure[] = [];
-  const gp = decodeGuestPolicy(report.policy);
+  const gp = decodeSnpGuestPolicy(report.policy);
   if (!gp.reservedMbo || gp.reservedMbzSet) {
     out.push(failure('policy-reserved-bits', 'guest policy reserved bits are not as required'));
   }
@@ -167,8 +167,8 @@ export function evaluateSnpPolicy(
     out.push(failure('guest-svn-below-minimum', `guest SVN ${report.guestSvn} is too old`));
   }
   if (product) {
-    const min = policy.minimumTcb?.[product] ?? DEFAULT_MINIMUM_TCB[product];
-    out.push(...tcbFailures(decodeTcb(report.reportedTcb, product), min));
+    const min = policy.minimumTcb?.[product] ?? DEFAULT_SNP_MINIMUM_TCB[product];
+    out.push(...tcbFailures(decodeSnpTcb(report.reportedTcb, product), min));
   }
   if (policy.measurements !== 'any') {
     if (!policy.measurements.some((m) => equalBytes(m, report.measurement))) {

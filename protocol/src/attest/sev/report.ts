@@ -10,7 +10,7 @@ import {
   CPUID_PRODUCTS,
   LENGTH,
   OFFSET,
-  REPORT_SIZE_BYTES,
+  SNP_REPORT_SIZE_BYTES,
   type SnpProduct,
   SUPPORTED_REPORT_VERSIONS,
 } from './constants';
@@ -34,13 +34,13 @@ export interface SnpReport {
   readonly raw: Uint8Array;
   readonly version: number;
   readonly guestSvn: number;
-  /** GUEST_POLICY as a 64-bit value; decode with `decodeGuestPolicy`. */
+  /** GUEST_POLICY as a 64-bit value; decode with `decodeSnpGuestPolicy`. */
   readonly policy: bigint;
   readonly familyId: Uint8Array;
   readonly imageId: Uint8Array;
   readonly vmpl: number;
   readonly signatureAlgo: number;
-  /** TCB_VERSION values as raw 64-bit values; decode with `decodeTcb(raw, product)`. */
+  /** TCB_VERSION values as raw 64-bit values; decode with `decodeSnpTcb(raw, product)`. */
   readonly currentTcb: bigint;
   readonly reportedTcb: bigint;
   readonly committedTcb: bigint;
@@ -91,9 +91,9 @@ function fwVersion(b: Uint8Array, o: number): SnpFirmwareVersion {
  * @throws UnsupportedError when VERSION is not 2 or 3.
  */
 export function parseSnpReport(input: Uint8Array): SnpReport {
-  if (input.length !== REPORT_SIZE_BYTES) {
+  if (input.length !== SNP_REPORT_SIZE_BYTES) {
     throw new MalformedError(
-      `SEV-SNP report is ${input.length} bytes, expected ${REPORT_SIZE_BYTES}`,
+      `SEV-SNP report is ${input.length} bytes, expected ${SNP_REPORT_SIZE_BYTES}`,
     );
   }
   const b = input.slice();
@@ -172,7 +172,7 @@ export interface SnpTcb {
  * Decodes a TCB_VERSION. Milan and Genoa: byte 0 BOOT_LOADER, 1 TEE, 6 SNP,
  * 7 MICROCODE. Turin: byte 0 FMC, 1 BOOT_LOADER, 2 TEE, 3 SNP, 7 MICROCODE.
  */
-export function decodeTcb(raw: bigint, product: SnpProduct): SnpTcb {
+export function decodeSnpTcb(raw: bigint, product: SnpProduct): SnpTcb {
   const byte = (i: number) => Number((raw >> BigInt(8 * i)) & 0xffn);
   if (product === 'Turin') {
     return { fmc: byte(0), bootloader: byte(1), tee: byte(2), snp: byte(3), microcode: byte(7) };

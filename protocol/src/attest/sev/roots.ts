@@ -247,7 +247,7 @@ Em4Kl/cc4f+H6bEwhj1QKAN2ipRf+mP0NfzJb+6ZHNsOvyq/WByYpLXV9JJoiDW/
 -----END CERTIFICATE-----`;
 
 /** The pinned ARK and ASK (PEM) for each product. */
-export const PINNED_ROOTS: Readonly<
+export const SNP_PINNED_ROOTS: Readonly<
   Record<SnpProduct, { readonly ark: string; readonly ask: string }>
 > = {
   Milan: { ark: MILAN_ARK_PEM, ask: MILAN_ASK_PEM },

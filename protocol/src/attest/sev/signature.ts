@@ -7,7 +7,7 @@
  */
 
 import { MalformedError } from '../../errors';
-import { LENGTH, SIGNED_LENGTH_BYTES } from './constants';
+import { LENGTH, SNP_SIGNED_LENGTH_BYTES } from './constants';
 import type { SnpReport } from './report';
 
 /**
@@ -30,7 +30,7 @@ export function leComponentToP1363(le: Uint8Array): Uint8Array {
  * The report's signature in IEEE P1363 form (R || S, 96 bytes).
  * @throws MalformedError as `leComponentToP1363`.
  */
-export function reportSignatureP1363(report: SnpReport): Uint8Array<ArrayBuffer> {
+export function snpReportSignatureP1363(report: SnpReport): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(2 * LENGTH.P384_SCALAR);
   out.set(leComponentToP1363(report.signatureR), 0);
   out.set(leComponentToP1363(report.signatureS), LENGTH.P384_SCALAR);
@@ -39,7 +39,7 @@ export function reportSignatureP1363(report: SnpReport): Uint8Array<ArrayBuffer>
 
 /** The bytes the signature covers: 0x000..0x29F. */
 export function signedBytes(report: SnpReport): Uint8Array<ArrayBuffer> {
-  return report.raw.slice(0, SIGNED_LENGTH_BYTES);
+  return report.raw.slice(0, SNP_SIGNED_LENGTH_BYTES);
 }
 
 /**
@@ -48,11 +48,11 @@ export function signedBytes(report: SnpReport): Uint8Array<ArrayBuffer> {
  * signature; a malformed signature encoding throws instead.
  * @throws MalformedError when R or S has non-zero bytes above 48.
  */
-export async function verifyReportSignature(
+export async function verifySnpReportSignature(
   report: SnpReport,
   vcekKey: CryptoKey,
 ): Promise<boolean> {
-  const sig = reportSignatureP1363(report);
+  const sig = snpReportSignatureP1363(report);
   return globalThis.crypto.subtle.verify(
     { name: 'ECDSA', hash: 'SHA-384' },
     vcekKey,

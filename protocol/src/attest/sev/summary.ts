@@ -8,12 +8,12 @@
 import { toHex } from '../../bytes';
 import type { SnpProduct } from './constants';
 import {
-  decodeGuestPolicy,
-  decodePlatformInfo,
+  decodeSnpGuestPolicy,
+  decodeSnpPlatformInfo,
   type SnpGuestPolicy,
   type SnpPlatformInfo,
 } from './policy';
-import { decodeTcb, type SnpFirmwareVersion, type SnpReport, type SnpTcb } from './report';
+import { decodeSnpTcb, type SnpFirmwareVersion, type SnpReport, type SnpTcb } from './report';
 
 export interface SnpReportSummary {
   readonly version: number;
@@ -62,16 +62,16 @@ export function summarizeSnpReport(
     authorKeyDigest: toHex(report.authorKeyDigest),
     reportId: toHex(report.reportId),
     policyRaw: hex64(report.policy),
-    policy: decodeGuestPolicy(report.policy),
-    platformInfo: decodePlatformInfo(report.platformInfo),
+    policy: decodeSnpGuestPolicy(report.policy),
+    platformInfo: decodeSnpPlatformInfo(report.platformInfo),
     signingKey: keys[report.signingKey] ?? (report.signingKey === 7 ? 'none' : 'reserved'),
     cpuid: report.cpuid,
     tcb: product
       ? {
-          reported: decodeTcb(report.reportedTcb, product),
-          current: decodeTcb(report.currentTcb, product),
-          committed: decodeTcb(report.committedTcb, product),
-          launch: decodeTcb(report.launchTcb, product),
+          reported: decodeSnpTcb(report.reportedTcb, product),
+          current: decodeSnpTcb(report.currentTcb, product),
+          committed: decodeSnpTcb(report.committedTcb, product),
+          launch: decodeSnpTcb(report.launchTcb, product),
         }
       : undefined,
     tcbRaw: {

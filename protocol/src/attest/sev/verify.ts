@@ -14,8 +14,8 @@ import type { VcekExtensions } from './certificate';
 import { OFFSET, SIG_ALGO_ECDSA_P384_SHA384, SIGNING_KEY, type SnpProduct } from './constants';
 import { evaluateSnpPolicy, type SnpAcceptancePolicy } from './policy';
 import { failure, type SnpFailure, snpVerificationError } from './reasons';
-import { decodeTcb, parseSnpReport, productFromCpuid, type SnpReport } from './report';
-import { verifyReportSignature } from './signature';
+import { decodeSnpTcb, parseSnpReport, productFromCpuid, type SnpReport } from './report';
+import { verifySnpReportSignature } from './signature';
 import { type SnpReportSummary, summarizeSnpReport } from './summary';
 
 export interface SnpEvidenceInput {
@@ -92,7 +92,7 @@ function tcbExtensionFailures(
   product: SnpProduct,
   ext: VcekExtensions,
 ): SnpFailure[] {
-  const tcb = decodeTcb(report.reportedTcb, product);
+  const tcb = decodeSnpTcb(report.reportedTcb, product);
   const parts =
     product === 'Turin'
       ? (['bootloader', 'tee', 'snp', 'microcode', 'fmc'] as const)
@@ -147,7 +147,7 @@ export async function verifySnpEvidence(
 
   if (chain.vcekKey && report.signatureAlgo === SIG_ALGO_ECDSA_P384_SHA384) {
     try {
-      if (!(await verifyReportSignature(report, chain.vcekKey))) {
+      if (!(await verifySnpReportSignature(report, chain.vcekKey))) {
         failures.push(failure('report-signature', 'the report is not signed by this VCEK'));
       }
     } catch {
