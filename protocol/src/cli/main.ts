@@ -5,6 +5,8 @@
  * `process.argv`; `bin/sotto.js` imports it. Unknown commands exit 2.
  */
 
+import { runAsk } from './ask';
+import { runEvidence } from './evidence';
 import { type CliIo, runVerifySnp } from './verify-snp';
 
 export interface SottoCommand {
@@ -15,6 +17,16 @@ export interface SottoCommand {
 }
 
 export const COMMANDS: SottoCommand[] = [
+  {
+    words: ['ask'],
+    summary: 'ask the attested enclave, sealed end to end; the answer streams to stdout',
+    run: runAsk,
+  },
+  {
+    words: ['evidence'],
+    summary: "verify and summarise the enclave's evidence (platform, measurement, model, key)",
+    run: runEvidence,
+  },
   {
     words: ['verify', 'snp'],
     summary: 'verify an AMD SEV-SNP attestation report (VCEK, AMD chain, policy)',

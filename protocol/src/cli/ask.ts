@@ -1,0 +1,147 @@
+/**
+ * `sotto ask`: verify the enclave's evidence, seal a prompt to its key, stream the
+ * answer to stdout as it arrives. Retries once when the answer is cut off, and
+ * once when the key rotated between evidence and request.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import {
+  type AttestedKey,
+  type ChatMessage,
+  fetchAttestedKey,
+  isStaleKey,
+  postSealed,
+  SottoError,
+  sealChatRequest,
+  TruncatedStreamError,
+} from '../index';
+import { EXIT } from './exit-codes';
+import { describeFailure, policyFromFlags, relayFromFlags } from './shared';
+import type { CliIo } from './verify-snp';
+
+export const ASK_USAGE = `Usage: sotto ask [options] "prompt"
+
+Seals the prompt to the attested enclave key and streams the answer.
+
+Options:
+  --relay URL          relay address (default $SOTTO_RELAY_URL or http://127.0.0.1:8787)
+  --allow-dev          accept development evidence (no hardware proof)
+  --measurement HEX    an allowed release measurement (repeatable)
+  --system TEXT        a system message
+  --file PAGE.txt      page text to send with the prompt
+  --max-tokens N       answer length limit (default 256)
+  --temperature T      0 for greedy decoding (default 0.7)
+
+Exit codes: 0 ok, 2 usage, 3 relay unreachable, 4 evidence refused,
+5 answer cut off twice, 6 relay or enclave error, 1 other.
+`;
+
+const MAX_PAGE_BYTES = 2 * 1024 * 1024;
+
+export async function runAsk(argv: readonly string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    io.err(`sotto ask: ${(e as Error).message}\n\n${ASK_USAGE}`);
+    return EXIT.usage;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out(ASK_USAGE);
+    return EXIT.ok;
+  }
+  const prompt = positionals.join(' ').trim();
+  const maxTokens = values['max-tokens'] === undefined ? 256 : Number(values['max-tokens']);
+  const temperature = values.temperature === undefined ? 0.7 : Number(values.temperature);
+  if (!prompt || !Number.isInteger(maxTokens) || maxTokens < 1 || !(temperature >= 0)) {
+    io.err(
+      `sotto ask: give a prompt, and numbers for --max-tokens and --temperature\n\n${ASK_USAGE}`,
+    );
+    return EXIT.usage;
+  }
+  let page = '';
+  if (values.file) {
+    const bytes = await readFile(values.file).catch(() => undefined);
+    if (!bytes) {
+      io.err(`sotto ask: cannot read ${values.file}\n`);
+      return EXIT.usage;
+    }
+    if (bytes.length > MAX_PAGE_BYTES) {
+      io.err(`sotto ask: ${values.file} is larger than ${MAX_PAGE_BYTES} bytes\n`);
+      return EXIT.usage;
+    }
+    page = bytes.toString('utf8');
+  }
+  const messages: ChatMessage[] = [];
+  if (values.system) messages.push({ role: 'system', content: values.system });
+  // Page first, then the request about it: instruct models read it as context.
+  messages.push({ role: 'user', content: page ? `${page}\n\n${prompt}` : prompt });
+
+  const relay = relayFromFlags(values.relay);
+  const policy = policyFromFlags(values);
+  try {
+    let key: AttestedKey = await fetchAttestedKey(relay, policy);
+    if (key.evidence.development) {
+      io.err('sotto: DEVELOPMENT evidence: this enclave proves no hardware isolation.\n');
+    }
+    let truncations = 0;
+    let staleRetried = false;
+    for (;;) {
+      const sealed = await sealChatRequest(key.keyConfig, {
+        messages,
+        max_tokens: maxTokens,
+        temperature,
+      });
+      try {
+        const body = await postSealed(relay, sealed);
+        for await (const event of sealed.openResponse(body)) {
+          if (event.type === 'delta') io.out(event.text);
+        }
+        io.out('\n');
+        return EXIT.ok;
+      } catch (e) {
+        if (isStaleKey(e) && !staleRetried) {
+          staleRetried = true;
+          key = await fetchAttestedKey(relay, policy, { fresh: true });
+          continue;
+        }
+        if (e instanceof TruncatedStreamError && truncations === 0) {
+          truncations++;
+          io.out('\n');
+          io.err('sotto: the answer was cut off; retrying once.\n');
+          key = await fetchAttestedKey(relay, policy, { fresh: true });
+          continue;
+        }
+        if (e instanceof TruncatedStreamError) {
+          io.out('\n');
+          io.err('sotto: the answer was cut off again; giving up.\n');
+          return EXIT.truncated;
+        }
+        throw e;
+      }
+    }
+  } catch (e) {
+    const { message, exit } = describeFailure(e);
+    io.err(`sotto: ${message}\n`);
+    if (!(e instanceof SottoError)) io.err(`${(e as Error)?.stack ?? e}\n`);
+    return exit;
+  }
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      relay: { type: 'string' },
+      'allow-dev': { type: 'boolean' },
+      measurement: { type: 'string', multiple: true },
+      system: { type: 'string' },
+      file: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      temperature: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

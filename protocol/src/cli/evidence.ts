@@ -1,0 +1,81 @@
+/** `sotto evidence`: fetch, verify and summarise the evidence the relay passes on. */
+import { parseArgs } from 'node:util';
+import { fetchAttestedKey, keyConfigFingerprint } from '../index';
+import { EXIT } from './exit-codes';
+import { describeFailure, policyFromFlags, relayFromFlags } from './shared';
+import type { CliIo } from './verify-snp';
+
+export const EVIDENCE_USAGE = `Usage: sotto evidence [--relay URL] [--allow-dev] [--measurement HEX]... [--json]
+
+Fetches the enclave's evidence through the relay, verifies it, and prints what it proves.
+`;
+
+export async function runEvidence(argv: readonly string[], io: CliIo): Promise<number> {
+  let values: {
+    relay?: string;
+    'allow-dev'?: boolean;
+    measurement?: string[];
+    json?: boolean;
+    help?: boolean;
+  };
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: {
+        relay: { type: 'string' },
+        'allow-dev': { type: 'boolean' },
+        measurement: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (e) {
+    io.err(`sotto evidence: ${(e as Error).message}\n\n${EVIDENCE_USAGE}`);
+    return EXIT.usage;
+  }
+  if (values.help) {
+    io.out(EVIDENCE_USAGE);
+    return EXIT.ok;
+  }
+  try {
+    const { evidence, keyConfig } = await fetchAttestedKey(
+      relayFromFlags(values.relay),
+      policyFromFlags(values),
+    );
+    const ageSeconds = Math.max(
+      0,
+      Math.round((Date.now() - evidence.keyCreatedAt.getTime()) / 1000),
+    );
+    const summary = {
+      platform: evidence.platform,
+      development: evidence.development,
+      measurement: evidence.measurement,
+      model: evidence.model.name,
+      modelSha256: evidence.model.sha256,
+      release: evidence.releaseId,
+      keyId: keyConfig.keyId,
+      keyFingerprint: keyConfigFingerprint(keyConfig),
+      keyAgeSeconds: ageSeconds,
+    };
+    if (values.json) {
+      io.out(`${JSON.stringify(summary)}\n`);
+    } else {
+      io.out(
+        [
+          `platform     ${summary.platform}${summary.development ? '  (DEVELOPMENT: no hardware proof)' : ''}`,
+          `measurement  ${summary.measurement}`,
+          `model        ${summary.model}`,
+          `model sha256 ${summary.modelSha256}`,
+          `release      ${summary.release}`,
+          `key          id ${summary.keyId}, ${summary.keyFingerprint.slice(0, 16)}…, ${ageSeconds} s old`,
+          '',
+        ].join('\n'),
+      );
+    }
+    return EXIT.ok;
+  } catch (e) {
+    const { message, exit } = describeFailure(e);
+    io.err(`sotto: ${message}\n`);
+    return exit;
+  }
+}
