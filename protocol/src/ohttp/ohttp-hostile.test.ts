@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { concat, fromHex } from '../bytes';
 import {
+  ConfigurationError,
   DecryptError,
   LimitExceededError,
   MalformedError,
@@ -121,5 +122,49 @@ describe('OHTTP response decapsulation, hostile input (RFC 9458 §4.4)', () => {
 
   it('over the size bound', async () => {
     await expect((await client()).decapsulateResponse(RES, 34)).rejects.toThrow(LimitExceededError);
+  });
+});
+
+describe('test-only parameters refuse to work outside a test harness', () => {
+  async function outsideTests<T>(f: () => Promise<T>): Promise<T> {
+    const saved = process.env.VITEST;
+    delete process.env.VITEST;
+    try {
+      return await f();
+    } finally {
+      process.env.VITEST = saved;
+    }
+  }
+
+  it('fixed ephemeral key', async () => {
+    const f = () =>
+      encapsulateRequest(KEY.config, hex('request_bhttp'), {
+        __unsafeTestOnlyEphemeralPrivateKey: hex('client_ephemeral_sk'),
+      });
+    await expect(outsideTests(f)).rejects.toThrow(ConfigurationError);
+  });
+
+  it('fixed response nonce', async () => {
+    const g = await decapsulateRequest(REQ, KEYS);
+    const f = () =>
+      g.encapsulateResponse(new Uint8Array(1), {
+        __unsafeTestOnlyResponseNonce: hex('response_nonce'),
+      });
+    await expect(outsideTests(f)).rejects.toThrow(ConfigurationError);
+  });
+
+  it('globalThis.__SOTTO_TEST__ is the harness flag where there is no process (browser test pages)', async () => {
+    const f = async () => {
+      globalThis.__SOTTO_TEST__ = true;
+      try {
+        const r = await encapsulateRequest(KEY.config, hex('request_bhttp'), {
+          __unsafeTestOnlyEphemeralPrivateKey: hex('client_ephemeral_sk'),
+        });
+        return r.encapsulated;
+      } finally {
+        globalThis.__SOTTO_TEST__ = undefined;
+      }
+    };
+    expect(await outsideTests(f)).toEqual(REQ);
   });
 });
