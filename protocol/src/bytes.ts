@@ -81,3 +81,14 @@ export function fromBase64(s: string): Uint8Array {
 export function bufferSource(b: Uint8Array): Uint8Array<ArrayBuffer> {
   return b.buffer instanceof ArrayBuffer ? (b as Uint8Array<ArrayBuffer>) : new Uint8Array(b);
 }
+
+/**
+ * True for a Uint8Array from any realm (a worker, an iframe, a `vm` context),
+ * where `instanceof Uint8Array` would say false.
+ */
+export function isBytes(x: unknown): x is Uint8Array {
+  return (
+    x instanceof Uint8Array ||
+    (ArrayBuffer.isView(x) && x.constructor?.name === 'Uint8Array' && 'BYTES_PER_ELEMENT' in x)
+  );
+}

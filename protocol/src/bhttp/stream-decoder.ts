@@ -11,6 +11,7 @@
  * padding included, has been read and found valid.
  */
 
+import { isBytes } from '../bytes';
 import { isSottoError, MalformedError, type SottoError, TruncatedStreamError } from '../errors';
 import { type BhttpLimits, resolveLimits } from './limits';
 import { parseMessage } from './parser';
@@ -46,8 +47,7 @@ class StreamInput {
       this.eof = true;
       return false;
     }
-    if (!(r.value instanceof Uint8Array))
-      throw new MalformedError('bhttp: input chunk is not bytes');
+    if (!isBytes(r.value)) throw new MalformedError('bhttp: input chunk is not bytes');
     if (r.value.length > 0) {
       this.chunks.push(r.value);
       this.buffered += r.value.length;

@@ -17,7 +17,7 @@
  * where lp(x) = u32be(len x) || x.
  */
 
-import { concat, equalBytes, utf8 } from '../bytes';
+import { concat, equalBytes, isBytes, utf8 } from '../bytes';
 import { LimitExceededError, MalformedError, UnsupportedError } from '../errors';
 import { lengthPrefixed, u32be } from './aad';
 import { XCHACHA_NONCE_BYTES, XCHACHA_TAG_BYTES, xchachaOpen, xchachaSeal } from './aead';
@@ -45,7 +45,7 @@ function readU32(b: Uint8Array, off: number): number {
 
 /** Parses the clear header. Returns the envelope (if any) and where the salt starts. */
 function parseHeader(backup: Uint8Array): { envelope: BackupEnvelope | undefined; saltAt: number } {
-  if (!(backup instanceof Uint8Array) || backup.length < MAGIC.length + 1) {
+  if (!isBytes(backup) || backup.length < MAGIC.length + 1) {
     throw new MalformedError('backup: truncated');
   }
   if (!equalBytes(backup.subarray(0, MAGIC.length), MAGIC))
@@ -91,7 +91,7 @@ export function sealBackup(
   payload: Uint8Array,
   options?: { envelope?: BackupEnvelope; random?: RandomSource },
 ): Uint8Array {
-  if (!(vaultKey instanceof Uint8Array) || vaultKey.length !== VAULT_KEY_BYTES) {
+  if (!isBytes(vaultKey) || vaultKey.length !== VAULT_KEY_BYTES) {
     throw new MalformedError('backup: vault key must be 32 bytes');
   }
   const envelope = options?.envelope;
@@ -123,7 +123,7 @@ export function readBackupEnvelope(backup: Uint8Array): BackupEnvelope | undefin
  * @throws {MalformedError} / {UnsupportedError} / {LimitExceededError} as {@link readBackupEnvelope}.
  */
 export function openBackup(vaultKey: Uint8Array, backup: Uint8Array): Uint8Array {
-  if (!(vaultKey instanceof Uint8Array) || vaultKey.length !== VAULT_KEY_BYTES) {
+  if (!isBytes(vaultKey) || vaultKey.length !== VAULT_KEY_BYTES) {
     throw new MalformedError('backup: vault key must be 32 bytes');
   }
   const { saltAt } = parseHeader(backup);

@@ -6,6 +6,7 @@
  */
 
 import { randomBytes } from '@noble/ciphers/utils.js';
+import { isBytes } from '../bytes';
 import { ConfigurationError } from '../errors';
 import { assertTestOnly } from '../hpke/test-only';
 
@@ -21,7 +22,7 @@ export function randomSource(testOnly?: RandomSource): RandomSource {
   assertTestOnly('sealed: injected randomness');
   return (n) => {
     const b = testOnly(n);
-    if (!(b instanceof Uint8Array) || b.length !== n) {
+    if (!isBytes(b) || b.length !== n) {
       throw new ConfigurationError('sealed: random source gave the wrong length');
     }
     return b;

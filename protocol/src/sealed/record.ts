@@ -10,7 +10,7 @@
  * where lp(x) = u32be(len x) || x. The version byte is authenticated too.
  */
 
-import { concat, fromUtf8, utf8 } from '../bytes';
+import { concat, fromUtf8, isBytes, utf8 } from '../bytes';
 import { DecryptError, MalformedError } from '../errors';
 import { lengthPrefixed, strictUtf8, u32be } from './aad';
 import {
@@ -61,7 +61,7 @@ export function recordAad(meta: RecordMeta, version = SEALED_RECORD_V1): Uint8Ar
 }
 
 function checkVaultKey(key: Uint8Array): void {
-  if (!(key instanceof Uint8Array) || key.length !== XCHACHA_KEY_BYTES) {
+  if (!isBytes(key) || key.length !== XCHACHA_KEY_BYTES) {
     throw new MalformedError('sealed record: vault key must be 32 bytes');
   }
 }
@@ -95,7 +95,7 @@ export function sealRecord(
 export function openRecord(vaultKey: Uint8Array, meta: RecordMeta, sealed: Uint8Array): Uint8Array {
   try {
     checkVaultKey(vaultKey);
-    if (!(sealed instanceof Uint8Array) || sealed.length < SEALED_RECORD_OVERHEAD_BYTES) {
+    if (!isBytes(sealed) || sealed.length < SEALED_RECORD_OVERHEAD_BYTES) {
       throw new MalformedError('sealed record: too short');
     }
     if (sealed[0] !== SEALED_RECORD_V1) throw new MalformedError('sealed record: unknown version');

@@ -12,7 +12,7 @@
  * credential it was made for.
  */
 
-import { concat, utf8 } from '../bytes';
+import { concat, isBytes, utf8 } from '../bytes';
 import { DecryptError, LockedError, MalformedError, UnsupportedError } from '../errors';
 import { lengthPrefixed } from './aad';
 import {
@@ -48,8 +48,7 @@ export interface LockedVaultKey {
 }
 
 function checkLength(b: Uint8Array, n: number, what: string): void {
-  if (!(b instanceof Uint8Array) || b.length !== n)
-    throw new MalformedError(`${what} must be ${n} bytes`);
+  if (!isBytes(b) || b.length !== n) throw new MalformedError(`${what} must be ${n} bytes`);
 }
 
 /** A fresh random 32-byte vault key. `random` is a test-only hook. */
@@ -73,7 +72,7 @@ export function deriveKek(prf: Uint8Array, salt: Uint8Array): Uint8Array {
 }
 
 function wrapAad(context: VaultKeyContext): Uint8Array {
-  if (!(context?.credentialId instanceof Uint8Array) || context.credentialId.length === 0) {
+  if (!isBytes(context?.credentialId) || context.credentialId.length === 0) {
     throw new MalformedError('vault key: credential id must be non-empty bytes');
   }
   return lengthPrefixed(WRAP_LABEL, Uint8Array.of(WRAPPED_VAULT_KEY_V1), context.credentialId);
