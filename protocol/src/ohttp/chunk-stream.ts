@@ -148,6 +148,9 @@ export function openingStream(
       if (!(await source.fill())) {
         if (!final)
           throw new TruncatedStreamError('chunked OHTTP: stream ended before the final chunk');
+        if (q.length > maxSealed) {
+          throw new LimitExceededError('chunked OHTTP: final chunk exceeds the size limit');
+        }
         const pt = await opener.open(q.take(q.length), true);
         count(pt);
         if (pt.length > 0) controller.enqueue(pt);

@@ -309,6 +309,17 @@ describe('chunked request body, hostile framing (gateway, draft-08 §4, §6.1)',
     expect(e).toBeInstanceOf(LimitExceededError);
   });
 
+  it('final chunk over the bound that arrives in one fragment with the end of the stream', async () => {
+    const p = (await requestParts(['a'])).parts;
+    const e = await requestStreamError(
+      streamOf([p[0]!, concat(new Uint8Array([0]), new Uint8Array(200))]),
+      {
+        maxChunkBytes: 100,
+      },
+    );
+    expect(e).toBeInstanceOf(LimitExceededError);
+  });
+
   it('total plaintext over the bound', async () => {
     const p = (await requestParts(['0123456789', '0123456789'])).parts;
     expect(await requestStreamError(streamOf(p), { maxTotalBytes: 15 })).toBeInstanceOf(
