@@ -276,4 +276,18 @@ describe('inference engine queue (1 sequence, queue of 1)', () => {
     // Only the beginning-of-sequence token is shared with the cached "A dog ran" request.
     expect(cold.done.usage.evaluatedPromptTokens).toBe(cold.done.usage.promptTokens - 1);
   });
+
+  it('close() ends running and queued requests with abort, then refuses new ones', async () => {
+    const closing = await createEngine({ modelSpec: MODEL, sequences: 1, queueLimit: 1 });
+    const streamA = closing.complete(once({ max_tokens: 400 }), new AbortController().signal);
+    await streamA.next();
+    const streamB = closing.complete(once({ max_tokens: 400 }), new AbortController().signal);
+    const firstB = streamB.next();
+    const closed = closing.close();
+    expect((await firstB).value).toMatchObject({ type: 'done', finishReason: 'abort' });
+    expect((await streamA.next()).value).toMatchObject({ type: 'done', finishReason: 'abort' });
+    await closed;
+    const late = closing.complete(once(), new AbortController().signal);
+    await expect(late.next()).rejects.toBeInstanceOf(BusyError);
+  });
 });

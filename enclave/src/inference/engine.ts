@@ -55,7 +55,8 @@ export interface InferenceEngine {
    * @throws LimitExceededError for a request over a bound, including a prompt that does not fit
    *   the context (HTTP 413).
    * @throws UnsupportedError for `n` > 1.
-   * @throws BusyError when all sequences are busy and the queue is full (HTTP 503, Retry-After).
+   * @throws BusyError when all sequences are busy and the queue is full, or the engine is
+   *   closed (HTTP 503, Retry-After).
    *
    * Aborting `signal` (client gone) ends the stream with `done` / `abort` within one token and
    * frees the sequence; so does stopping the iteration.
@@ -102,10 +103,11 @@ export async function createEngine(options: EngineOptions): Promise<InferenceEng
     throw error;
   }
 
+  const retryAfterSeconds = options.retryAfterSeconds ?? 1;
   const pool = new SequencePool(
     Array.from({ length: sequences }, () => context.getSequence()),
     queueLimit,
-    options.retryAfterSeconds ?? 1,
+    retryAfterSeconds,
   );
   const prompts = createPromptBuilder(model);
   const limits: RequestLimits = {
@@ -120,6 +122,7 @@ export async function createEngine(options: EngineOptions): Promise<InferenceEng
     request: unknown,
     signal: AbortSignal,
   ): AsyncGenerator<CompletionEvent, void, undefined> {
+    if (shutdown.signal.aborted) throw new BusyError('inference engine closed', retryAfterSeconds);
     const normalized = validateRequest(request, limits);
     const prompt = prompts.build(normalized.messages);
     if (prompt.tokens.length >= context.contextSize) {
@@ -127,11 +130,12 @@ export async function createEngine(options: EngineOptions): Promise<InferenceEng
         `prompt is ${prompt.tokens.length} tokens; the context holds ${context.contextSize}`,
       );
     }
-    const stop = AbortSignal.any([signal, shutdown.signal]);
+    const { signal: stop, dispose } = eitherSignal(signal, shutdown.signal);
     let lease: Lease;
     try {
       lease = await pool.acquire(prompt.tokens, stop);
     } catch (error) {
+      dispose();
       if (!(error instanceof AbortedWhileQueued)) throw error;
       yield {
         type: 'done',
@@ -163,6 +167,7 @@ export async function createEngine(options: EngineOptions): Promise<InferenceEng
         stop,
       );
     } finally {
+      dispose();
       lease.release();
       running.delete(settled);
       finished();
@@ -187,12 +192,31 @@ export async function createEngine(options: EngineOptions): Promise<InferenceEng
     async close() {
       if (shutdown.signal.aborted) return;
       shutdown.abort();
-      pool.close(new BusyError('inference engine closed', options.retryAfterSeconds ?? 1));
+      pool.close(new BusyError('inference engine closed', retryAfterSeconds));
       // Running generations see the abort at their next token; one whose consumer stopped
       // pulling without calling return() is not waited for beyond CLOSE_GRACE_MS.
       await Promise.race([Promise.all(running), delay(CLOSE_GRACE_MS)]);
       await context.dispose();
       await model.dispose();
+    },
+  };
+}
+
+/**
+ * A signal that aborts when either input does, with listeners removed by `dispose` (instead of
+ * `AbortSignal.any`, whose combined signals Node 20 keeps alive on a long-lived input).
+ */
+function eitherSignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  if (a.aborted || b.aborted) abort();
+  a.addEventListener('abort', abort, { once: true });
+  b.addEventListener('abort', abort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      a.removeEventListener('abort', abort);
+      b.removeEventListener('abort', abort);
     },
   };
 }
