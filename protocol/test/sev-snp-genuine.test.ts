@@ -12,6 +12,7 @@ import {
   leComponentToP1363,
   parseSnpReport,
   productFromCpuid,
+  timeSnpVerification,
   verifySnpCertChain,
   verifySnpEvidence,
 } from '../src/attest/sev';
@@ -94,6 +95,18 @@ describe('genuine Milan report (virtee/sev report_milan.hex + vcek_milan.der)', 
         verifySnpEvidence({ ...input, report: flip(input.report, 0x90) }, OPEN, { now: NOW }),
       ),
     ).toEqual(['report-signature']);
+  });
+});
+
+describe('timing hook for the benchmarks', () => {
+  it('runs one cold and N warm verifications and reports their durations', async () => {
+    const t = await timeSnpVerification(
+      { report: vectors.milanReport(), vcek: vectors.milanVcek() },
+      OPEN,
+      { now: NOW, warmRuns: 3 },
+    );
+    expect(Number.isFinite(t.coldMs)).toBe(true);
+    expect(t.warmMs).toHaveLength(3);
   });
 });
 

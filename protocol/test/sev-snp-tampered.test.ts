@@ -268,6 +268,11 @@ const variants: Variant[] = [
     input: { vcek: vcek.slice(0, 200) },
     codes: ['vcek-malformed'],
   },
+  {
+    name: 'VCEK oversized (20 KiB)',
+    input: { vcek: new Uint8Array(20 * 1024) },
+    codes: ['vcek-malformed'],
+  },
   { name: 'VCEK missing', input: { vcek: undefined }, codes: ['vcek-missing'] },
   {
     name: 'VCEK expired (now after 2030-04-03)',

@@ -28,6 +28,9 @@ export interface SnpCertificate {
   readonly commonName: string;
 }
 
+/** Far above any AMD certificate (ARK/ASK ≈ 1.6 KiB, VCEK ≈ 1.4 KiB); bounds hostile input. */
+const MAX_CERT_BYTES = 16 * 1024;
+
 const PEM_RE = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g;
 
 /** DER of every CERTIFICATE block in PEM text, in order. */
@@ -50,7 +53,7 @@ function commonNameOf(asn: Certificate): string {
 
 /**
  * Parses one certificate from DER bytes or PEM text (the first block).
- * @throws MalformedError when the input is not a certificate.
+ * @throws MalformedError when the input is not a certificate or is over 16 KiB.
  */
 export function parseSnpCertificate(input: Uint8Array | string): SnpCertificate {
   let der: Uint8Array<ArrayBuffer>;
@@ -61,6 +64,7 @@ export function parseSnpCertificate(input: Uint8Array | string): SnpCertificate 
   } else {
     der = input.slice();
   }
+  if (der.length > MAX_CERT_BYTES) throw new MalformedError('certificate is too large');
   let asn: Certificate;
   try {
     asn = AsnConvert.parse(der, Certificate);
