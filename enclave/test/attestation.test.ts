@@ -5,10 +5,14 @@ import {
   BusyError,
   ConfigurationError,
   computeReportData,
+  evidenceToJson,
   fromHex,
   parseDevReport,
+  parseEvidence,
   toHex,
+  VerificationError,
   verifyEvidence,
+  verifySnpEvidence,
 } from '@sotto/protocol';
 import { describe, expect, it } from 'vitest';
 import { createDevProvider } from '../src/attestation/dev';
@@ -18,6 +22,8 @@ import { createTsmProvider } from '../src/attestation/tsm';
 
 const VECTORS = resolve(__dirname, '../../../shared/vectors/sev-snp/virtee-sev');
 const NOW = new Date('2026-11-01T00:00:00Z');
+/** Inside the validity of the virtee Milan VCEK and chain. */
+const SNP_NOW = new Date('2025-01-01T00:00:00Z');
 
 function pemBodies(pem: string): Uint8Array[] {
   return [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map(
@@ -121,6 +127,46 @@ describe('tsm attestation provider (configfs stand-in with real report bytes)', 
     expect(got.report).toEqual(fs.report);
     expect(got.certificates.vcek).toEqual(fs.vcek);
     expect(pemBodies(got.certificates.chain!)).toEqual([fs.ask, fs.ark]);
+  });
+
+  it('produces SEV-SNP evidence the client verifier accepts up to the REPORT_DATA binding', async () => {
+    const fs = await configfsStandIn();
+    const tsm = await createTsmProvider({ tsmPath: fs.base, entryName: 'entry' });
+    const keyConfig = new Uint8Array([7, 0, 0x20, ...new Uint8Array(32).fill(1), 0, 4, 0, 1, 0, 1]);
+    const modelSha = new Uint8Array(32).fill(9);
+    const att = await tsm.attest(computeReportData(keyConfig, modelSha, 'rel'));
+    const bundle = parseEvidence(
+      JSON.stringify(
+        evidenceToJson({
+          platform: att.platform,
+          report: att.report,
+          certificates: att.certificates,
+          keyConfig,
+          model: { name: 'm', sha256: modelSha },
+          release: { id: 'rel' },
+          keyCreatedAt: SNP_NOW,
+        }),
+      ),
+    );
+    const measurement = toHex(fs.report.subarray(0x90, 0xc0));
+    expect(measurement.startsWith('7a1e5c26')).toBe(true);
+    // The real report was taken for someone else's REPORT_DATA: everything else must hold.
+    const refused = await verifyEvidence(bundle, {
+      allowedMeasurements: [measurement],
+      now: SNP_NOW,
+    }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(VerificationError);
+    expect((refused as VerificationError).reasons).toHaveLength(1);
+    expect((refused as VerificationError).reasons[0]).toMatch(/report.?data/i);
+    // The same bytes through the SEV-SNP verifier with the report's own REPORT_DATA: accepted.
+    const ok = await verifySnpEvidence(
+      { report: att.report, vcek: att.certificates.vcek, chain: att.certificates.chain },
+      { measurements: [fromHex(measurement)], reportData: fs.report.slice(0x50, 0x90) },
+      { now: SNP_NOW },
+    );
+    expect(ok.product).toBe('Milan');
+    // No allow-list: refused outright (fail closed).
+    await expect(verifyEvidence(bundle, { now: SNP_NOW })).rejects.toThrow(/no allowed release/);
   });
 
   it('names TDX from the provider and refuses an unknown provider', async () => {

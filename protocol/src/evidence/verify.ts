@@ -3,7 +3,8 @@
  * client may rely on, or throws `VerificationError` naming every failed check.
  * Nothing is ever sent to a key this function did not return.
  */
-import { equalBytes, toHex } from '../bytes';
+import { type SnpAcceptancePolicy, verifySnpEvidence } from '../attest/sev';
+import { equalBytes, fromHex, toHex } from '../bytes';
 import { type SottoError, VerificationError } from '../errors';
 import type { EvidenceBundle, Platform } from './bundle';
 import { checkDevReportSignature, parseDevReport } from './dev-report';
@@ -18,6 +19,8 @@ export interface EvidencePolicy {
   now?: Date;
   /** Oldest acceptable dev report. Keys rotate hourly, so a day is generous. */
   maxDevReportAgeMs?: number;
+  /** SEV-SNP policy knobs beyond measurement and REPORT_DATA (debug, migration agent, TCB floors). */
+  snp?: Omit<SnpAcceptancePolicy, 'measurements' | 'reportData'>;
 }
 
 export interface VerifiedEvidence {
@@ -49,9 +52,10 @@ export async function verifyEvidence(
     case 'dev':
       return verifyDev(bundle, expected, policy);
     case 'sev-snp':
+      return verifySevSnp(bundle, expected, policy);
     case 'tdx':
-      // Fail closed until the platform's verifier is wired in.
-      throw new VerificationError([`platform ${bundle.platform} is not supported by this client`]);
+      // Fail closed until the TDX verifier exists.
+      throw new VerificationError(['platform tdx is not supported by this client yet']);
   }
 }
 
@@ -95,5 +99,34 @@ async function verifyDev(
     keyConfig: bundle.keyConfig,
     keyCreatedAt: bundle.keyCreatedAt,
     reportTimestamp: report.timestamp,
+  };
+}
+
+async function verifySevSnp(
+  bundle: EvidenceBundle,
+  expectedReportData: Uint8Array,
+  policy: EvidencePolicy,
+): Promise<VerifiedEvidence> {
+  // A real platform proves a measurement; with no release list there is nothing to compare it to.
+  if (!policy.allowedMeasurements || policy.allowedMeasurements.length === 0) {
+    throw new VerificationError(['no allowed release measurements are configured']);
+  }
+  const verified = await verifySnpEvidence(
+    { report: bundle.report, vcek: bundle.certificates.vcek, chain: bundle.certificates.chain },
+    {
+      ...policy.snp,
+      measurements: policy.allowedMeasurements.map((m) => fromHex(m)),
+      reportData: expectedReportData,
+    },
+    policy.now ? { now: policy.now } : {},
+  );
+  return {
+    platform: 'sev-snp',
+    development: false,
+    measurement: verified.measurement,
+    model: { name: bundle.model.name, sha256: toHex(bundle.model.sha256) },
+    releaseId: bundle.release.id,
+    keyConfig: bundle.keyConfig,
+    keyCreatedAt: bundle.keyCreatedAt,
   };
 }
