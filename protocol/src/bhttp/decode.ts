@@ -13,6 +13,13 @@ import type { BhttpField, BhttpInformational, BhttpRequest, BhttpResponse } from
 export interface BhttpDecodeOptions {
   /** Overrides for {@link DEFAULT_BHTTP_LIMITS}. */
   limits?: Partial<BhttpLimits>;
+  /**
+   * Accept a message that ends after its header section or its content, as
+   * RFC 9292 §3.8 permits when what is left out is empty. Default true; pass
+   * false where the peer always writes every section (Sotto's own encoders
+   * do) so that a cut at those points is refused too.
+   */
+  allowTruncation?: boolean;
 }
 
 /** Runs the shared parser over a whole buffer; running out of bytes is `MalformedError`. */
@@ -22,7 +29,11 @@ function runParser(
   options: BhttpDecodeOptions | undefined,
   onEvent: (e: ParseEvent) => void,
 ): void {
-  const parser = parseMessage(resolveLimits(options?.limits), expect);
+  const parser = parseMessage(
+    resolveLimits(options?.limits),
+    expect,
+    options?.allowTruncation ?? true,
+  );
   let off = 0;
   let reply: unknown;
   for (;;) {

@@ -66,10 +66,11 @@ function* atEnd(): Generator<ParseStep, boolean, unknown> {
 }
 
 /**
- * Parses one message. Throws `MalformedError`, `LimitExceededError` or
+ * Parses one message. With `allowTruncation` false, the truncated forms of
+ * RFC 9292 §3.8 are refused (the driver reports the missing bytes). Throws `MalformedError`, `LimitExceededError` or
  * `UnsupportedError`; running out of input is the driver's to report.
  */
-export function* parseMessage(limits: BhttpLimits, expect: Expect): Parser {
+export function* parseMessage(limits: BhttpLimits, expect: Expect, allowTruncation = true): Parser {
   // RFC 9292 §3.3: framing indicator.
   const framing = yield* varint();
   if (framing > 3) throw new UnsupportedError('bhttp: unknown framing indicator');
@@ -107,10 +108,10 @@ export function* parseMessage(limits: BhttpLimits, expect: Expect): Parser {
   }
 
   // RFC 9292 §3.8: a message with empty content and trailers may end here.
-  if (yield* atEnd()) return;
+  if (allowTruncation && (yield* atEnd())) return;
   yield* content(limits, known);
   // RFC 9292 §3.8: a message with empty trailers may end after the content.
-  if (yield* atEnd()) return;
+  if (allowTruncation && (yield* atEnd())) return;
   const trailers = yield* fieldSection(limits, known);
   yield { op: 'emit', event: { type: 'trailers', trailers } };
 

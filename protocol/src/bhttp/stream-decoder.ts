@@ -6,14 +6,15 @@
  * arrives, never waiting for the end of the message.
  *
  * A message that ends where RFC 9292 §3.8 allows (after the header section
- * or after the content) is complete; one that ends anywhere else errors with
- * `TruncatedStreamError`. The body closes only once the whole message,
+ * or after the content) is complete unless `allowTruncation: false`; one that
+ * ends anywhere else errors with `TruncatedStreamError`. The body closes only once the whole message,
  * padding included, has been read and found valid.
  */
 
 import { isBytes } from '../bytes';
 import { isSottoError, MalformedError, type SottoError, TruncatedStreamError } from '../errors';
-import { type BhttpLimits, resolveLimits } from './limits';
+import type { BhttpDecodeOptions } from './decode';
+import { resolveLimits } from './limits';
 import { parseMessage } from './parser';
 import type { BhttpField, BhttpInformational } from './types';
 
@@ -107,11 +108,11 @@ class StreamInput {
  */
 export function decodeResponseStream(
   input: ReadableStream<Uint8Array>,
-  options?: { limits?: Partial<BhttpLimits> },
+  options?: BhttpDecodeOptions,
 ): Promise<BhttpStreamedResponse> {
   const limits = resolveLimits(options?.limits);
   const src = new StreamInput(input.getReader());
-  const parser = parseMessage(limits, 'response');
+  const parser = parseMessage(limits, 'response', options?.allowTruncation ?? true);
 
   return new Promise<BhttpStreamedResponse>((resolveHead, rejectHead) => {
     let headSent = false;

@@ -76,4 +76,35 @@ describe('every prefix of every RFC 9292 example', () => {
       expect(accepted).toBeGreaterThanOrEqual(2);
     },
   );
+
+  const padding: Record<string, number> = { 'ex-bini-request': 10 };
+
+  it.each(anchors)(
+    '%s with allowTruncation: false accepts only cuts into padding',
+    async (anchor, kind) => {
+      const bytes = fromHex(exampleHex(anchor));
+      const decode = kind === 'request' ? decodeRequest : decodeResponse;
+      const full = decode(bytes);
+      const firstOk = bytes.length - (padding[anchor] ?? 0);
+      for (let n = 0; n < bytes.length; n++) {
+        const prefix = bytes.subarray(0, n);
+        if (n >= firstOk) {
+          expect(decode(prefix, { allowTruncation: false })).toEqual(full);
+          continue;
+        }
+        expect(() => decode(prefix, { allowTruncation: false }), `prefix ${n}`).toThrow(
+          MalformedError,
+        );
+        if (kind === 'response') {
+          const attempt = (async () => {
+            const res = await decodeResponseStream(streamOf(bytewise(prefix)), {
+              allowTruncation: false,
+            });
+            await readAll(res.body);
+          })();
+          await expect(attempt, `prefix ${n}`).rejects.toBeInstanceOf(TruncatedStreamError);
+        }
+      }
+    },
+  );
 });
