@@ -72,7 +72,6 @@ export function createRelay(config: RelayConfig, options: RelayOptions = {}): Re
   app.get('/v1/evidence', evidenceRoute(evidence));
   app.post('/v1/ohttp', ohttpRoute(deps));
   app.all('/v1/ohttp', (req, res) => {
-    recordOf(res).route = 'ohttp';
     recordOf(res).outcome = 'not_found';
     sendError(req, res, 405, 'method_not_allowed', { allow: 'POST' });
   });

@@ -44,6 +44,12 @@ export interface RequestRecord {
   requestBytes: number;
 }
 
+const ROUTES: Readonly<Record<string, RouteName>> = {
+  '/v1/evidence': 'evidence',
+  '/v1/ohttp': 'ohttp',
+  '/healthz': 'healthz',
+};
+
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
 
 /** The record of the request `res` answers (set by {@link requestLogger}). */
@@ -65,7 +71,7 @@ export function requestLogger(
     let responseBytes = 0;
     const record: RequestRecord = {
       id: randomUUID(),
-      route: 'other',
+      route: Object.hasOwn(ROUTES, req.path) ? ROUTES[req.path]! : 'other',
       outcome: undefined,
       enclave: undefined,
       attempts: 0,

@@ -159,7 +159,12 @@ describe('relay failure modes', () => {
     const body = sealedLike(5, Buffer.alloc(64 * 1024, 9));
     const res = await post(r.url, body);
     expect(res.status).toBe(200);
-    expect(Buffer.from(await res.arrayBuffer()).subarray(1)).toEqual(body);
+    // Byte-for-byte (Buffer.equals: a deep toEqual on 64 KiB is needlessly slow).
+    expect(
+      Buffer.from(await res.arrayBuffer())
+        .subarray(1)
+        .equals(body),
+    ).toBe(true);
 
     other.onOhttp = busy.onOhttp; // now both busy
     const both = await post(r.url, sealedLike(5));
@@ -256,5 +261,62 @@ describe('relay failure modes', () => {
     const res = await post(r.url, Buffer.alloc(0));
     expect(res.status).toBe(400);
     expect(e.requests).toHaveLength(0);
+  });
+
+  it('truncates the client stream when the enclave goes silent mid-answer (idle timeout)', async () => {
+    const e = await standIn(1, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'message/ohttp-chunked-res' });
+      res.write('partial'); // then silence
+    });
+    const r = await relayWith([e.url], { upstreamIdleTimeoutMs: 100 });
+    const res = await post(r.url, sealedLike(1));
+    const reader = res.body!.getReader();
+    expect(Buffer.from((await reader.read()).value!).toString()).toBe('partial');
+    await expect(reader.read()).rejects.toThrow();
+    const [line] = await r.waitForRequestLogs(1);
+    expect(line).toMatchObject({ outcome: 'upstream_timeout', complete: false });
+  });
+
+  it('closes the enclave connection when the client goes away mid-answer', async () => {
+    let upstreamClosed!: (finished: boolean) => void;
+    const closed = new Promise<boolean>((resolve) => {
+      upstreamClosed = resolve;
+    });
+    const e = await standIn(1, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'message/ohttp-chunked-res' });
+      res.write('partial');
+      res.on('close', () => upstreamClosed(res.writableFinished));
+    });
+    const r = await relayWith([e.url]);
+    const abort = new AbortController();
+    const res = await fetch(`${r.url}/v1/ohttp`, {
+      method: 'POST',
+      headers: { 'content-type': CHUNKED_REQ },
+      body: new Uint8Array(sealedLike(1)),
+      signal: abort.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    abort.abort();
+    expect(await closed).toBe(false); // torn down, not finished
+    const [line] = await r.waitForRequestLogs(1);
+    expect(line).toMatchObject({ outcome: 'client_aborted', complete: false });
+  });
+
+  it('carries 50 concurrent requests from one client with the default limits', async () => {
+    const e = await standIn(1);
+    const r = await relayWith([e.url], { rateLimit: { burst: 100, refillPerSecond: 60 } });
+    const results = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const res = await post(r.url, sealedLike(1, `req-${i}`));
+        return [
+          res.status,
+          Buffer.from(await res.arrayBuffer())
+            .subarray(2)
+            .toString(),
+        ];
+      }),
+    );
+    expect(results).toEqual(Array.from({ length: 50 }, (_, i) => [200, `req-${i}`]));
   });
 });

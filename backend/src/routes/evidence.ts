@@ -20,7 +20,6 @@ function wantsFresh(req: Request): boolean {
 export function evidenceRoute(cache: EvidenceCache) {
   return async (req: Request, res: Response): Promise<void> => {
     const record = recordOf(res);
-    record.route = 'evidence';
     const result = await cache.get(wantsFresh(req));
     if (result.kind === 'unavailable') {
       record.outcome = 'enclave_unavailable';

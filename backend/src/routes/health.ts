@@ -3,12 +3,10 @@
  * URLs and health only; nothing about clients or keys.
  */
 import type { Request, Response } from 'express';
-import { recordOf } from '../log';
 import type { EnclavePool } from '../pool';
 
 export function healthRoute(pool: EnclavePool) {
   return (_req: Request, res: Response): void => {
-    recordOf(res).route = 'healthz';
     const enclaves = pool.status();
     res.setHeader('cache-control', 'no-store');
     res.status(200).json({ ok: enclaves.some((e) => e.healthy), enclaves });

@@ -23,7 +23,6 @@ export function mediaTypeOf(header: string | undefined): string {
 export function ohttpRoute(deps: ForwardDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     const record = recordOf(res);
-    record.route = 'ohttp';
     const mediaType = mediaTypeOf(req.headers['content-type']);
     if (!OHTTP_REQUEST_TYPES.has(mediaType)) {
       record.outcome = 'unsupported_media_type';

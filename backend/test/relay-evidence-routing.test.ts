@@ -1,0 +1,183 @@
+/**
+ * Evidence pass-through and key-id routing across several enclaves
+ * (support/stand-in-enclave.ts serves evidence whose keyConfig starts with its
+ * key id). The evidence TTL runs on an injected clock.
+ */
+import http, { type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { keyIdOfEvidence } from '../src/evidence-cache';
+import { CHUNKED_REQ, type RunningRelay, sealedLike, startRelay } from './support/relay-harness';
+import { evidenceJson, startStandIn } from './support/stand-in-enclave';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function standIn(keyId: number, handler?: Parameters<typeof startStandIn>[1]) {
+  const s = await startStandIn(keyId, handler);
+  cleanups.push(() => s.close());
+  return s;
+}
+
+async function relayWith(
+  enclaves: string[],
+  overrides: Parameters<typeof startRelay>[1] = {},
+  options: Parameters<typeof startRelay>[2] = {},
+): Promise<RunningRelay> {
+  const r = await startRelay(enclaves, overrides, options);
+  cleanups.push(() => r.close());
+  return r;
+}
+
+const getEvidence = async (url: string, headers: Record<string, string> = {}) => {
+  const res = await fetch(`${url}/v1/evidence`, { headers });
+  return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+};
+
+const post = (url: string, body: Buffer) =>
+  fetch(`${url}/v1/ohttp`, {
+    method: 'POST',
+    headers: { 'content-type': CHUNKED_REQ },
+    body: new Uint8Array(body),
+  });
+
+describe('evidence pass-through', () => {
+  it('reads the key id from keyConfig and nothing else', () => {
+    expect(keyIdOfEvidence(Buffer.from(evidenceJson(0xab)))).toBe(0xab);
+    expect(keyIdOfEvidence(Buffer.from('not json'))).toBeUndefined();
+    expect(keyIdOfEvidence(Buffer.from('{"keyConfig":"!!"}'))).toBeUndefined();
+    expect(keyIdOfEvidence(Buffer.from('{"keyConfig":""}'))).toBeUndefined();
+    expect(keyIdOfEvidence(Buffer.from('null'))).toBeUndefined();
+  });
+
+  it('serves the enclave bytes unchanged, from cache within the TTL', async () => {
+    let now = 0;
+    const e = await standIn(3);
+    const r = await relayWith([e.url], { evidenceTtlMs: 10_000 }, { now: () => now });
+    const a = await getEvidence(r.url);
+    expect(a).toEqual({ status: 200, type: 'application/json', text: evidenceJson(3) });
+    const b = await getEvidence(r.url);
+    expect(b.text).toBe(a.text);
+    expect(e.evidenceHits).toBe(1);
+
+    await getEvidence(r.url, { 'cache-control': 'no-cache' });
+    expect(e.evidenceHits).toBe(2);
+
+    now += 9_999;
+    await getEvidence(r.url);
+    expect(e.evidenceHits).toBe(2);
+    now += 1;
+    await getEvidence(r.url);
+    expect(e.evidenceHits).toBe(3);
+  });
+
+  it('drops the cache when the enclave refuses the key it served (rotation)', async () => {
+    const e = await standIn(3, (_req, res) => {
+      res.writeHead(422, { 'content-type': 'application/json' });
+      res.end('{"error":"unknown_key"}');
+    });
+    const r = await relayWith([e.url], { evidenceTtlMs: 3_600_000 }, { now: () => 0 });
+    expect((await getEvidence(r.url)).text).toBe(evidenceJson(3));
+    e.keyId = 4; // the enclave rotates
+    expect((await getEvidence(r.url)).text).toBe(evidenceJson(3)); // still cached
+    const res = await post(r.url, sealedLike(3));
+    expect(res.status).toBe(422);
+    expect((await getEvidence(r.url)).text).toBe(evidenceJson(4));
+    expect(e.evidenceHits).toBe(2);
+  });
+
+  it('answers 503 when no enclave can serve evidence, and 502 for a bundle without a key config', async () => {
+    const e = await standIn(3);
+    const r = await relayWith([e.url]);
+    await e.close();
+    expect((await getEvidence(r.url)).status).toBe(503);
+
+    // An "enclave" whose bundle carries no key config: nothing to route by.
+    const broken = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(req.url === '/healthz' ? '{"ok":true}' : '{"format":"sotto-evidence/1"}');
+    });
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => broken.close(() => resolve())));
+    const { port } = broken.address() as AddressInfo;
+    const r2 = await relayWith([`http://127.0.0.1:${port}`]);
+    expect(await getEvidence(r2.url)).toMatchObject({ status: 502 });
+  });
+});
+
+describe('key-id routing across enclaves', () => {
+  it('routes each request to the enclave whose evidence named its key id', async () => {
+    const a = await standIn(1);
+    const b = await standIn(2);
+    const r = await relayWith([a.url, b.url], {}, { checkFirst: true });
+    const served = [await getEvidence(r.url), await getEvidence(r.url)].map((e) => e.text);
+    // Round-robin: clients spread over both enclaves' keys.
+    expect(new Set(served)).toEqual(new Set([evidenceJson(1), evidenceJson(2)]));
+    for (let i = 0; i < 3; i++) {
+      expect((await post(r.url, sealedLike(2, `to-b-${i}`))).status).toBe(200);
+      expect((await post(r.url, sealedLike(1, `to-a-${i}`))).status).toBe(200);
+    }
+    const bodies = (s: typeof a) =>
+      s.requests.map((q) => Buffer.concat(q.chunks).subarray(1).toString());
+    expect(bodies(a)).toEqual(['to-a-0', 'to-a-1', 'to-a-2']);
+    expect(bodies(b)).toEqual(['to-b-0', 'to-b-1', 'to-b-2']);
+  });
+
+  it("answers 503 enclave_unavailable when the key's enclave is down, and serves a healthy enclave's evidence", async () => {
+    const a = await standIn(1);
+    const b = await standIn(2);
+    const r = await relayWith([a.url, b.url], {}, { checkFirst: true });
+    await getEvidence(r.url);
+    await getEvidence(r.url);
+    await b.close();
+    await r.relay.pool.checkAll();
+    expect(r.relay.pool.status().map((s) => s.healthy)).toEqual([true, false]);
+
+    const res = await post(r.url, sealedLike(2));
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error: 'enclave_unavailable' });
+    expect(a.requests).toHaveLength(0); // never sent to an enclave without that key
+    for (let i = 0; i < 3; i++) {
+      expect((await getEvidence(r.url, { 'cache-control': 'no-cache' })).text).toBe(
+        evidenceJson(1),
+      );
+    }
+    expect((await post(r.url, sealedLike(1))).status).toBe(200);
+  });
+
+  it('tries every healthy enclave for a key id it has not seen', async () => {
+    const reject = (_req: unknown, res: ServerResponse) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end('{"error":"unknown_key"}');
+    };
+    const a = await standIn(1, reject);
+    const b = await standIn(2);
+    const r = await relayWith([a.url, b.url]);
+    // The relay has fetched no evidence: key id 2 is unknown, enclave 0 is tried first.
+    const res = await post(r.url, sealedLike(2, 'hello'));
+    expect(res.status).toBe(200);
+    expect(a.requests).toHaveLength(1);
+    expect(b.requests).toHaveLength(1);
+    const [line] = await r.waitForRequestLogs(1);
+    expect(line).toMatchObject({ attempts: 2, enclave: 1 });
+  });
+
+  it('reports enclave health at /healthz with URLs and health only', async () => {
+    const a = await standIn(1);
+    const b = await standIn(2);
+    const r = await relayWith([a.url, b.url], {}, { checkFirst: true });
+    await b.close();
+    await r.relay.pool.checkAll();
+    const res = await fetch(`${r.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      ok: true,
+      enclaves: [
+        { url: a.url, healthy: true },
+        { url: b.url, healthy: false },
+      ],
+    });
+  });
+});
