@@ -1,0 +1,90 @@
+/**
+ * Test harness for browser-run extension tests: bundles a TypeScript entry
+ * with esbuild, serves it and a set of pages from 127.0.0.1, and launches
+ * headless Debian Chromium on a fresh profile. Pages are plain http pages;
+ * the bundle is loaded with `<script src="/bundle.js">` (an IIFE that sets
+ * `window.sotto`).
+ */
+
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import puppeteer, { type Browser } from 'puppeteer-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+
+export interface Harness {
+  readonly browser: Browser;
+  /** Base URL, ending in `/`. */
+  readonly url: string;
+  /** Every request path the server saw, in order. */
+  readonly requests: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Bundles `entry` (source text, resolved from `resolveDir`) as an IIFE named
+ * `sotto`, serves it at `/bundle.js` next to `pages` (path → HTML), and
+ * starts Chromium. Throws when the bundle fails to build or Chromium fails to start.
+ */
+export async function startHarness(opts: {
+  entry: string;
+  resolveDir: string;
+  pages: Record<string, string>;
+}): Promise<Harness> {
+  const bundle = await build({
+    stdin: { contents: opts.entry, resolveDir: opts.resolveDir, loader: 'ts' },
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    globalName: 'sotto',
+    write: false,
+    logLevel: 'silent',
+  });
+  const js = bundle.outputFiles[0]?.contents ?? new Uint8Array();
+  const requests: string[] = [];
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    const path = req.url ?? '/';
+    requests.push(path);
+    if (path === '/bundle.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
+      return;
+    }
+    const page = opts.pages[path];
+    if (page === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const dir = mkdtempSync(join(tmpdir(), 'sotto-ext-browser-'));
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    userDataDir: join(dir, 'profile'),
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  return {
+    browser,
+    url,
+    requests,
+    async close() {
+      await browser.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
