@@ -1,0 +1,376 @@
+/**
+ * The one contract between the extension's pages (side panel, options, onboarding,
+ * content script) and its service worker.
+ *
+ * Two channels:
+ *  1. Request/response over `runtime.sendMessage`: a typed map, {@link MessageMap}.
+ *     Every reply is a {@link Reply}: `{ ok: true, value }` or `{ ok: false, error }`;
+ *     {@link sendMessage} unwraps it and throws {@link MessageError} on `ok: false`.
+ *  2. A long-lived `runtime.Port` named {@link PANEL_PORT} from each side panel, for
+ *     streaming chat and for page actions the worker hands to the panel
+ *     ({@link PanelToWorker}, {@link WorkerToPanel}).
+ *
+ * Chrome serialises extension messages as JSON, so bytes travel as base64url
+ * strings ({@link Base64Url}); never as `Uint8Array`.
+ */
+import { browser } from 'wxt/browser';
+
+/** Bytes as unpadded base64url text (RFC 4648 §5). */
+export type Base64Url = string;
+
+// ---------------------------------------------------------------------------
+// Shared value types
+// ---------------------------------------------------------------------------
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatTurn {
+  role: ChatRole;
+  content: string;
+}
+
+export interface GenerationSettings {
+  /** Largest answer, in tokens. */
+  maxTokens: number;
+  /** Sampling temperature, 0..2. */
+  temperature: number;
+}
+
+/** User settings. Stored in clear (no secrets, no content) in the worker's Dexie `settings` table. */
+export interface Settings {
+  /** The relay's base URL, e.g. `http://127.0.0.1:8787`. */
+  relayUrl: string;
+  /** Accept `dev` evidence (no TEE hardware). Off by default; the UI warns on every answer. */
+  developmentMode: boolean;
+  generation: GenerationSettings;
+  /** Lock the vault after this many minutes without use; 0 = only when the browser closes. */
+  idleLockMinutes: number;
+}
+
+export type VaultState = 'no-vault' | 'locked' | 'unlocked';
+
+/** What the passkey code needs to unlock: public values, safe to expose. */
+export interface VaultStatus {
+  state: VaultState;
+  /** The passkey credential's raw id (present unless `no-vault`). */
+  credentialId?: Base64Url;
+  /** The PRF `eval.first` input to assert with (present unless `no-vault`). */
+  prfSalt?: Base64Url;
+}
+
+/** The verified evidence, as the lock badge shows it. Only returned after verification passed. */
+export interface EvidenceSummary {
+  platform: 'dev' | 'sev-snp' | 'tdx';
+  /** True for `dev`: no hardware proof. The UI must say so on every answer. */
+  development: boolean;
+  /** Hex launch measurement. */
+  measurement: string;
+  model: { name: string; sha256: string };
+  /** The HPKE key id (RFC 9458 §3) requests are sealed to. */
+  keyId: number;
+  /** Seconds since the enclave made the key. */
+  keyAgeSeconds: number;
+  releaseId: string;
+  /** ISO time the enclave made the key. */
+  keyCreatedAt: string;
+  /** ISO time this client verified the evidence. */
+  verifiedAt: string;
+}
+
+/**
+ * Error codes the worker reports. Chat codes: `relay-unreachable`, `evidence-refused`
+ * (with `reasons`), `dev-refused` (dev evidence while development mode is off),
+ * `locked`, `truncated` (the answer was cut twice), `service` (with `status`), `busy`
+ * (with `retryAfterSeconds`). Vault codes: `no-vault`, `vault-exists`, `wrong-passkey`.
+ * Others: `invalid` (bad request), `backup-invalid`, `not-found`, `internal`.
+ */
+export type ErrorCode =
+  | 'relay-unreachable'
+  | 'evidence-refused'
+  | 'dev-refused'
+  | 'locked'
+  | 'truncated'
+  | 'service'
+  | 'busy'
+  | 'stopped'
+  | 'no-vault'
+  | 'vault-exists'
+  | 'wrong-passkey'
+  | 'backup-invalid'
+  | 'not-found'
+  | 'invalid'
+  | 'internal';
+
+/** A failure as it crosses the message boundary. `message` is plain text for the user. */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  /** Whether trying the same thing again may work (Retry button). */
+  retryable: boolean;
+  /** `evidence-refused`: every check that failed. */
+  reasons?: string[];
+  /** `service`/`busy`: the HTTP status. */
+  status?: number;
+  /** `busy`: wait this long before retrying. */
+  retryAfterSeconds?: number;
+}
+
+export type ConversationKind = 'chat' | 'summarize' | 'rewrite';
+
+/** A conversation as listed. Everything but ids, times and counts was sealed at rest. */
+export interface ConversationSummary {
+  id: string;
+  title: string;
+  kind: ConversationKind;
+  pageUrl?: string;
+  createdAt: number;
+  updatedAt: number;
+  messageCount: number;
+}
+
+export interface StoredMessage {
+  id: string;
+  conversationId: string;
+  role: ChatRole;
+  content: string;
+  createdAt: number;
+  /**
+   * `complete`: the answer reached its authenticated end marker. `stopped`: the user
+   * pressed Stop; the text is what arrived before that, and the UI must say so.
+   * Failed answers are never stored.
+   */
+  status: 'complete' | 'stopped';
+  /** Assistant messages: why generation ended (`stop`, `length`, …). */
+  finishReason?: string;
+  /** Assistant messages: which verified enclave answered. */
+  evidence?: Pick<EvidenceSummary, 'platform' | 'development' | 'model' | 'keyId'>;
+}
+
+/** Page context attached to a chat request; stored (sealed) with the conversation. */
+export interface ChatContext {
+  kind: 'summarize' | 'rewrite';
+  pageUrl?: string;
+  pageTitle?: string;
+  /** True when the page text was cut to fit; the UI shows how much went in. */
+  truncated?: boolean;
+}
+
+export type RewriteStyle = 'shorter' | 'clearer' | 'formal' | 'grammar' | 'custom';
+
+/** A page action the worker hands to the side panel (context menu or keyboard command). */
+export type PageAction =
+  | {
+      type: 'action/summarize';
+      actionId: string;
+      tabId: number;
+      pageUrl?: string;
+      pageTitle?: string;
+    }
+  | {
+      type: 'action/rewrite';
+      actionId: string;
+      tabId: number;
+      /** The frame the selection is in (0 = top). */
+      frameId: number;
+      style: RewriteStyle;
+      /** The selection as the context menu saw it (plain text; may be trimmed by Chrome). */
+      selectionText: string;
+      pageUrl?: string;
+      pageTitle?: string;
+    };
+
+// ---------------------------------------------------------------------------
+// Channel 1: request/response
+// ---------------------------------------------------------------------------
+
+/** Every request the worker answers: `type` → request payload and reply value. */
+export interface MessageMap {
+  'vault/status': { request: Record<string, never>; response: VaultStatus };
+  /** Makes the vault from a fresh passkey's PRF output. Fails with `vault-exists`. */
+  'vault/create': {
+    request: { prf: Base64Url; salt: Base64Url; credentialId: Base64Url };
+    response: VaultStatus;
+  };
+  /** Unlocks with one assertion's PRF output. Fails with `wrong-passkey`; nothing is erased. */
+  'vault/unlock': { request: { prf: Base64Url; credentialId: Base64Url }; response: VaultStatus };
+  'vault/lock': { request: Record<string, never>; response: VaultStatus };
+
+  /** Fetches (if needed) and verifies the relay's evidence. Never throws: errors come in `error`. */
+  'evidence/get': {
+    request: { fresh?: boolean };
+    response: EvidenceSummary | { error: ErrorInfo };
+  };
+
+  'history/list': { request: Record<string, never>; response: ConversationSummary[] };
+  'history/get': {
+    request: { conversationId: string };
+    response: { conversation: ConversationSummary; messages: StoredMessage[] };
+  };
+  'history/rename': {
+    request: { conversationId: string; title: string };
+    response: ConversationSummary;
+  };
+  'history/delete': { request: { conversationId: string }; response: Record<string, never> };
+  /** Case-insensitive search over titles, page URLs and message text, decrypted in the worker. */
+  'history/search': { request: { query: string }; response: ConversationSummary[] };
+  /** An encrypted backup file (sealed under the vault key). The page downloads it. */
+  'history/export': {
+    request: Record<string, never>;
+    response: { fileName: string; data: Base64Url; conversations: number; messages: number };
+  };
+  /** Imports a backup made by this vault. Existing ids are kept; new ones are added. */
+  'history/import': {
+    request: { data: Base64Url };
+    response: { conversations: number; messages: number };
+  };
+  /** Erases every conversation, message and the vault itself; settings return to defaults. */
+  'history/erase-all': { request: Record<string, never>; response: VaultStatus };
+
+  'settings/get': { request: Record<string, never>; response: Settings };
+  /** Partial update; returns the whole result. A new relay origin needs its host permission first. */
+  'settings/set': { request: Partial<Settings>; response: Settings };
+
+  /** The action waiting for a side panel, if any (consumed by this call). */
+  'action/take': { request: { windowId?: number }; response: PageAction | null };
+}
+
+export type MessageType = keyof MessageMap;
+export type RequestOf<K extends MessageType> = MessageMap[K]['request'];
+export type ResponseOf<K extends MessageType> = MessageMap[K]['response'];
+
+/** What travels: the request payload with its `type`. */
+export type Envelope<K extends MessageType = MessageType> = { type: K } & RequestOf<K>;
+
+/** What comes back. */
+export type Reply<K extends MessageType = MessageType> =
+  | { ok: true; value: ResponseOf<K> }
+  | { ok: false; error: ErrorInfo };
+
+/** A worker-reported failure, thrown by {@link sendMessage}. */
+export class MessageError extends Error {
+  readonly info: ErrorInfo;
+  constructor(info: ErrorInfo) {
+    super(info.message);
+    this.name = 'MessageError';
+    this.info = info;
+  }
+  get code(): ErrorCode {
+    return this.info.code;
+  }
+}
+
+/**
+ * Sends a typed request to the service worker and returns its reply value.
+ * @throws {MessageError} the worker answered `ok: false` (see `error.code`), or gave no answer.
+ */
+export async function sendMessage<K extends MessageType>(
+  type: K,
+  ...args: Record<string, never> extends RequestOf<K>
+    ? [payload?: RequestOf<K>]
+    : [payload: RequestOf<K>]
+): Promise<ResponseOf<K>> {
+  const envelope = { ...(args[0] ?? {}), type } as Envelope<K>;
+  const reply = (await browser.runtime.sendMessage(envelope)) as Reply<K> | undefined;
+  if (!reply || typeof reply !== 'object' || !('ok' in reply)) {
+    throw new MessageError({
+      code: 'internal',
+      message: 'The extension did not answer. Reload it and try again.',
+      retryable: true,
+    });
+  }
+  if (!reply.ok) throw new MessageError(reply.error);
+  return reply.value;
+}
+
+/** True for messages that belong to this map (the worker ignores all others). */
+export function isEnvelope(m: unknown): m is Envelope {
+  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';
+}
+
+// ---------------------------------------------------------------------------
+// Channel 2: the panel port
+// ---------------------------------------------------------------------------
+
+/** `runtime.connect({ name: PANEL_PORT })` from each side panel. */
+export const PANEL_PORT = 'sotto-panel';
+
+/** Panel → worker on the port. */
+export type PanelToWorker =
+  /** Sent first: lets the worker route actions and the toggle shortcut to this window's panel. */
+  | { type: 'panel/hello'; windowId: number }
+  | {
+      type: 'chat/start';
+      /** Chosen by the panel (e.g. `crypto.randomUUID()`); echoed on every reply. */
+      requestId: string;
+      /** Continue this conversation; omitted = start a new one. */
+      conversationId?: string;
+      /** The whole turn list to send (the last is the new user turn). */
+      messages: ChatTurn[];
+      /** Overrides for this request only. */
+      settings?: Partial<GenerationSettings>;
+      context?: ChatContext;
+      /**
+       * Regenerate: replace the last assistant answer instead of adding a user turn.
+       * The worker then stores only the new answer.
+       */
+      regenerate?: boolean;
+    }
+  | { type: 'chat/stop'; requestId: string };
+
+/** Worker → panel on the port. Every `chat/*` message carries the panel's `requestId`. */
+export type WorkerToPanel =
+  /** Evidence verified and the request is about to be sealed to this key. */
+  | {
+      type: 'chat/started';
+      requestId: string;
+      conversationId: string;
+      evidence: EvidenceSummary;
+    }
+  | { type: 'chat/delta'; requestId: string; text: string }
+  /** The first attempt was cut short; the worker retries once. Discard the text so far. */
+  | { type: 'chat/retrying'; requestId: string; reason: 'truncated' | 'key-rotated' }
+  | {
+      type: 'chat/done';
+      requestId: string;
+      conversationId: string;
+      /** The stored assistant message's id (or `''` when the vault is locked and nothing was stored). */
+      messageId: string;
+      /** `stop`, `length`, … from the model; `user-stop` when the user pressed Stop. */
+      finishReason: string;
+    }
+  | ({ type: 'chat/error'; requestId: string } & ErrorInfo)
+  | PageAction
+  /** The toggle shortcut: close this panel (`window.close()`). */
+  | { type: 'panel/close' }
+  /** The vault locked or unlocked (idle timer, options page, another panel). */
+  | { type: 'vault/changed'; state: VaultState };
+
+// ---------------------------------------------------------------------------
+// Bytes ↔ base64url helpers (both sides need them)
+// ---------------------------------------------------------------------------
+
+/** Unpadded base64url of `bytes`. */
+export function toBase64Url(bytes: Uint8Array): Base64Url {
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/**
+ * Bytes of base64url (padded or not).
+ * @throws {MessageError} `invalid` when the text is not base64url.
+ */
+export function fromBase64Url(text: Base64Url): Uint8Array {
+  if (typeof text !== 'string' || !/^[A-Za-z0-9_-]*={0,2}$/.test(text)) {
+    throw new MessageError({
+      code: 'invalid',
+      message: 'Expected base64url bytes.',
+      retryable: false,
+    });
+  }
+  const b64 = text.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
+  const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}

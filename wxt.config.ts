@@ -1,0 +1,62 @@
+/**
+ * WXT build of the Sotto extension (Manifest V3; Chrome first, Firefox builds too).
+ * Sources live in `extension/`; the unpacked build is `.output/chrome-mv3` at the repo root.
+ */
+import preact from '@preact/preset-vite';
+import { defineConfig } from 'wxt';
+
+/**
+ * The manifest `key`: the base64 SPKI of an RSA-2048 public key made once with
+ * node:crypto (the private key was discarded; nothing can sign with it, and
+ * nothing needs to — an unpacked extension's id is derived from this key alone).
+ * It fixes the extension id in every checkout, and with it the WebAuthn RP ID
+ * the passkey is bound to:
+ *
+ *   id = first 16 bytes of SHA-256(SPKI DER), each nibble mapped 0-f → a-p
+ *      = dnkpelokofdngkeleinjlkmnanbolecg
+ *
+ * Changing this key orphans every passkey vault made with the old id.
+ */
+export const MANIFEST_KEY =
+  'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAp0WfgMArzhv2Uxczpas08OVXC5mU7OR0rgAIW7jK9Ssz4WtD7jFCoPUJ8nFEl4+23poGhD34Qx+49jKSMbyFPRCcw3mJFDMZMIUxiw3eJjwmgQ6WXYKDOuVkoog/s/HVR66gykrQ7JHxCsRheTjOwaVOyCspaPFMjBMI/LUimr522hQHf4eVhUgY8gsxadZNLdgD/MuGwXtZnU+s7+mJRoRvXvqytaKkqciJOdmABYFScr1ubEAuIZnaIpGb88ujE/HIgjtwhL71j4VgUrZA2kwUS/R1GM9rbw9gzVkPyyknhZiI1P9zYQGaXnZ/cFFgzwNFOJmvI+s9ODfit2Z0eQIDAQAB';
+
+/** The id Chrome derives from {@link MANIFEST_KEY}; e2e tests use it as the passkey RP ID. */
+export const EXTENSION_ID = 'dnkpelokofdngkeleinjlkmnanbolecg';
+
+/** The relay a fresh install talks to; other origins are optional host permissions, asked for in options. */
+export const DEFAULT_RELAY_ORIGIN = 'http://127.0.0.1:8787';
+
+/** Extension pages: own scripts only, no plugins, no remote images (model output stays inert). */
+const EXTENSION_PAGES_CSP = "script-src 'self'; object-src 'none'; img-src 'self' data:";
+
+export default defineConfig({
+  srcDir: 'extension',
+  outDir: '.output',
+  imports: false,
+  vite: () => ({ plugins: [preact()] }),
+  manifest: ({ browser }) => ({
+    name: 'Sotto',
+    description:
+      'End-to-end encrypted AI for any web page: verified enclave, sealed requests, passkey-locked history.',
+    ...(browser === 'firefox'
+      ? { browser_specific_settings: { gecko: { id: 'sotto@sotto.invalid' } } }
+      : { key: MANIFEST_KEY }),
+    permissions: ['storage', 'contextMenus', 'activeTab', 'scripting', 'alarms'].concat(
+      browser === 'firefox' ? [] : ['sidePanel'],
+    ),
+    host_permissions: [`${DEFAULT_RELAY_ORIGIN}/*`],
+    optional_host_permissions: ['http://*/*', 'https://*/*'],
+    content_security_policy: { extension_pages: EXTENSION_PAGES_CSP },
+    action: { default_title: 'Open Sotto' },
+    commands: {
+      'summarize-page': {
+        suggested_key: { default: 'Alt+Shift+S' },
+        description: 'Summarize this page privately',
+      },
+      'toggle-panel': {
+        suggested_key: { default: 'Alt+Shift+O' },
+        description: 'Open or close the Sotto side panel',
+      },
+    },
+  }),
+});
