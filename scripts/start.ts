@@ -15,7 +15,7 @@ env.SOTTO_ENCLAVE_PORT ||= '8788';
 env.SOTTO_RELAY_PORT ||= '8787';
 env.SOTTO_ENCLAVES ||= `http://127.0.0.1:${env.SOTTO_ENCLAVE_PORT}`;
 const relayUrl = `http://127.0.0.1:${env.SOTTO_RELAY_PORT}`;
-const extensionDir = resolve(root, 'extension/.output/chrome-mv3');
+const extensionDir = resolve(root, '.output/chrome-mv3');
 
 const children: ChildProcess[] = [];
 let stopping = false;
