@@ -12,6 +12,7 @@
  * clean end (§7.1).
  */
 
+import { isBytes } from '../bytes';
 import {
   ConfigurationError,
   DecryptError,
@@ -69,8 +70,7 @@ export class StreamSource {
       throw new TruncatedStreamError('chunked OHTTP: the underlying stream failed', { cause });
     }
     if (r.done) return false;
-    if (!(r.value instanceof Uint8Array))
-      throw new MalformedError('chunked OHTTP: stream yielded non-bytes');
+    if (!isBytes(r.value)) throw new MalformedError('chunked OHTTP: stream yielded non-bytes');
     this.queue.push(r.value);
     return true;
   }
@@ -193,8 +193,7 @@ export function sealingStream(
       controller.enqueue(prefix);
     },
     async transform(chunk, controller) {
-      if (!(chunk instanceof Uint8Array))
-        throw new MalformedError('chunked OHTTP: write bytes only');
+      if (!isBytes(chunk)) throw new MalformedError('chunked OHTTP: write bytes only');
       for (let o = 0; o < chunk.length; o += chunkBytes) {
         controller.enqueue(await sealer.seal(chunk.subarray(o, o + chunkBytes), false));
       }
