@@ -374,3 +374,56 @@ export function fromBase64Url(text: Base64Url): Uint8Array {
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
+
+// ---------------------------------------------------------------------------
+// ADDITIVE (panel/page engineer): channel 3, side panel → content script.
+// The content script is injected on demand (`scripting.executeScript` with
+// {@link CONTENT_SCRIPT_FILE}, allowed by the activeTab grant of a context-menu
+// click or command, or by an optional host permission) and answers these over
+// `tabs.sendMessage(tabId, envelope, { frameId })`. Replies use {@link Reply}'s shape.
+// ---------------------------------------------------------------------------
+
+/** The built content script (WXT `entrypoints/content.ts`, `registration: 'runtime'`). */
+export const CONTENT_SCRIPT_FILE = '/content-scripts/content.js';
+
+/** The page's text for a summary; `truncated` when it was cut to `maxChars`. */
+export interface PageText {
+  title: string;
+  url: string;
+  text: string;
+  truncated: boolean;
+  /** Characters of page text before the cap (so the UI can say "N of M"). */
+  totalChars: number;
+  source: 'readability' | 'body';
+}
+
+/** A selection the content script captured and keeps a handle to, for `page/insert`. */
+export interface PageSelection {
+  selectionId: string;
+  kind: 'textarea' | 'input' | 'contenteditable' | 'text';
+  text: string;
+  /** False for plain page text: Insert is not offered (copy instead). */
+  editable: boolean;
+}
+
+/** `gone`: the field left the page; `changed`: edited since; `read-only`; `unknown-selection`: no such handle (page reloaded). */
+export type PageInsertResult =
+  | { ok: true }
+  | { ok: false; reason: 'gone' | 'changed' | 'read-only' | 'unknown-selection' };
+
+export interface PageMessageMap {
+  /** Is the content script already in this frame? */
+  'page/ping': { request: Record<string, never>; response: { ready: true } };
+  'page/extract': { request: { maxChars?: number }; response: PageText };
+  /** Captures the current selection; `null` when nothing is selected. */
+  'page/selection': { request: Record<string, never>; response: PageSelection | null };
+  'page/insert': { request: { selectionId: string; text: string }; response: PageInsertResult };
+}
+
+export type PageMessageType = keyof PageMessageMap;
+export type PageEnvelope<K extends PageMessageType = PageMessageType> = {
+  type: K;
+} & PageMessageMap[K]['request'];
+export type PageReply<K extends PageMessageType = PageMessageType> =
+  | { ok: true; value: PageMessageMap[K]['response'] }
+  | { ok: false; error: ErrorInfo };
