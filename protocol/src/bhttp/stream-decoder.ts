@@ -105,13 +105,20 @@ class StreamInput {
  * @throws {MalformedError} invalid message, or a request.
  * @throws {LimitExceededError} a length or count over `options.limits`.
  * @throws {UnsupportedError} an unknown framing indicator.
+ * @throws {ConfigurationError} invalid `options.limits`.
  */
-export function decodeResponseStream(
+export async function decodeResponseStream(
   input: ReadableStream<Uint8Array>,
   options?: BhttpDecodeOptions,
 ): Promise<BhttpStreamedResponse> {
   const limits = resolveLimits(options?.limits);
-  const src = new StreamInput(input.getReader());
+  let reader: ReadableStreamDefaultReader<Uint8Array>;
+  try {
+    reader = input.getReader();
+  } catch (cause) {
+    throw new MalformedError('bhttp: input is not an unlocked readable stream', { cause });
+  }
+  const src = new StreamInput(reader);
   const parser = parseMessage(limits, 'response', options?.allowTruncation ?? true);
 
   return new Promise<BhttpStreamedResponse>((resolveHead, rejectHead) => {

@@ -14,6 +14,7 @@ import {
 } from '../../src/bhttp';
 import { concat, fromHex, fromUtf8, utf8 } from '../../src/bytes';
 import {
+  ConfigurationError,
   LimitExceededError,
   MalformedError,
   TruncatedStreamError,
@@ -129,6 +130,15 @@ describe('streaming response decoder', () => {
     const input = manualStream();
     input.fail(new UnsupportedError('outer layer said no'));
     await expect(decodeResponseStream(input.stream)).rejects.toBeInstanceOf(UnsupportedError);
+  });
+
+  it('rejects (never throws synchronously) for a locked input or bad limits', async () => {
+    const locked = streamOf([]);
+    locked.getReader();
+    await expect(decodeResponseStream(locked)).rejects.toBeInstanceOf(MalformedError);
+    await expect(
+      decodeResponseStream(streamOf([]), { limits: { maxFields: -1 } }),
+    ).rejects.toBeInstanceOf(ConfigurationError);
   });
 
   it('refuses non-byte chunks with MalformedError', async () => {
