@@ -44,8 +44,9 @@ const DETOKENIZE_CONTEXT_TOKENS = 8;
 /**
  * Generates on `sequence`, which the caller holds exclusively until the generator finishes.
  * Yields the deltas and returns the `done` event (so the caller can free the sequence before
- * passing `done` on). Stops promptly
- * when `signal` aborts (checked after every decoded token), with finish reason `abort`.
+ * passing `done` on). Stops promptly when `signal` aborts (checked after every decoded token;
+ * a long prompt's evaluation itself is not interrupted), with finish reason `abort`. Sampling
+ * is node-llama-cpp's: temperature 0 is greedy; no repeat penalty is applied.
  */
 export async function* generateOnSequence(
   sequence: LlamaContextSequence,
@@ -95,16 +96,17 @@ export async function* generateOnSequence(
       usage.completionTokens++;
       partial.push(token);
       const text = model.detokenize(partial, false, history);
-      if (text.endsWith(REPLACEMENT_CHAR) && partial.length < MAX_PENDING_PARTIAL_TOKENS) continue;
-      history.push(...partial);
-      history.splice(0, Math.max(0, history.length - DETOKENIZE_CONTEXT_TOKENS));
-      partial.length = 0;
-
-      const { emit, stopped } = stops.push(text);
-      if (emit !== '') yield { type: 'delta', text: emit };
-      if (stopped) {
-        finishReason = 'stop';
-        break;
+      // An incomplete UTF-8 character waits for the token that completes it.
+      if (!text.endsWith(REPLACEMENT_CHAR) || partial.length >= MAX_PENDING_PARTIAL_TOKENS) {
+        history.push(...partial);
+        history.splice(0, Math.max(0, history.length - DETOKENIZE_CONTEXT_TOKENS));
+        partial.length = 0;
+        const { emit, stopped } = stops.push(text);
+        if (emit !== '') yield { type: 'delta', text: emit };
+        if (stopped) {
+          finishReason = 'stop';
+          break;
+        }
       }
       if (usage.completionTokens >= sampling.maxTokens) break;
       if (sequence.nextTokenIndex >= sequence.contextSize - 1) break;
