@@ -20,13 +20,16 @@ export interface BodyTapEvents {
   aborted: [];
   /** The body ended (the upstream, if any, has been ended too). */
   end: [];
+  /** The caller gave up waiting for the first byte. */
+  stalled: [];
 }
 
 export type FirstByte =
   | { readonly kind: 'byte'; readonly value: number }
   | { readonly kind: 'empty' }
   | { readonly kind: 'over' }
-  | { readonly kind: 'aborted' };
+  | { readonly kind: 'aborted' }
+  | { readonly kind: 'stalled' };
 
 export class BodyTap extends EventEmitter<BodyTapEvents> {
   bytes = 0;
@@ -59,22 +62,32 @@ export class BodyTap extends EventEmitter<BodyTapEvents> {
   /** Resolves with the body's first byte (the OHTTP key id), or why there is none. */
   firstByte(): Promise<FirstByte> {
     return new Promise((resolve) => {
-      const settle = () => {
-        this.off('progress', settle);
-        this.off('end', settle);
-        this.off('over', settle);
-        this.off('aborted', settle);
+      const settle = (stalled = false) => {
+        this.off('progress', onEvent);
+        this.off('end', onEvent);
+        this.off('over', onEvent);
+        this.off('aborted', onEvent);
+        this.off('stalled', onStall);
         const first = this.#replay?.[0]?.[0];
         if (first !== undefined) resolve({ kind: 'byte', value: first });
         else if (this.failed) resolve({ kind: this.failed });
+        else if (stalled && !this.ended) resolve({ kind: 'stalled' });
         else resolve({ kind: 'empty' });
       };
+      const onEvent = () => settle();
+      const onStall = () => settle(true);
       if (this.bytes > 0 || this.ended || this.failed) return settle();
-      this.on('progress', settle);
-      this.on('end', settle);
-      this.on('over', settle);
-      this.on('aborted', settle);
+      this.on('progress', onEvent);
+      this.on('end', onEvent);
+      this.on('over', onEvent);
+      this.on('aborted', onEvent);
+      this.on('stalled', onStall);
     });
+  }
+
+  /** Makes a pending {@link firstByte} give up (the caller's timeout). */
+  stall(): void {
+    this.emit('stalled');
   }
 
   #data(chunk: Buffer): void {

@@ -69,7 +69,7 @@ export class EvidenceCache {
    */
   async get(fresh: boolean): Promise<EvidenceResult> {
     let sawBad = false;
-    for (const enclave of this.#pool.healthy()) {
+    for (const enclave of await this.#pool.healthyOrRecheck()) {
       const entry = this.#entries.get(enclave.index);
       if (!fresh && entry && this.#now() - entry.fetchedAtMs < this.#options.ttlMs) {
         return { kind: 'ok', evidence: entry, cached: true };

@@ -47,6 +47,7 @@ type Attempt =
   | { readonly kind: 'response'; readonly res: IncomingMessage; readonly req: ClientRequest }
   | { readonly kind: 'connect_failed' }
   | { readonly kind: 'timeout' }
+  | { readonly kind: 'client_timeout' }
   | { readonly kind: 'over' }
   | { readonly kind: 'aborted' };
 
@@ -82,7 +83,11 @@ function attempt(
     if (declared !== undefined) headers['content-length'] = String(declared);
     const req = deps.upstream.request(enclave.url, '/v1/ohttp', 'POST', headers);
     req.on('error', () => settle({ kind: 'connect_failed' }));
-    const timer = resettable(deps.config.upstreamTimeoutMs, () => settle({ kind: 'timeout' }));
+    // No answer and no request progress for this long: if the client is still
+    // sending, it is the client that stalled (408); otherwise the enclave (504).
+    const timer = resettable(deps.config.upstreamTimeoutMs, () =>
+      settle({ kind: tap.ended ? 'timeout' : 'client_timeout' }),
+    );
     const onProgress = () => timer.reset();
     const onOver = () => settle({ kind: 'over' });
     const onAborted = () => settle({ kind: 'aborted' });
@@ -145,14 +150,18 @@ export async function forwardOhttp(
     sendError(req, res, status, outcome, headers);
   };
 
+  // A client that opens a request and sends nothing is not waited on forever.
+  const firstTimer = setTimeout(() => tap.stall(), deps.config.upstreamTimeoutMs);
   const first = await tap.firstByte();
+  clearTimeout(firstTimer);
+  if (first.kind === 'stalled') return fail(408, 'client_timeout');
   if (first.kind === 'empty') return fail(400, 'malformed');
   if (first.kind === 'over') return fail(413, 'too_large');
   if (first.kind === 'aborted') return fail(499, 'client_aborted');
   const keyId = first.value;
 
   const holders = deps.pool.withKey(keyId);
-  const candidates = holders.length > 0 ? deps.pool.healthy(holders) : deps.pool.healthy();
+  const candidates = await deps.pool.healthyOrRecheck(holders.length > 0 ? holders : undefined);
   if (candidates.length === 0) return fail(503, 'enclave_unavailable');
 
   let retryAfter: string | undefined;
@@ -166,6 +175,7 @@ export async function forwardOhttp(
     if (a.kind === 'over') return fail(413, 'too_large');
     if (a.kind === 'aborted') return fail(499, 'client_aborted');
     if (a.kind === 'timeout') return fail(504, 'upstream_timeout');
+    if (a.kind === 'client_timeout') return fail(408, 'client_timeout');
     if (a.kind === 'connect_failed') {
       deps.pool.markDown(enclave);
       continue;

@@ -30,6 +30,7 @@ export type Outcome =
   | 'upstream_timeout'
   | 'upstream_died'
   | 'client_aborted'
+  | 'client_timeout'
   | 'error';
 
 /** The mutable record a handler fills in; everything here is safe to log. */

@@ -64,9 +64,27 @@ export class EnclavePool {
     this.#timer = undefined;
   }
 
-  /** Checks every enclave once (`GET /healthz` → 200 is healthy). */
-  async checkAll(): Promise<void> {
-    await Promise.all(this.enclaves.map((e) => this.check(e)));
+  #checking: Promise<void> | undefined;
+
+  /** Checks every enclave once (`GET /healthz` → 200 is healthy); concurrent calls share one round. */
+  checkAll(): Promise<void> {
+    this.#checking ??= Promise.all(this.enclaves.map((e) => this.check(e))).then(() => {
+      this.#checking = undefined;
+    });
+    return this.#checking;
+  }
+
+  /**
+   * Like {@link healthy}, but when none of `among` is healthy, checks them all
+   * once before giving up: an enclave marked down by one failed connection, or
+   * one that came back since the last interval, is not refused for a whole
+   * interval.
+   */
+  async healthyOrRecheck(among: readonly Enclave[] = this.enclaves): Promise<Enclave[]> {
+    const up = this.healthy(among);
+    if (up.length > 0) return up;
+    await this.checkAll();
+    return this.healthy(among);
   }
 
   async check(enclave: Enclave): Promise<boolean> {

@@ -16,9 +16,9 @@ async function main(): Promise<void> {
   const relay = createRelay(config, { sink: stdoutSink });
   await relay.start();
   const server = http.createServer(relay.app);
-  // Time limits on the client side: a client that sends headers slowly is dropped.
+  // A client that sends its headers slowly is dropped; Node's requestTimeout
+  // (300 s for the whole request body) stays as it is.
   server.headersTimeout = 20_000;
-  server.requestTimeout = 0; // streams may run long; the idle timeout in forward.ts bounds them.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);

@@ -180,4 +180,13 @@ describe('key-id routing across enclaves', () => {
       ],
     });
   });
+
+  it('rechecks before refusing when every candidate is marked down', async () => {
+    const a = await standIn(1);
+    const r = await relayWith([a.url]);
+    r.relay.pool.markDown(r.relay.pool.enclaves[0]!); // e.g. one reset connection
+    expect((await post(r.url, sealedLike(1))).status).toBe(200);
+    r.relay.pool.markDown(r.relay.pool.enclaves[0]!);
+    expect((await getEvidence(r.url)).status).toBe(200);
+  });
 });

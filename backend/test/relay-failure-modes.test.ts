@@ -319,4 +319,29 @@ describe('relay failure modes', () => {
     );
     expect(results).toEqual(Array.from({ length: 50 }, (_, i) => [200, `req-${i}`]));
   });
+
+  it('answers 408 to a client that stalls before or while sending its body', async () => {
+    const e = await standIn(1, () => {}); // would hang too, but the client stalls first
+    const r = await relayWith([e.url], { upstreamTimeoutMs: 100 });
+    const send = (first: Buffer | null) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(`${r.url}/v1/ohttp`, {
+          method: 'POST',
+          headers: { 'content-type': CHUNKED_REQ, 'content-length': '100' },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        });
+        req.on('error', reject);
+        if (first) req.write(first);
+        else req.flushHeaders();
+      });
+    expect(await send(null)).toBe(408); // headers, then nothing
+    expect(e.requests).toHaveLength(0);
+    expect(await send(sealedLike(1, 'ten bytes'))).toBe(408); // 10 of 100 bytes, then nothing
+    expect(e.requests).toHaveLength(1);
+    expect((await e.requests[0]!.closed).complete).toBe(false); // the enclave side was torn down
+  });
 });
