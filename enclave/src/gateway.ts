@@ -167,9 +167,12 @@ export async function openChunkedExchange(
       await writer.close().catch(() => undefined);
     },
   };
-  const outcome = serveBhttp(plaintext, options, out, signal).finally(() =>
-    writer.close().catch(() => undefined),
-  );
+  // A clean end (the final chunk) only after the inner response ended; on an unexpected
+  // failure, abort instead, so the client sees a truncated stream, never a short answer.
+  const outcome = serveBhttp(plaintext, options, out, signal).catch(async (e: unknown) => {
+    await writer.abort(e).catch(() => undefined);
+    throw e;
+  });
   return {
     contentType: OHTTP_CHUNKED_RESPONSE_MEDIA_TYPE,
     body: sealer.readable,

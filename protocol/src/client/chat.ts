@@ -115,7 +115,8 @@ function innerError(
 async function* readChatResponse(
   plaintext: ReadableStream<Uint8Array>,
 ): AsyncGenerator<ChatEvent, void, undefined> {
-  const response = await decodeResponseStream(plaintext);
+  // Our enclave always writes every section, so a message cut short is a truncation, not RFC 9292 §3.8 brevity.
+  const response = await decodeResponseStream(plaintext, { allowTruncation: false });
   const header = (name: string) => response.headers.find(([n]) => n === name)?.[1];
   if (response.status !== 200) {
     throw innerError(
