@@ -28,11 +28,11 @@ export interface EnclaveConfig {
 
 const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Parses "250ms", "30s", "10m", "1h" or a bare number of milliseconds. */
+/** Parses "250ms", "30s", "10m", "1h" or a bare number of seconds (as the relay does). */
 export function parseDuration(name: string, value: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
   if (!m) throw new ConfigurationError(`${name} must be a duration like 30s, 10m or 1h`);
-  const ms = Number(m[1]) * UNITS_MS[m[2] ?? 'ms']!;
+  const ms = Number(m[1]) * UNITS_MS[m[2] ?? 's']!;
   if (!(ms > 0)) throw new ConfigurationError(`${name} must be positive`);
   return ms;
 }
