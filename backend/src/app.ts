@@ -4,6 +4,8 @@
  * themselves. `createRelay` builds the app with its pool, evidence cache and
  * limiter; `server.ts` listens, tests listen on port 0.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { RelayConfig } from './config';
 import { EvidenceCache } from './evidence-cache';
@@ -22,6 +24,8 @@ export interface RelayOptions {
   readonly sink?: LogSink;
   /** Clock for the evidence TTL and the rate limiter (tests fix it). */
   readonly now?: () => number;
+  /** `listenRelay` only: run one health round before listening (default true). */
+  readonly checkFirst?: boolean;
 }
 
 export interface Relay {
@@ -30,6 +34,8 @@ export interface Relay {
   readonly evidence: EvidenceCache;
   /** Checks the enclaves once and starts the health-check interval. */
   start(): Promise<void>;
+  /** Starts the interval without a first check (enclaves stay as they are until then). */
+  startInterval(): void;
   /** Stops the health checks and drops upstream agents. */
   stop(): void;
 }
@@ -91,9 +97,57 @@ export function createRelay(config: RelayConfig, options: RelayOptions = {}): Re
     pool,
     evidence,
     start: () => pool.start(),
+    startInterval: () => pool.startInterval(),
     stop: () => {
       pool.stop();
       upstream.destroy();
     },
+  };
+}
+
+export interface RunningRelay {
+  readonly relay: Relay;
+  readonly server: http.Server;
+  /** `http://host:port` as bound (the real port when `config.port` is 0). */
+  readonly url: string;
+  /** Stops accepting, ends health checks, and closes every connection now. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the relay, checks the enclaves once, and listens on `config.host:config.port`
+ * (port 0 picks a free one).
+ * @throws the listen error (e.g. EADDRINUSE).
+ */
+export async function listenRelay(
+  config: RelayConfig,
+  options: RelayOptions = {},
+): Promise<RunningRelay> {
+  const relay = createRelay(config, options);
+  if (options.checkFirst === false) relay.startInterval();
+  else await relay.start();
+  const server = http.createServer(relay.app);
+  // A client that sends its headers slowly is dropped; Node's requestTimeout
+  // (300 s for a whole request) stays as it is.
+  server.headersTimeout = 20_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return {
+    relay,
+    server,
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        relay.stop();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

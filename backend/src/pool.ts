@@ -55,6 +55,11 @@ export class EnclavePool {
   /** Runs one check of every enclave, then keeps checking on the interval. */
   async start(): Promise<void> {
     await this.checkAll();
+    this.startInterval();
+  }
+
+  /** Keeps checking on the interval, first check after one interval. */
+  startInterval(): void {
     this.#timer ??= setInterval(() => void this.checkAll(), this.#options.healthIntervalMs);
     this.#timer.unref();
   }

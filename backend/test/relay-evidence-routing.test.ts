@@ -7,7 +7,7 @@ import http, { type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keyIdOfEvidence } from '../src/evidence-cache';
-import { CHUNKED_REQ, type RunningRelay, sealedLike, startRelay } from './support/relay-harness';
+import { CHUNKED_REQ, sealedLike, startRelay, type TestRelay } from './support/relay-harness';
 import { evidenceJson, startStandIn } from './support/stand-in-enclave';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -25,7 +25,7 @@ async function relayWith(
   enclaves: string[],
   overrides: Parameters<typeof startRelay>[1] = {},
   options: Parameters<typeof startRelay>[2] = {},
-): Promise<RunningRelay> {
+): Promise<TestRelay> {
   const r = await startRelay(enclaves, overrides, options);
   cleanups.push(() => r.close());
   return r;

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHUNKED_REQ, type RunningRelay, sealedLike, startRelay } from './support/relay-harness';
+import { CHUNKED_REQ, sealedLike, startRelay, type TestRelay } from './support/relay-harness';
 import { refusedUrl, startStandIn } from './support/stand-in-enclave';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -17,7 +17,7 @@ async function relayWith(
   enclaves: string[],
   overrides: Parameters<typeof startRelay>[1] = {},
   options: Parameters<typeof startRelay>[2] = {},
-): Promise<RunningRelay> {
+): Promise<TestRelay> {
   const r = await startRelay(enclaves, overrides, options);
   cleanups.push(() => r.close());
   return r;

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHUNKED_REQ, type RunningRelay, sealedLike, startRelay } from './support/relay-harness';
+import { CHUNKED_REQ, sealedLike, startRelay, type TestRelay } from './support/relay-harness';
 import { startStandIn } from './support/stand-in-enclave';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -89,7 +89,7 @@ describe('relay privacy', () => {
     ];
     const e = await startStandIn(1);
     cleanups.push(() => e.close());
-    const r: RunningRelay = await startRelay([e.url], {
+    const r: TestRelay = await startRelay([e.url], {
       maxBodyBytes: 4096,
       rateLimit: { burst: 6, refillPerSecond: 0.001 },
     });

@@ -1,10 +1,8 @@
-/** Starts a real relay on 127.0.0.1:0 for tests, with its log lines captured. */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createRelay, type Relay } from '../../src/app';
+/** Starts a real relay on 127.0.0.1:0 for tests (listenRelay), with its log lines captured. */
+import { listenRelay, type Relay } from '../../src/app';
 import { loadConfig, type RelayConfig } from '../../src/config';
 
-export interface RunningRelay {
+export interface TestRelay {
   readonly url: string;
   readonly relay: Relay;
   readonly logs: string[];
@@ -15,46 +13,44 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
+/**
+ * Enclaves start optimistic (healthy) unless `checkFirst`: then one health
+ * round runs before the first request, as in `server.ts`.
+ */
 export async function startRelay(
   enclaves: string[],
   overrides: Partial<RelayConfig> = {},
   options: { now?: () => number; checkFirst?: boolean } = {},
-): Promise<RunningRelay> {
+): Promise<TestRelay> {
   const config: RelayConfig = {
     ...loadConfig({ SOTTO_ENCLAVES: enclaves.join(',') }),
     port: 0,
+    // Checks run when a test asks (pool.checkAll) or when nothing is healthy.
+    healthIntervalMs: 3_600_000,
     ...overrides,
   };
   const logs: string[] = [];
   const waiters: Array<() => void> = [];
   const requestLogs = () =>
     logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => 'route' in l);
-  const relay = createRelay(config, {
+  const running = await listenRelay(config, {
     sink: (line) => {
       logs.push(line);
       for (const w of waiters.splice(0)) w();
     },
     ...(options.now ? { now: options.now } : {}),
+    checkFirst: options.checkFirst ?? false,
   });
-  if (options.checkFirst) await relay.start();
-  const server = http.createServer(relay.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url,
-    relay,
+    url: running.url,
+    relay: running.relay,
     logs,
     requestLogs,
     waitForRequestLogs: async (n) => {
       while (requestLogs().length < n) await new Promise<void>((r) => waiters.push(r));
       return requestLogs();
     },
-    close: () =>
-      new Promise((resolve) => {
-        relay.stop();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => running.close(),
   };
 }
 
