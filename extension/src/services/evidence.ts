@@ -1,0 +1,116 @@
+/**
+ * The enclave's evidence, fetched from the relay and verified on this device
+ * (protocol client/relay.ts `fetchAttestedKey`, evidence/verify.ts) before the
+ * first request, again when the relay says the key rotated (`isStaleKey`), when
+ * the relay URL or development mode changes, and at least hourly. Nothing is
+ * sealed to a key this service did not verify. `dev` evidence is refused unless
+ * the user switched development mode on. The verified key is cached in memory only.
+ */
+import { type AttestedKey, type FetchLike, fetchAttestedKey } from '@sotto/protocol';
+import type { EvidenceSummary, Settings } from '../messaging';
+
+/** Re-verify at least this often even when the key has not changed. */
+export const EVIDENCE_MAX_AGE_MS = 60 * 60 * 1000;
+
+export interface EvidenceOptions {
+  settings: () => Promise<Settings>;
+  fetch?: FetchLike;
+  now?: () => number;
+}
+
+/** A verified key and what the lock badge shows about it. */
+export interface Attested extends AttestedKey {
+  summary: EvidenceSummary;
+  relayUrl: string;
+}
+
+interface Cached {
+  relayUrl: string;
+  developmentMode: boolean;
+  verifiedAtMs: number;
+  attested: Attested;
+}
+
+export class EvidenceService {
+  readonly #opts: EvidenceOptions;
+  #cached: Cached | undefined;
+  #inflight: Promise<Attested> | undefined;
+
+  constructor(options: EvidenceOptions) {
+    this.#opts = options;
+  }
+
+  #now(): number {
+    return (this.#opts.now ?? Date.now)();
+  }
+
+  /**
+   * The verified key for the current settings; fetched and verified when not cached.
+   * `fresh` forces a refetch past the relay's cache (after a stale-key answer).
+   * @throws VerificationError (refused; `dev` while development mode is off included),
+   *   UnreachableError, ServiceError, MalformedError — see protocol client/relay.ts.
+   */
+  async current(options: { fresh?: boolean } = {}): Promise<Attested> {
+    const settings = await this.#opts.settings();
+    const c = this.#cached;
+    if (
+      !options.fresh &&
+      c &&
+      c.relayUrl === settings.relayUrl &&
+      c.developmentMode === settings.developmentMode &&
+      this.#now() - c.verifiedAtMs < EVIDENCE_MAX_AGE_MS
+    ) {
+      return this.#withAge(c.attested);
+    }
+    if (this.#inflight && !options.fresh) return this.#inflight;
+    const run = this.#verify(settings, options.fresh ?? false);
+    this.#inflight = run;
+    try {
+      return await run;
+    } finally {
+      if (this.#inflight === run) this.#inflight = undefined;
+    }
+  }
+
+  /** Forgets the verified key (settings changed, or the key was refused). */
+  invalidate(): void {
+    this.#cached = undefined;
+  }
+
+  async #verify(settings: Settings, fresh: boolean): Promise<Attested> {
+    this.#cached = undefined;
+    const key = await fetchAttestedKey(
+      settings.relayUrl,
+      { allowDevelopment: settings.developmentMode },
+      { ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}), fresh },
+    );
+    const verifiedAtMs = this.#now();
+    const attested: Attested = {
+      ...key,
+      relayUrl: settings.relayUrl,
+      summary: {
+        platform: key.evidence.platform,
+        development: key.evidence.development,
+        measurement: key.evidence.measurement,
+        model: { name: key.evidence.model.name, sha256: key.evidence.model.sha256 },
+        keyId: key.keyConfig.keyId,
+        keyAgeSeconds: 0,
+        releaseId: key.evidence.releaseId,
+        keyCreatedAt: key.evidence.keyCreatedAt.toISOString(),
+        verifiedAt: new Date(verifiedAtMs).toISOString(),
+      },
+    };
+    this.#cached = {
+      relayUrl: settings.relayUrl,
+      developmentMode: settings.developmentMode,
+      verifiedAtMs,
+      attested,
+    };
+    return this.#withAge(attested);
+  }
+
+  #withAge(a: Attested): Attested {
+    const age = Math.max(0, Math.floor((this.#now() - a.evidence.keyCreatedAt.getTime()) / 1000));
+    return { ...a, summary: { ...a.summary, keyAgeSeconds: age } };
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Turning any failure into the {@link ErrorInfo} the pages see. Protocol errors
+ * (`@sotto/protocol` errors.ts) map to the user-facing codes of messaging.ts; the
+ * message is plain text for a person and never carries plaintext or key bytes.
+ */
+import {
+  DecryptError,
+  LockedError,
+  ServiceError,
+  TruncatedStreamError,
+  UnreachableError,
+  VerificationError,
+} from '@sotto/protocol';
+import type { ErrorInfo } from '../messaging';
+
+/** A failure the worker reports as-is (already user-facing). */
+export class ServiceFailure extends Error {
+  readonly info: ErrorInfo;
+  constructor(info: ErrorInfo, options?: { cause?: unknown }) {
+    super(info.message, options);
+    this.name = 'ServiceFailure';
+    this.info = info;
+  }
+}
+
+/** The reason `verifyEvidence` gives when dev evidence meets development mode off (protocol/src/evidence/verify.ts). */
+const DEV_REFUSED = /^development evidence refused/;
+
+/** Maps any thrown value to an {@link ErrorInfo}. Unknown errors become `internal` without their text. */
+export function toErrorInfo(e: unknown): ErrorInfo {
+  if (e instanceof ServiceFailure) return e.info;
+  if (e instanceof VerificationError) {
+    const reasons = [...e.reasons];
+    if (reasons.length > 0 && reasons.every((r) => DEV_REFUSED.test(r))) {
+      return {
+        code: 'dev-refused',
+        message:
+          'The relay serves development evidence (no TEE hardware). Turn on development mode in the options to accept it.',
+        retryable: false,
+        reasons,
+      };
+    }
+    return {
+      code: 'evidence-refused',
+      message: 'The enclave’s evidence was refused, so nothing was sent.',
+      retryable: false,
+      reasons,
+    };
+  }
+  if (e instanceof UnreachableError) {
+    return {
+      code: 'relay-unreachable',
+      message: 'Cannot reach the relay. Check the relay URL in the options, then retry.',
+      retryable: true,
+    };
+  }
+  if (e instanceof TruncatedStreamError) {
+    return {
+      code: 'truncated',
+      message: 'The answer was cut off before it finished. Nothing partial was saved.',
+      retryable: true,
+    };
+  }
+  if (e instanceof ServiceError) {
+    if (e.status === 429 || e.status === 503) {
+      return {
+        code: 'busy',
+        message: 'The enclave is busy. Try again in a moment.',
+        retryable: true,
+        status: e.status,
+        ...(e.retryAfterSeconds !== undefined ? { retryAfterSeconds: e.retryAfterSeconds } : {}),
+      };
+    }
+    return {
+      code: 'service',
+      message: `The ${e.inner ? 'enclave' : 'relay'} answered with an error (${e.status}).`,
+      retryable: e.status >= 500,
+      status: e.status,
+    };
+  }
+  if (e instanceof LockedError) {
+    return {
+      code: 'locked',
+      message: 'Sotto is locked. Unlock it with your passkey.',
+      retryable: false,
+    };
+  }
+  if (e instanceof DecryptError) {
+    return {
+      code: 'internal',
+      message: 'A sealed message failed to open; it was treated as hostile and dropped.',
+      retryable: true,
+    };
+  }
+  return {
+    code: 'internal',
+    message: 'Something went wrong inside the extension.',
+    retryable: true,
+  };
+}

@@ -1,0 +1,308 @@
+/**
+ * Chat history, sealed record by record under the vault key (DESIGN.md "History").
+ * In clear: ids, timestamps, sizes, message counts. Sealed (protocol sealed/record.ts,
+ * XChaCha20-Poly1305, AAD = id + type + schema version): titles, kinds, page URLs
+ * and titles, message text, evidence summaries. A message's plaintext also names
+ * its conversation, so a row moved to another conversation is refused on open.
+ * Search opens every record in the worker; nothing is indexed in clear.
+ */
+import { DecryptError, openJson, type RecordMeta, sealJson } from '@sotto/protocol';
+import { Dexie } from 'dexie';
+import type { ConversationKind, ConversationSummary, StoredMessage } from '../messaging';
+import type { ConversationRow, MessageRow, SottoDb } from './db';
+import { ServiceFailure } from './failure';
+import type { VaultService } from './vault';
+
+export const CONVERSATION_TYPE = 'sotto/conversation';
+export const MESSAGE_TYPE = 'sotto/message';
+export const SCHEMA_VERSION = 1;
+export const MAX_TITLE_CHARS = 200;
+
+/** What a conversation row's `sealed` opens to. */
+export interface ConversationPlain {
+  title: string;
+  kind: ConversationKind;
+  pageUrl?: string;
+  pageTitle?: string;
+  truncated?: boolean;
+}
+
+/** What a message row's `sealed` opens to. */
+export type MessagePlain = Omit<StoredMessage, 'id' | 'createdAt'>;
+
+const conversationMeta = (id: string): RecordMeta => ({
+  id,
+  type: CONVERSATION_TYPE,
+  schemaVersion: SCHEMA_VERSION,
+});
+const messageMeta = (id: string): RecordMeta => ({
+  id,
+  type: MESSAGE_TYPE,
+  schemaVersion: SCHEMA_VERSION,
+});
+
+function notFound(): ServiceFailure {
+  return new ServiceFailure({
+    code: 'not-found',
+    message: 'That conversation no longer exists.',
+    retryable: false,
+  });
+}
+
+/** A fresh random id (UUID v4). */
+export function newId(): string {
+  return crypto.randomUUID();
+}
+
+/** A title from the first words of a prompt. */
+export function titleFrom(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  if (oneLine.length === 0) return 'New chat';
+  return oneLine.length > 60 ? `${oneLine.slice(0, 59)}…` : oneLine;
+}
+
+/** A new message to store. */
+export interface NewMessage extends MessagePlain {
+  id?: string;
+  createdAt?: number;
+}
+
+export class HistoryService {
+  readonly #db: SottoDb;
+  readonly #vault: VaultService;
+  readonly #now: () => number;
+
+  constructor(db: SottoDb, vault: VaultService, options: { now?: () => number } = {}) {
+    this.#db = db;
+    this.#vault = vault;
+    this.#now = options.now ?? Date.now;
+  }
+
+  #openConversation(key: Uint8Array, row: ConversationRow): ConversationSummary {
+    const plain = openJson(key, conversationMeta(row.id), row.sealed) as ConversationPlain;
+    return {
+      id: row.id,
+      title: plain.title,
+      kind: plain.kind,
+      ...(plain.pageUrl !== undefined ? { pageUrl: plain.pageUrl } : {}),
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+      messageCount: row.messageCount,
+    };
+  }
+
+  #openMessage(key: Uint8Array, row: MessageRow): StoredMessage {
+    const plain = openJson(key, messageMeta(row.id), row.sealed) as MessagePlain;
+    if (plain.conversationId !== row.conversationId) {
+      throw new DecryptError('sealed message belongs to another conversation');
+    }
+    return { ...plain, id: row.id, createdAt: row.createdAt };
+  }
+
+  #sealConversation(
+    key: Uint8Array,
+    id: string,
+    plain: ConversationPlain,
+    times: { createdAt: number; updatedAt: number },
+    messageCount: number,
+  ): ConversationRow {
+    const sealed = sealJson(key, conversationMeta(id), plain);
+    return { id, ...times, size: sealed.length, messageCount, sealed };
+  }
+
+  #sealMessage(key: Uint8Array, id: string, createdAt: number, plain: MessagePlain): MessageRow {
+    const sealed = sealJson(key, messageMeta(id), plain);
+    return { id, conversationId: plain.conversationId, createdAt, size: sealed.length, sealed };
+  }
+
+  async #messageRows(conversationId: string): Promise<MessageRow[]> {
+    return this.#db.messages
+      .where('[conversationId+createdAt]')
+      .between([conversationId, Dexie.minKey], [conversationId, Dexie.maxKey])
+      .toArray();
+  }
+
+  /** Every conversation, newest first. Rows that fail to open are skipped (treated as hostile). */
+  async list(): Promise<ConversationSummary[]> {
+    const key = await this.#vault.key();
+    const rows = await this.#db.conversations.orderBy('updatedAt').reverse().toArray();
+    const out: ConversationSummary[] = [];
+    for (const row of rows) {
+      try {
+        out.push(this.#openConversation(key, row));
+      } catch {
+        // a record that does not open is not shown
+      }
+    }
+    return out;
+  }
+
+  /** One conversation with its messages in order. @throws {ServiceFailure} `not-found`, `locked`. */
+  async get(
+    conversationId: string,
+  ): Promise<{ conversation: ConversationSummary; messages: StoredMessage[] }> {
+    const key = await this.#vault.key();
+    const row = await this.#db.conversations.get(conversationId);
+    if (!row) throw notFound();
+    const conversation = this.#openConversation(key, row);
+    const messages: StoredMessage[] = [];
+    for (const m of await this.#messageRows(conversationId)) {
+      try {
+        messages.push(this.#openMessage(key, m));
+      } catch {
+        // skip a message that does not open
+      }
+    }
+    return { conversation, messages };
+  }
+
+  /**
+   * Stores messages in a conversation, making the conversation if it is new.
+   * `replaceLastAssistant` removes the latest assistant message first (Regenerate).
+   * @throws {ServiceFailure} `locked`/`no-vault`.
+   */
+  async append(input: {
+    conversationId: string;
+    conversation: ConversationPlain;
+    messages: NewMessage[];
+    replaceLastAssistant?: boolean;
+    /** Imported conversations keep their times. */
+    times?: { createdAt: number; updatedAt: number };
+  }): Promise<string[]> {
+    const key = await this.#vault.key();
+    const { conversationId } = input;
+    const ids: string[] = [];
+    await this.#db.transaction('rw', this.#db.conversations, this.#db.messages, async () => {
+      const existing = await this.#db.conversations.get(conversationId);
+      const rows = await this.#messageRows(conversationId);
+      let count = existing ? existing.messageCount : 0;
+      let t = Math.max(this.#now(), ...rows.map((r) => r.createdAt + 1));
+      if (input.replaceLastAssistant) {
+        for (let i = rows.length - 1; i >= 0; i--) {
+          const r = rows[i]!;
+          const plain = openJson(key, messageMeta(r.id), r.sealed) as MessagePlain;
+          if (plain.role === 'assistant') {
+            await this.#db.messages.delete(r.id);
+            count--;
+            break;
+          }
+        }
+      }
+      for (const m of input.messages) {
+        const id = m.id ?? newId();
+        const createdAt = m.createdAt ?? t++;
+        const { id: _id, createdAt: _c, ...plain } = m;
+        await this.#db.messages.add(
+          this.#sealMessage(key, id, createdAt, { ...plain, conversationId }),
+        );
+        ids.push(id);
+        count++;
+      }
+      const now = Math.max(this.#now(), t);
+      const row = existing
+        ? { ...existing, updatedAt: now, messageCount: count }
+        : this.#sealConversation(
+            key,
+            conversationId,
+            input.conversation,
+            input.times ?? { createdAt: this.#now(), updatedAt: now },
+            count,
+          );
+      await this.#db.conversations.put(row);
+    });
+    return ids;
+  }
+
+  /** True when a conversation row with this id exists (no key needed). */
+  async has(conversationId: string): Promise<boolean> {
+    return (await this.#db.conversations.get(conversationId)) !== undefined;
+  }
+
+  /** The opened conversation record itself (for backups). @throws {ServiceFailure} `not-found`, `locked`. */
+  async plainOf(conversationId: string): Promise<ConversationPlain> {
+    const key = await this.#vault.key();
+    const row = await this.#db.conversations.get(conversationId);
+    if (!row) throw notFound();
+    return openJson(key, conversationMeta(row.id), row.sealed) as ConversationPlain;
+  }
+
+  /** Renames a conversation. @throws {ServiceFailure} `not-found`, `invalid`, `locked`. */
+  async rename(conversationId: string, title: string): Promise<ConversationSummary> {
+    const clean = String(title).replace(/\s+/g, ' ').trim().slice(0, MAX_TITLE_CHARS);
+    if (!clean) {
+      throw new ServiceFailure({
+        code: 'invalid',
+        message: 'A title cannot be empty.',
+        retryable: false,
+      });
+    }
+    const key = await this.#vault.key();
+    return this.#db.transaction('rw', this.#db.conversations, async () => {
+      const row = await this.#db.conversations.get(conversationId);
+      if (!row) throw notFound();
+      const plain = openJson(key, conversationMeta(row.id), row.sealed) as ConversationPlain;
+      const next = this.#sealConversation(
+        key,
+        row.id,
+        { ...plain, title: clean },
+        { createdAt: row.createdAt, updatedAt: row.updatedAt },
+        row.messageCount,
+      );
+      await this.#db.conversations.put(next);
+      return this.#openConversation(key, next);
+    });
+  }
+
+  /** Deletes a conversation and its messages. Needs the vault unlocked. */
+  async delete(conversationId: string): Promise<void> {
+    await this.#vault.key();
+    await this.#db.transaction('rw', this.#db.conversations, this.#db.messages, async () => {
+      await this.#db.messages.where('conversationId').equals(conversationId).delete();
+      await this.#db.conversations.delete(conversationId);
+    });
+  }
+
+  /** Conversations whose title, page URL or any message contains `query` (case-insensitive). */
+  async search(query: string): Promise<ConversationSummary[]> {
+    const q = String(query).trim().toLocaleLowerCase();
+    const all = await this.list();
+    if (!q) return all;
+    const key = await this.#vault.key();
+    const out: ConversationSummary[] = [];
+    for (const c of all) {
+      if (c.title.toLocaleLowerCase().includes(q) || c.pageUrl?.toLocaleLowerCase().includes(q)) {
+        out.push(c);
+        continue;
+      }
+      for (const m of await this.#messageRows(c.id)) {
+        let text: string;
+        try {
+          text = this.#openMessage(key, m).content;
+        } catch {
+          continue;
+        }
+        if (text.toLocaleLowerCase().includes(q)) {
+          out.push(c);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Raw rows for backup (still sealed). */
+  async rows(): Promise<{ conversations: ConversationRow[]; messages: MessageRow[] }> {
+    return {
+      conversations: await this.#db.conversations.toArray(),
+      messages: await this.#db.messages.toArray(),
+    };
+  }
+
+  /** Empties conversations and messages. */
+  async clear(): Promise<void> {
+    await this.#db.transaction('rw', this.#db.conversations, this.#db.messages, async () => {
+      await this.#db.conversations.clear();
+      await this.#db.messages.clear();
+    });
+  }
+}

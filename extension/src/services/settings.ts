@@ -1,0 +1,106 @@
+/**
+ * User settings: defaults, validation and merging. Settings hold no secrets and no
+ * content (relay URL, development mode, generation knobs, idle-lock time), so they
+ * are stored in clear in the `settings` table.
+ */
+import type { Settings } from '../messaging';
+import { ServiceFailure } from './failure';
+
+/** The relay a fresh install talks to (its host permission is in the manifest). */
+export const DEFAULT_RELAY_URL = 'http://127.0.0.1:8787';
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  relayUrl: DEFAULT_RELAY_URL,
+  developmentMode: false,
+  generation: Object.freeze({ maxTokens: 512, temperature: 0.7 }),
+  idleLockMinutes: 15,
+});
+
+export const MAX_TOKENS_LIMIT = 8192;
+export const MAX_IDLE_LOCK_MINUTES = 24 * 60;
+
+function invalid(message: string): ServiceFailure {
+  return new ServiceFailure({ code: 'invalid', message, retryable: false });
+}
+
+/**
+ * Normalises a relay URL to its `http(s)://host[:port][/path]` form without a trailing slash.
+ * @throws {ServiceFailure} `invalid` for anything but an http(s) URL without credentials.
+ */
+export function normaliseRelayUrl(input: string): string {
+  let url: URL;
+  try {
+    url = new URL(input.trim());
+  } catch {
+    throw invalid('The relay URL is not a valid URL.');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw invalid('The relay URL must start with http:// or https://.');
+  }
+  if (url.username || url.password) throw invalid('The relay URL must not contain credentials.');
+  if (url.search || url.hash) throw invalid('The relay URL must not have a query or fragment.');
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/**
+ * Applies a partial update to `current`, checking every field.
+ * @throws {ServiceFailure} `invalid` naming the first bad field.
+ */
+export function mergeSettings(current: Settings, patch: Partial<Settings>): Settings {
+  const next: Settings = {
+    ...current,
+    generation: { ...current.generation },
+  };
+  if (patch.relayUrl !== undefined) next.relayUrl = normaliseRelayUrl(String(patch.relayUrl));
+  if (patch.developmentMode !== undefined) {
+    if (typeof patch.developmentMode !== 'boolean')
+      throw invalid('Development mode must be on or off.');
+    next.developmentMode = patch.developmentMode;
+  }
+  if (patch.generation !== undefined) {
+    const g = patch.generation as Partial<Settings['generation']>;
+    if (g.maxTokens !== undefined) {
+      if (!Number.isInteger(g.maxTokens) || g.maxTokens < 1 || g.maxTokens > MAX_TOKENS_LIMIT) {
+        throw invalid(`Max tokens must be a whole number from 1 to ${MAX_TOKENS_LIMIT}.`);
+      }
+      next.generation.maxTokens = g.maxTokens;
+    }
+    if (g.temperature !== undefined) {
+      if (typeof g.temperature !== 'number' || !(g.temperature >= 0 && g.temperature <= 2)) {
+        throw invalid('Temperature must be between 0 and 2.');
+      }
+      next.generation.temperature = g.temperature;
+    }
+  }
+  if (patch.idleLockMinutes !== undefined) {
+    const m = patch.idleLockMinutes;
+    if (!Number.isInteger(m) || m < 0 || m > MAX_IDLE_LOCK_MINUTES) {
+      throw invalid(
+        `Idle lock must be a whole number of minutes from 0 to ${MAX_IDLE_LOCK_MINUTES}.`,
+      );
+    }
+    next.idleLockMinutes = m;
+  }
+  return next;
+}
+
+/** Settings read from storage, repaired field by field (a bad stored value falls back to its default). */
+export function settingsFromStorage(stored: unknown): Settings {
+  let out: Settings = { ...DEFAULT_SETTINGS, generation: { ...DEFAULT_SETTINGS.generation } };
+  if (typeof stored !== 'object' || stored === null) return out;
+  const s = stored as Partial<Settings>;
+  for (const patch of [
+    { relayUrl: s.relayUrl },
+    { developmentMode: s.developmentMode },
+    { generation: { maxTokens: s.generation?.maxTokens } },
+    { generation: { temperature: s.generation?.temperature } },
+    { idleLockMinutes: s.idleLockMinutes },
+  ] as Partial<Settings>[]) {
+    try {
+      out = mergeSettings(out, patch);
+    } catch {
+      // keep the default for this field
+    }
+  }
+  return out;
+}
