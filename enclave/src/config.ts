@@ -78,7 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnclaveConfig 
       env.SOTTO_SEQUENCES,
       Math.min(4, Math.max(2, cpus().length)),
     ),
-    queueLimit: integer('SOTTO_QUEUE_LIMIT', env.SOTTO_QUEUE_LIMIT, 16, 0),
+    queueLimit: integer('SOTTO_QUEUE_LIMIT', env.SOTTO_QUEUE_LIMIT, 32, 0),
     maxBodyBytes: integer('SOTTO_MAX_BODY_BYTES', env.SOTTO_MAX_BODY_BYTES, 4 * 1024 * 1024),
   };
 }

@@ -13,6 +13,7 @@ import {
   postSealed,
   ServiceError,
   sealChatRequest,
+  streamChat,
   utf8,
 } from '@sotto/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -228,7 +229,27 @@ describe('enclave queue', () => {
       const err = await postSealed(busy.url, second).catch((e) => e);
       expect(err).toBeInstanceOf(ServiceError);
       expect(err).toMatchObject({ status: 503, inner: false, retryAfterSeconds: 1 });
-      abort.abort();
+
+      // streamChat waits as told and retries; its wait is where the long answer ends.
+      const seen: string[] = [];
+      let text = '';
+      for await (const ev of streamChat(
+        busy.url,
+        { ...ONCE, max_tokens: 5 },
+        {
+          policy: { allowDevelopment: true },
+          sleep: async () => {
+            abort.abort();
+            await busy.waitForLog((l) => l.outcome === 'client-gone');
+          },
+        },
+      )) {
+        seen.push(ev.type === 'retry' ? `retry:${ev.reason}` : ev.type);
+        if (ev.type === 'delta') text += ev.text;
+      }
+      expect(seen.slice(0, 3)).toEqual(['attested', 'retry:busy', 'attested']);
+      expect(seen.at(-1)).toBe('done');
+      expect(text.startsWith(', there was')).toBe(true);
     } finally {
       await busy.stop();
     }

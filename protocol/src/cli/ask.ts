@@ -5,16 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import {
-  type AttestedKey,
-  type ChatMessage,
-  fetchAttestedKey,
-  isStaleKey,
-  postSealed,
-  SottoError,
-  sealChatRequest,
-  TruncatedStreamError,
-} from '../index';
+import { type ChatMessage, SottoError, streamChat, TruncatedStreamError } from '../index';
 import { EXIT } from './exit-codes';
 import { describeFailure, policyFromFlags, relayFromFlags } from './shared';
 import type { CliIo } from './verify-snp';
@@ -81,53 +72,37 @@ export async function runAsk(argv: readonly string[], io: CliIo): Promise<number
   const relay = relayFromFlags(values.relay);
   const policy = policyFromFlags(values);
   try {
-    let key: AttestedKey = await fetchAttestedKey(relay, policy);
-    if (key.evidence.development) {
-      io.err('sotto: DEVELOPMENT evidence: this enclave proves no hardware isolation.\n');
-    }
-    let truncations = 0;
-    let staleRetried = false;
-    for (;;) {
-      const sealed = await sealChatRequest(key.keyConfig, {
-        messages,
-        max_tokens: maxTokens,
-        temperature,
-      });
-      try {
-        const body = await postSealed(relay, sealed);
-        for await (const event of sealed.openResponse(body)) {
-          if (event.type === 'delta') io.out(event.text);
-        }
-        io.out('\n');
-        return EXIT.ok;
-      } catch (e) {
-        if (isStaleKey(e) && !staleRetried) {
-          staleRetried = true;
-          key = await fetchAttestedKey(relay, policy, { fresh: true });
-          continue;
-        }
-        if (e instanceof TruncatedStreamError && truncations === 0) {
-          truncations++;
-          io.out('\n');
-          io.err('sotto: the answer was cut off; retrying once.\n');
-          key = await fetchAttestedKey(relay, policy, { fresh: true });
-          continue;
-        }
-        if (e instanceof TruncatedStreamError) {
-          io.out('\n');
-          io.err('sotto: the answer was cut off again; giving up.\n');
-          return EXIT.truncated;
-        }
-        throw e;
+    const events = streamChat(relay, { messages, max_tokens: maxTokens, temperature }, { policy });
+    for await (const event of events) {
+      if (event.type === 'attested' && event.key.evidence.development) {
+        io.err('sotto: DEVELOPMENT evidence: this enclave proves no hardware isolation.\n');
+      } else if (event.type === 'retry') {
+        if (event.reason === 'truncated') io.out('\n');
+        io.err(`sotto: ${RETRY_NOTES[event.reason]}; retrying.\n`);
+      } else if (event.type === 'delta') {
+        io.out(event.text);
       }
     }
+    io.out('\n');
+    return EXIT.ok;
   } catch (e) {
+    if (e instanceof TruncatedStreamError) {
+      io.out('\n');
+      io.err('sotto: the answer was cut off again; giving up.\n');
+      return EXIT.truncated;
+    }
     const { message, exit } = describeFailure(e);
     io.err(`sotto: ${message}\n`);
     if (!(e instanceof SottoError)) io.err(`${(e as Error)?.stack ?? e}\n`);
     return exit;
   }
 }
+
+const RETRY_NOTES = {
+  'stale-key': 'the enclave rotated its key',
+  busy: 'the enclave is busy',
+  truncated: 'the answer was cut off',
+} as const;
 
 function parse(argv: readonly string[]) {
   return parseArgs({

@@ -1,3 +1,4 @@
 export * from './chat';
 export * from './relay';
 export * from './sse';
+export * from './stream-chat';
