@@ -69,14 +69,22 @@ export class EvidenceCache {
    */
   async get(fresh: boolean): Promise<EvidenceResult> {
     let sawBad = false;
-    for (const enclave of await this.#pool.healthyOrRecheck()) {
-      const entry = this.#entries.get(enclave.index);
-      if (!fresh && entry && this.#now() - entry.fetchedAtMs < this.#options.ttlMs) {
-        return { kind: 'ok', evidence: entry, cached: true };
+    const tried = new Set<number>();
+    // Second round: every enclave that answered was marked down on the way, so
+    // check the pool once more (one that came back since the last interval counts).
+    for (let round = 0; round < 2; round++) {
+      if (round === 1) await this.#pool.checkAll();
+      for (const enclave of await this.#pool.healthyOrRecheck()) {
+        if (tried.has(enclave.index)) continue;
+        tried.add(enclave.index);
+        const entry = this.#entries.get(enclave.index);
+        if (!fresh && entry && this.#now() - entry.fetchedAtMs < this.#options.ttlMs) {
+          return { kind: 'ok', evidence: entry, cached: true };
+        }
+        const got = await this.#fetchOnce(enclave);
+        if (got === 'bad') sawBad = true;
+        else if (got !== 'down') return { kind: 'ok', evidence: got, cached: false };
       }
-      const got = await this.#fetchOnce(enclave);
-      if (got === 'bad') sawBad = true;
-      else if (got !== 'down') return { kind: 'ok', evidence: got, cached: false };
     }
     return sawBad ? { kind: 'bad_evidence' } : { kind: 'unavailable' };
   }

@@ -189,4 +189,15 @@ describe('key-id routing across enclaves', () => {
     r.relay.pool.markDown(r.relay.pool.enclaves[0]!);
     expect((await getEvidence(r.url)).status).toBe(200);
   });
+
+  it('finds an enclave that came back when the one it believed healthy is gone', async () => {
+    const a = await standIn(1);
+    const b = await standIn(2);
+    const r = await relayWith([a.url, b.url]);
+    r.relay.pool.markDown(r.relay.pool.enclaves[1]!); // b was not up at the last check
+    await a.close(); // a dies; the relay has not noticed yet
+    const res = await getEvidence(r.url, { 'cache-control': 'no-cache' });
+    expect(res).toMatchObject({ status: 200, text: evidenceJson(2) });
+    expect(r.relay.pool.status().map((s) => s.healthy)).toEqual([false, true]);
+  });
 });
