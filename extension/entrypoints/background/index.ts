@@ -1,6 +1,78 @@
+/**
+ * The service worker: wires the services in `src/services/` to the browser.
+ * Logic lives there; this file only connects events to it.
+ */
+import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
+import type { Reply } from '../../src/messaging';
+import { BackupService } from '../../src/services/backup';
+import {
+  alarmIdleTimer,
+  IDLE_LOCK_ALARM,
+  sessionKeyHolder,
+} from '../../src/services/browser-adapters';
+import { ChatService } from '../../src/services/chat';
+import { openDb } from '../../src/services/db';
+import { EvidenceService } from '../../src/services/evidence';
+import { HistoryService } from '../../src/services/history';
+import { createMenus, listenForActions, type MenuBrowser } from '../../src/services/menus';
+import { PanelHub } from '../../src/services/panel-hub';
+import { createHandlers, dispatch, isForWorker } from '../../src/services/router';
+import { SettingsStore } from '../../src/services/settings-store';
+import { VaultService } from '../../src/services/vault';
 
 export default defineBackground({
   type: 'module',
-  main() {},
+  main() {
+    const db = openDb();
+    let panels: PanelHub | undefined;
+    let evidence: EvidenceService | undefined;
+    let vault: VaultService | undefined;
+    const settings = new SettingsStore(db, {
+      canReach: (origin) => browser.permissions.contains({ origins: [`${origin}/*`] }),
+      onChange: async (next, previous) => {
+        if (
+          next.relayUrl !== previous.relayUrl ||
+          next.developmentMode !== previous.developmentMode
+        ) {
+          evidence?.invalidate();
+        }
+        if (next.idleLockMinutes !== previous.idleLockMinutes && vault) {
+          if ((await vault.status()).state === 'unlocked') await vault.key(); // re-arms the timer
+        }
+      },
+    });
+    vault = new VaultService(db, {
+      holder: sessionKeyHolder(browser.storage),
+      timer: alarmIdleTimer(browser.alarms),
+      idleLockMinutes: async () => (await settings.get()).idleLockMinutes,
+      onChange: (state) => panels?.broadcast({ type: 'vault/changed', state }),
+    });
+    evidence = new EvidenceService({ settings: () => settings.get() });
+    const history = new HistoryService(db, vault);
+    const backup = new BackupService(history, vault);
+    const chat = new ChatService({ evidence, history, vault, settings: () => settings.get() });
+    panels = new PanelHub(chat);
+    const handlers = createHandlers({ vault, history, backup, evidence, settings, panels });
+    const extensionOrigin = browser.runtime.getURL('/');
+    const b = browser as unknown as MenuBrowser;
+
+    browser.runtime.onInstalled.addListener(() => {
+      void createMenus(b);
+    });
+    browser.sidePanel?.setPanelBehavior({ openPanelOnActionClick: true }).catch(() => {});
+    listenForActions(b, panels);
+
+    browser.runtime.onMessage.addListener((message, sender, sendResponse) => {
+      if (!isForWorker(handlers, message, sender, extensionOrigin)) return false;
+      void dispatch(handlers, message, sender, extensionOrigin).then((reply: Reply) =>
+        sendResponse(reply),
+      );
+      return true;
+    });
+    browser.runtime.onConnect.addListener((port) => panels?.attach(port));
+    browser.alarms.onAlarm.addListener((alarm) => {
+      if (alarm.name === IDLE_LOCK_ALARM) void vault?.lock();
+    });
+  },
 });

@@ -11,7 +11,7 @@ import {
   UnreachableError,
   VerificationError,
 } from '@sotto/protocol';
-import type { ErrorInfo } from '../messaging';
+import { type ErrorInfo, MessageError } from '../messaging';
 
 /** A failure the worker reports as-is (already user-facing). */
 export class ServiceFailure extends Error {
@@ -28,7 +28,7 @@ const DEV_REFUSED = /^development evidence refused/;
 
 /** Maps any thrown value to an {@link ErrorInfo}. Unknown errors become `internal` without their text. */
 export function toErrorInfo(e: unknown): ErrorInfo {
-  if (e instanceof ServiceFailure) return e.info;
+  if (e instanceof ServiceFailure || e instanceof MessageError) return e.info;
   if (e instanceof VerificationError) {
     const reasons = [...e.reasons];
     if (reasons.length > 0 && reasons.every((r) => DEV_REFUSED.test(r))) {

@@ -1,0 +1,115 @@
+/**
+ * Page actions from the browser's own UI: the context menu ("Summarize this page
+ * privately", "Rewrite selection privately" → shorter / clearer / more formal /
+ * fix grammar / custom), the keyboard commands, and the toolbar button. Each one
+ * opens the side panel inside the user's gesture (before any `await`, or Chrome
+ * refuses) and hands the panel an action; nothing is sent until the panel, on the
+ * user's behalf, starts a request.
+ */
+import type { Browser } from 'wxt/browser';
+import type { PageAction, RewriteStyle } from '../messaging';
+import type { PanelHub } from './panel-hub';
+
+export const MENU_SUMMARIZE = 'sotto-summarize';
+export const MENU_REWRITE = 'sotto-rewrite';
+export const COMMAND_SUMMARIZE = 'summarize-page';
+export const COMMAND_TOGGLE = 'toggle-panel';
+
+export const REWRITE_STYLES: readonly { style: RewriteStyle; title: string }[] = [
+  { style: 'shorter', title: 'Shorter' },
+  { style: 'clearer', title: 'Clearer' },
+  { style: 'formal', title: 'More formal' },
+  { style: 'grammar', title: 'Fix grammar' },
+  { style: 'custom', title: 'Custom…' },
+];
+
+type Tab = Browser.tabs.Tab;
+
+/** The browser APIs used here (Chrome's `sidePanel`, or Firefox's `sidebarAction`). */
+export interface MenuBrowser {
+  contextMenus: typeof Browser.contextMenus;
+  commands: typeof Browser.commands;
+  sidePanel?: typeof Browser.sidePanel;
+  sidebarAction?: { open(): Promise<void>; close(): Promise<void> };
+}
+
+/** Opens the panel for `tab`'s window. Call synchronously from the gesture's handler. */
+function openPanel(b: MenuBrowser, tab: Tab | undefined): void {
+  if (b.sidePanel && tab?.windowId !== undefined) {
+    b.sidePanel.open({ windowId: tab.windowId }).catch(() => {});
+  } else if (b.sidebarAction) {
+    b.sidebarAction.open().catch(() => {});
+  }
+}
+
+function summarize(tab: Tab): PageAction {
+  return {
+    type: 'action/summarize',
+    actionId: crypto.randomUUID(),
+    tabId: tab.id!,
+    ...(tab.url ? { pageUrl: tab.url } : {}),
+    ...(tab.title ? { pageTitle: tab.title } : {}),
+  };
+}
+
+/** Creates the menus (call from `runtime.onInstalled`). */
+export async function createMenus(b: MenuBrowser): Promise<void> {
+  await b.contextMenus.removeAll();
+  b.contextMenus.create({
+    id: MENU_SUMMARIZE,
+    title: 'Summarize this page privately',
+    contexts: ['page', 'frame'],
+  });
+  b.contextMenus.create({
+    id: MENU_REWRITE,
+    title: 'Rewrite selection privately',
+    contexts: ['selection', 'editable'],
+  });
+  for (const { style, title } of REWRITE_STYLES) {
+    b.contextMenus.create({
+      id: `${MENU_REWRITE}:${style}`,
+      parentId: MENU_REWRITE,
+      title,
+      contexts: ['selection', 'editable'],
+    });
+  }
+}
+
+/** Wires menu clicks and commands to the panel hub. */
+export function listenForActions(b: MenuBrowser, panels: PanelHub): void {
+  b.contextMenus.onClicked.addListener((info, tab) => {
+    if (!tab || tab.id === undefined || tab.id < 0) return;
+    const id = String(info.menuItemId);
+    if (id === MENU_SUMMARIZE) {
+      openPanel(b, tab);
+      panels.deliver(tab.windowId, summarize(tab));
+      return;
+    }
+    const style = id.startsWith(`${MENU_REWRITE}:`)
+      ? REWRITE_STYLES.find((s) => `${MENU_REWRITE}:${s.style}` === id)?.style
+      : undefined;
+    if (!style) return;
+    openPanel(b, tab);
+    panels.deliver(tab.windowId, {
+      type: 'action/rewrite',
+      actionId: crypto.randomUUID(),
+      tabId: tab.id,
+      frameId: info.frameId ?? 0,
+      style,
+      selectionText: info.selectionText ?? '',
+      ...(tab.url ? { pageUrl: tab.url } : {}),
+      ...(tab.title ? { pageTitle: tab.title } : {}),
+    });
+  });
+
+  b.commands.onCommand.addListener((command, tab) => {
+    if (command === COMMAND_TOGGLE) {
+      if (!panels.close(tab?.windowId)) openPanel(b, tab);
+      return;
+    }
+    if (command === COMMAND_SUMMARIZE && tab && tab.id !== undefined && tab.id >= 0) {
+      openPanel(b, tab);
+      panels.deliver(tab.windowId, summarize(tab));
+    }
+  });
+}

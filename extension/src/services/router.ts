@@ -1,0 +1,143 @@
+/**
+ * The worker's side of messaging.ts channel 1: one typed handler per message
+ * type, every reply a {@link Reply}. Only extension pages may ask (side panel,
+ * options, onboarding); content scripts run beside untrusted pages and get
+ * nothing (DESIGN: page text is data, never instructions).
+ */
+import {
+  type Envelope,
+  fromBase64Url,
+  isEnvelope,
+  type MessageMap,
+  type MessageType,
+  type Reply,
+  type RequestOf,
+  type ResponseOf,
+  toBase64Url,
+} from '../messaging';
+import type { BackupService } from './backup';
+import type { EvidenceService } from './evidence';
+import { ServiceFailure, toErrorInfo } from './failure';
+import type { HistoryService } from './history';
+import type { PanelHub } from './panel-hub';
+import type { SettingsStore } from './settings-store';
+import type { VaultService } from './vault';
+
+export type Handlers = {
+  [K in MessageType]: (request: RequestOf<K>) => Promise<ResponseOf<K>>;
+};
+
+export interface Services {
+  vault: VaultService;
+  history: HistoryService;
+  backup: BackupService;
+  evidence: EvidenceService;
+  settings: SettingsStore;
+  panels: PanelHub;
+  now?: () => number;
+}
+
+/** The handlers, wired to the services. */
+export function createHandlers(s: Services): Handlers {
+  return {
+    'vault/status': () => s.vault.status(),
+    'vault/create': (r) =>
+      s.vault.create({
+        prf: fromBase64Url(r.prf),
+        salt: fromBase64Url(r.salt),
+        credentialId: fromBase64Url(r.credentialId),
+      }),
+    'vault/unlock': (r) =>
+      s.vault.unlock({ prf: fromBase64Url(r.prf), credentialId: fromBase64Url(r.credentialId) }),
+    'vault/lock': () => s.vault.lock(),
+    'evidence/get': async (r) => {
+      try {
+        return (await s.evidence.current({ fresh: Boolean(r?.fresh) })).summary;
+      } catch (e) {
+        return { error: toErrorInfo(e) };
+      }
+    },
+    'history/list': () => s.history.list(),
+    'history/get': (r) => s.history.get(String(r.conversationId)),
+    'history/rename': (r) => s.history.rename(String(r.conversationId), String(r.title)),
+    'history/delete': async (r) => {
+      await s.history.delete(String(r.conversationId));
+      return {};
+    },
+    'history/search': (r) => s.history.search(String(r.query ?? '')),
+    'history/export': async () => {
+      const out = await s.backup.export();
+      const day = new Date((s.now ?? Date.now)()).toISOString().slice(0, 10);
+      return {
+        fileName: `sotto-history-${day}.sotto-backup`,
+        data: toBase64Url(out.bytes),
+        conversations: out.conversations,
+        messages: out.messages,
+      };
+    },
+    'history/import': (r) => s.backup.import(fromBase64Url(r.data)),
+    'history/erase-all': async () => {
+      await s.history.clear();
+      await s.vault.erase();
+      await s.settings.reset();
+      return s.vault.status();
+    },
+    'settings/get': () => s.settings.get(),
+    'settings/set': (r) => s.settings.set(r),
+    'action/take': async (r) => s.panels.take(r?.windowId),
+  };
+}
+
+/** Where a message came from (a subset of `runtime.MessageSender`). */
+export interface SenderInfo {
+  id?: string;
+  url?: string;
+  tab?: unknown;
+}
+
+/**
+ * Whether this worker answers `message` at all: a known type from one of Sotto's
+ * own pages. Anything else is left unanswered, so messages meant for other
+ * listeners (a panel talking to its content script) are not intercepted.
+ */
+export function isForWorker(
+  handlers: Handlers,
+  message: unknown,
+  sender: SenderInfo,
+  extensionOrigin: string,
+): boolean {
+  return (
+    isEnvelope(message) &&
+    Object.hasOwn(handlers, message.type) &&
+    Boolean(sender.url?.startsWith(extensionOrigin))
+  );
+}
+
+/**
+ * Answers one message. `extensionOrigin` is `chrome-extension://<id>/`; senders
+ * outside it (content scripts, other extensions) are refused.
+ */
+export async function dispatch(
+  handlers: Handlers,
+  message: unknown,
+  sender: SenderInfo,
+  extensionOrigin: string,
+): Promise<Reply> {
+  try {
+    if (!sender.url?.startsWith(extensionOrigin)) {
+      throw new ServiceFailure({
+        code: 'invalid',
+        message: 'Only Sotto’s own pages may ask the worker.',
+        retryable: false,
+      });
+    }
+    if (!isEnvelope(message) || !Object.hasOwn(handlers, message.type)) {
+      throw new ServiceFailure({ code: 'invalid', message: 'Unknown request.', retryable: false });
+    }
+    const { type, ...request } = message as Envelope;
+    const handler = handlers[type] as (r: unknown) => Promise<MessageMap[typeof type]['response']>;
+    return { ok: true, value: await handler(request) };
+  } catch (e) {
+    return { ok: false, error: toErrorInfo(e) };
+  }
+}
