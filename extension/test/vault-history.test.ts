@@ -1,0 +1,303 @@
+/**
+ * The worker's vault state machine and sealed history, through real Dexie over
+ * fake-indexeddb: create / lock / unlock / wrong passkey, and nothing readable at
+ * rest (a random canary in every field a user types is found in no row).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { fromBase64Url, toBase64Url } from '../src/messaging';
+import { ServiceFailure } from '../src/services/failure';
+import { containsBytes, type Harness, harness, prfBytes, rowBytes } from './support/services';
+
+const CRED = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+const SALT = new Uint8Array(32).fill(9);
+
+function canary(): string {
+  return `CANARY-${crypto.randomUUID()}`;
+}
+
+async function failureCode(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ServiceFailure) return e.info.code;
+    throw e;
+  }
+  throw new Error('expected a failure');
+}
+
+const opened: Harness[] = [];
+function fresh(): Harness {
+  const h = harness();
+  opened.push(h);
+  return h;
+}
+afterEach(async () => {
+  for (const h of opened.splice(0)) {
+    h.db.close();
+  }
+});
+
+async function withVault(): Promise<Harness> {
+  const h = fresh();
+  await h.vault.create({ prf: prfBytes(7), salt: SALT, credentialId: CRED });
+  return h;
+}
+
+describe('vault state machine', () => {
+  it('starts with no vault; history and chat keys are refused', async () => {
+    const h = fresh();
+    expect(await h.vault.status()).toEqual({ state: 'no-vault' });
+    expect(await failureCode(h.vault.key())).toBe('no-vault');
+    expect(await failureCode(h.history.list())).toBe('no-vault');
+  });
+
+  it('create → unlocked, with public unlock parameters; a second create is refused', async () => {
+    const h = await withVault();
+    const s = await h.vault.status();
+    expect(s.state).toBe('unlocked');
+    expect(fromBase64Url(s.credentialId!)).toEqual(CRED);
+    expect(fromBase64Url(s.prfSalt!)).toEqual(SALT);
+    expect(h.timer.armedMinutes).toBe(15);
+    expect(
+      await failureCode(h.vault.create({ prf: prfBytes(8), salt: SALT, credentialId: CRED })),
+    ).toBe('vault-exists');
+  });
+
+  it('lock forgets the key everywhere; the right PRF unlocks the same key', async () => {
+    const h = await withVault();
+    const key = (await h.vault.key()).slice();
+    await h.vault.lock();
+    expect(h.holder.peek()).toBeUndefined();
+    expect(h.timer.armedMinutes).toBeUndefined();
+    expect((await h.vault.status()).state).toBe('locked');
+    expect(await failureCode(h.history.list())).toBe('locked');
+    await h.vault.unlock({ prf: prfBytes(7), credentialId: CRED });
+    expect(await h.vault.key()).toEqual(key);
+  });
+
+  it('a wrong PRF or another credential cannot unlock, and nothing is erased', async () => {
+    const h = await withVault();
+    await h.history.append({
+      conversationId: 'c1',
+      conversation: { title: 'kept', kind: 'chat' },
+      messages: [{ conversationId: 'c1', role: 'user', content: 'hello', status: 'complete' }],
+    });
+    await h.vault.lock();
+    const before = await h.db.vault.get('vault');
+    expect(await failureCode(h.vault.unlock({ prf: prfBytes(6), credentialId: CRED }))).toBe(
+      'wrong-passkey',
+    );
+    expect(
+      await failureCode(h.vault.unlock({ prf: prfBytes(7), credentialId: new Uint8Array([9]) })),
+    ).toBe('wrong-passkey');
+    expect((await h.vault.status()).state).toBe('locked');
+    expect(await h.db.vault.get('vault')).toEqual(before);
+    expect(await h.db.conversations.count()).toBe(1);
+    await h.vault.unlock({ prf: prfBytes(7), credentialId: CRED });
+    expect((await h.history.list())[0]?.title).toBe('kept');
+  });
+
+  it('a restarted worker (new services, same database and session) is still unlocked', async () => {
+    const h = await withVault();
+    const again = harness(h.dbName);
+    opened.push(again);
+    await again.holder.save(h.holder.peek()!);
+    expect((await again.vault.status()).state).toBe('unlocked');
+    const browserRestart = harness(h.dbName); // session storage is gone after a browser restart
+    opened.push(browserRestart);
+    expect((await browserRestart.vault.status()).state).toBe('locked');
+  });
+
+  it('refuses PRF outputs of the wrong size over the message router', async () => {
+    const h = fresh();
+    await expect(
+      h.handlers['vault/create']({
+        prf: toBase64Url(new Uint8Array(16)),
+        salt: toBase64Url(SALT),
+        credentialId: toBase64Url(CRED),
+      }),
+    ).rejects.toMatchObject({ info: { code: 'invalid' } });
+    expect((await h.vault.status()).state).toBe('no-vault');
+  });
+});
+
+describe('sealed history', () => {
+  it('stores nothing readable at rest: titles, URLs and text are sealed', async () => {
+    const h = await withVault();
+    const c = canary();
+    await h.history.append({
+      conversationId: 'conv-1',
+      conversation: {
+        title: `title ${c}`,
+        kind: 'summarize',
+        pageUrl: `https://example.test/${c}`,
+        pageTitle: `page ${c}`,
+      },
+      messages: [
+        { conversationId: 'conv-1', role: 'user', content: `question ${c}`, status: 'complete' },
+        { conversationId: 'conv-1', role: 'assistant', content: `answer ${c}`, status: 'complete' },
+      ],
+    });
+    await h.history.rename('conv-1', `renamed ${c}`);
+    const needles = [c, btoa(c), Buffer.from(c).toString('hex'), encodeURIComponent(c)].map((s) =>
+      new TextEncoder().encode(s),
+    );
+    let scanned = 0;
+    for (const table of h.db.tables) {
+      for (const row of await table.toArray()) {
+        for (const bytes of rowBytes(row)) {
+          scanned++;
+          for (const n of needles) expect(containsBytes(bytes, n)).toBe(false);
+        }
+      }
+    }
+    expect(scanned).toBeGreaterThan(10);
+    // Control: the same scan finds the canary in the opened records.
+    const opened = await h.history.get('conv-1');
+    const plain = rowBytes(opened).some((b) => containsBytes(b, needles[0]!));
+    expect(plain).toBe(true);
+    expect(opened.conversation.title).toBe(`renamed ${c}`);
+    expect(opened.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+  });
+
+  it('keeps only ids, times and sizes in clear', async () => {
+    const h = await withVault();
+    await h.history.append({
+      conversationId: 'c',
+      conversation: { title: 't', kind: 'chat' },
+      messages: [{ conversationId: 'c', role: 'user', content: 'x', status: 'complete' }],
+    });
+    const conv = await h.db.conversations.get('c');
+    expect(Object.keys(conv!).sort()).toEqual(
+      ['createdAt', 'id', 'messageCount', 'sealed', 'size', 'updatedAt'].sort(),
+    );
+    const [msg] = await h.db.messages.toArray();
+    expect(Object.keys(msg!).sort()).toEqual(
+      ['conversationId', 'createdAt', 'id', 'sealed', 'size'].sort(),
+    );
+  });
+
+  it('refuses a message row moved into another conversation, and a swapped record', async () => {
+    const h = await withVault();
+    for (const id of ['a', 'b']) {
+      await h.history.append({
+        conversationId: id,
+        conversation: { title: `title ${id}`, kind: 'chat' },
+        messages: [{ conversationId: id, role: 'user', content: `text ${id}`, status: 'complete' }],
+      });
+    }
+    const rows = await h.db.messages.toArray();
+    const fromA = rows.find((r) => r.conversationId === 'a')!;
+    await h.db.messages.put({ ...fromA, conversationId: 'b' });
+    expect((await h.history.get('b')).messages.map((m) => m.content)).toEqual(['text b']);
+    const convA = await h.db.conversations.get('a');
+    const convB = await h.db.conversations.get('b');
+    await h.db.conversations.put({ ...convB!, sealed: convA!.sealed });
+    expect((await h.history.list()).map((c) => c.title)).toEqual(['title a']);
+  });
+
+  it('lists newest first, searches decrypted text, renames and deletes', async () => {
+    let t = 1000;
+    const h = await withVault();
+    const { HistoryService } = await import('../src/services/history');
+    const history = new HistoryService(h.db, h.vault, { now: () => (t += 10) });
+    await history.append({
+      conversationId: 'old',
+      conversation: { title: 'Cooking', kind: 'chat' },
+      messages: [
+        {
+          conversationId: 'old',
+          role: 'user',
+          content: 'How long to boil an egg?',
+          status: 'complete',
+        },
+      ],
+    });
+    await history.append({
+      conversationId: 'new',
+      conversation: { title: 'Travel', kind: 'chat', pageUrl: 'https://trains.example/' },
+      messages: [
+        { conversationId: 'new', role: 'user', content: 'Night trains', status: 'complete' },
+      ],
+    });
+    expect((await history.list()).map((c) => c.id)).toEqual(['new', 'old']);
+    expect((await history.search('EGG')).map((c) => c.id)).toEqual(['old']);
+    expect((await history.search('trains.example')).map((c) => c.id)).toEqual(['new']);
+    expect(await history.search('nothing-like-this')).toEqual([]);
+    expect((await history.rename('old', '  Eggs  ')).title).toBe('Eggs');
+    await history.delete('old');
+    expect((await history.list()).map((c) => c.id)).toEqual(['new']);
+    expect(await h.db.messages.where('conversationId').equals('old').count()).toBe(0);
+  });
+
+  it('regenerate replaces the last answer', async () => {
+    const h = await withVault();
+    const base = { conversationId: 'r', conversation: { title: 'r', kind: 'chat' as const } };
+    await h.history.append({
+      ...base,
+      messages: [
+        { conversationId: 'r', role: 'user', content: 'q', status: 'complete' },
+        { conversationId: 'r', role: 'assistant', content: 'first', status: 'complete' },
+      ],
+    });
+    await h.history.append({
+      ...base,
+      replaceLastAssistant: true,
+      messages: [{ conversationId: 'r', role: 'assistant', content: 'second', status: 'complete' }],
+    });
+    const got = await h.history.get('r');
+    expect(got.messages.map((m) => m.content)).toEqual(['q', 'second']);
+    expect(got.conversation.messageCount).toBe(2);
+  });
+});
+
+describe('backup and erase', () => {
+  it('exports an encrypted file that imports back after a delete, and not into another vault', async () => {
+    const h = await withVault();
+    const c = canary();
+    await h.history.append({
+      conversationId: 'k',
+      conversation: { title: `keep ${c}`, kind: 'chat' },
+      messages: [{ conversationId: 'k', role: 'user', content: `body ${c}`, status: 'complete' }],
+    });
+    const out = await h.handlers['history/export']({});
+    expect(out).toMatchObject({ conversations: 1, messages: 1 });
+    const file = fromBase64Url(out.data);
+    expect(containsBytes(file, new TextEncoder().encode(c))).toBe(false);
+    await h.history.delete('k');
+    expect(await h.handlers['history/import']({ data: out.data })).toEqual({
+      conversations: 1,
+      messages: 1,
+    });
+    expect((await h.history.get('k')).messages[0]?.content).toBe(`body ${c}`);
+    // Importing again adds nothing (ids kept).
+    expect(await h.handlers['history/import']({ data: out.data })).toEqual({
+      conversations: 0,
+      messages: 0,
+    });
+    const other = await withVault();
+    await expect(other.handlers['history/import']({ data: out.data })).rejects.toMatchObject({
+      info: { code: 'backup-invalid' },
+    });
+    file[file.length - 1]! ^= 1;
+    await expect(h.handlers['history/import']({ data: toBase64Url(file) })).rejects.toMatchObject({
+      info: { code: 'backup-invalid' },
+    });
+  });
+
+  it('erase-all removes history, the vault and custom settings', async () => {
+    const h = await withVault();
+    await h.settings.set({ developmentMode: true });
+    await h.history.append({
+      conversationId: 'e',
+      conversation: { title: 'e', kind: 'chat' },
+      messages: [{ conversationId: 'e', role: 'user', content: 'e', status: 'complete' }],
+    });
+    expect(await h.handlers['history/erase-all']({})).toEqual({ state: 'no-vault' });
+    expect(await h.db.conversations.count()).toBe(0);
+    expect(await h.db.messages.count()).toBe(0);
+    expect(await h.db.vault.count()).toBe(0);
+    expect(h.holder.peek()).toBeUndefined();
+    expect((await h.settings.get()).developmentMode).toBe(false);
+  });
+});
