@@ -9,6 +9,8 @@ export interface RecordingProxy {
   port: number;
   /** Every byte seen, both directions, in arrival order. */
   recorded(): Buffer;
+  /** Open connections whose first client bytes start with `prefix` (e.g. "POST /v1/ohttp"). */
+  openRequests(prefix: string): number;
   close(): Promise<void>;
 }
 
@@ -18,12 +20,14 @@ export async function startRecordingProxy(target: {
 }): Promise<RecordingProxy> {
   const chunks: Buffer[] = [];
   const sockets = new Set<Socket>();
+  const firstBytes = new Map<Socket, string>();
   const server: Server = createServer((client) => {
     const upstream = createConnection(target);
     sockets.add(client);
     sockets.add(upstream);
     client.on('data', (d: Buffer) => {
       chunks.push(Buffer.from(d));
+      if (!firstBytes.has(client)) firstBytes.set(client, d.subarray(0, 64).toString('latin1'));
       upstream.write(d);
     });
     upstream.on('data', (d: Buffer) => {
@@ -35,6 +39,7 @@ export async function startRecordingProxy(target: {
       upstream.destroy();
       sockets.delete(client);
       sockets.delete(upstream);
+      firstBytes.delete(client);
     };
     client.on('close', end);
     upstream.on('close', end);
@@ -48,6 +53,7 @@ export async function startRecordingProxy(target: {
     url: `http://127.0.0.1:${port}`,
     port,
     recorded: () => Buffer.concat(chunks),
+    openRequests: (prefix) => [...firstBytes.values()].filter((f) => f.startsWith(prefix)).length,
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();

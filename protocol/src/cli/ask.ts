@@ -100,7 +100,7 @@ export async function runAsk(argv: readonly string[], io: CliIo): Promise<number
 
 const RETRY_NOTES = {
   'stale-key': 'the enclave rotated its key',
-  busy: 'the enclave is busy',
+  busy: 'the enclave is busy or unavailable',
   truncated: 'the answer was cut off',
 } as const;
 

@@ -44,7 +44,7 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
   });
 
 function isBusy(e: unknown): e is ServiceError {
-  return e instanceof ServiceError && !e.inner && (e.status === 503 || e.status === 429);
+  return e instanceof ServiceError && (e.status === 503 || e.status === 429);
 }
 
 /**
