@@ -1,0 +1,56 @@
+/** Passkey failures, each with a plain message for the person at the keyboard. */
+
+export type PasskeyErrorCode =
+  | 'no-prf'
+  | 'cancelled'
+  | 'unsupported'
+  | 'vault-exists'
+  | 'no-vault'
+  | 'wrong-passkey'
+  | 'failed';
+
+/** What went wrong with a passkey ceremony; `message` is shown to the user as is. */
+export class PasskeyError extends Error {
+  readonly code: PasskeyErrorCode;
+  constructor(code: PasskeyErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PasskeyError';
+    this.code = code;
+  }
+}
+
+export const NO_PRF_MESSAGE =
+  'This passkey provider does not support the PRF extension, which Sotto needs to encrypt your history. ' +
+  'Nothing was stored. Use a provider that supports PRF: Chrome’s built-in passkey manager (Google Password Manager), ' +
+  'iCloud Keychain on macOS/iOS 18+, Windows Hello on Windows 11 (recent builds), 1Password or Bitwarden, ' +
+  'or a FIDO2 security key with the hmac-secret extension (e.g. a YubiKey 5).';
+
+/** Maps a WebAuthn/SimpleWebAuthn failure to a {@link PasskeyError}. */
+export function ceremonyError(e: unknown): PasskeyError {
+  if (e instanceof PasskeyError) return e;
+  const name = (e as { name?: string })?.name ?? '';
+  const code = (e as { code?: string })?.code ?? '';
+  const cause = (e as { cause?: { name?: string } })?.cause;
+  if (
+    name === 'NotAllowedError' ||
+    name === 'AbortError' ||
+    cause?.name === 'NotAllowedError' ||
+    code === 'ERROR_CEREMONY_ABORTED'
+  ) {
+    return new PasskeyError(
+      'cancelled',
+      'The passkey request was cancelled or timed out. Nothing was changed; try again.',
+      { cause: e },
+    );
+  }
+  if (/not supported/i.test(String((e as Error)?.message)) || name === 'NotSupportedError') {
+    return new PasskeyError(
+      'unsupported',
+      'This browser cannot use passkeys here. Sotto needs WebAuthn with the PRF extension.',
+      { cause: e },
+    );
+  }
+  return new PasskeyError('failed', 'The passkey request failed. Nothing was changed; try again.', {
+    cause: e,
+  });
+}

@@ -1,0 +1,197 @@
+/**
+ * Passkey ceremonies for the vault, run on an extension page (the side panel or
+ * onboarding; the service worker has no `navigator.credentials`), with
+ * `@simplewebauthn/browser` and the WebAuthn `prf` extension (WebAuthn L3 §10.1.4).
+ *
+ * - RP ID = the extension id (`chrome-extension://<id>` origins use it), fixed by the
+ *   manifest `key` (wxt.config.ts), so passkeys survive reinstalls and checkouts.
+ * - Challenges are 32 random bytes. There is no server to verify an assertion: the
+ *   challenge only has to be fresh; what proves the user is the PRF output itself,
+ *   which unwraps the vault key or fails.
+ * - The PRF eval input ("salt") is 32 random bytes made per vault and stored beside
+ *   the wrapped key; it is not secret.
+ * - No PRF, no vault: if the authenticator cannot give a PRF output the user is told
+ *   what works, and nothing is stored — never an unencrypted fallback.
+ */
+import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
+import {
+  fromBase64Url,
+  MessageError,
+  type MessageType,
+  type RequestOf,
+  type ResponseOf,
+  sendMessage,
+  toBase64Url,
+  type VaultStatus,
+} from '../messaging';
+import { ceremonyError, NO_PRF_MESSAGE, PasskeyError } from './errors';
+import { prfDisabled, prfOutput } from './prf';
+
+/** How the page talks to the worker (tests pass the worker's handlers directly). */
+export type Ask = <K extends MessageType>(type: K, payload: RequestOf<K>) => Promise<ResponseOf<K>>;
+
+const defaultAsk: Ask = (type, payload) =>
+  (sendMessage as (t: MessageType, p: unknown) => Promise<never>)(type, payload);
+
+export interface PasskeyOptions {
+  /** WebAuthn RP ID; defaults to the extension id (`chrome.runtime.id`). */
+  rpId?: string;
+  ask?: Ask;
+  /** Ceremony timeout in ms. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+function random(n: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(n));
+}
+
+function defaultRpId(): string {
+  const id = (globalThis as { chrome?: { runtime?: { id?: string } } }).chrome?.runtime?.id;
+  if (!id) {
+    throw new PasskeyError('unsupported', 'Passkeys can only be made from Sotto’s own pages.');
+  }
+  return id;
+}
+
+function fromWorker(e: unknown): never {
+  if (e instanceof MessageError) {
+    if (e.code === 'wrong-passkey')
+      throw new PasskeyError('wrong-passkey', e.message, { cause: e });
+    if (e.code === 'vault-exists') throw new PasskeyError('vault-exists', e.message, { cause: e });
+    if (e.code === 'no-vault') throw new PasskeyError('no-vault', e.message, { cause: e });
+  }
+  throw e;
+}
+
+/** One assertion asking for the PRF of `salt`; returns the credential id and the output. */
+async function assertWithPrf(
+  rpId: string,
+  salt: Uint8Array,
+  timeout: number,
+  credentialId?: string,
+): Promise<{ credentialId: string; prf: Uint8Array | undefined }> {
+  let response: Awaited<ReturnType<typeof startAuthentication>>;
+  try {
+    response = await startAuthentication({
+      optionsJSON: {
+        challenge: toBase64Url(random(32)),
+        rpId,
+        timeout,
+        userVerification: 'required',
+        allowCredentials: credentialId ? [{ id: credentialId, type: 'public-key' }] : [],
+        extensions: { prf: { eval: { first: salt } } } as never,
+      },
+    });
+  } catch (e) {
+    throw ceremonyError(e);
+  }
+  return { credentialId: response.rawId, prf: prfOutput(response.clientExtensionResults) };
+}
+
+/**
+ * Onboarding: creates a discoverable passkey with PRF (user verification required),
+ * reads its PRF output (at creation, or by one assertion right after when the
+ * authenticator only evaluates PRF on `get`), and asks the worker to make the vault.
+ * @throws {PasskeyError} `no-prf` (nothing stored), `cancelled`, `unsupported`,
+ *   `vault-exists`, `failed`.
+ */
+export async function createPasskeyVault(options: PasskeyOptions = {}): Promise<VaultStatus> {
+  const ask = options.ask ?? defaultAsk;
+  const rpId = options.rpId ?? defaultRpId();
+  const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const status = await ask('vault/status', {});
+  if (status.state !== 'no-vault') {
+    throw new PasskeyError(
+      'vault-exists',
+      'Sotto already has a vault. Unlock it, or erase everything in the options first.',
+    );
+  }
+  const salt = random(32);
+  let created: Awaited<ReturnType<typeof startRegistration>>;
+  try {
+    created = await startRegistration({
+      optionsJSON: {
+        rp: { id: rpId, name: 'Sotto' },
+        user: { id: toBase64Url(random(16)), name: 'Sotto vault', displayName: 'Sotto vault' },
+        challenge: toBase64Url(random(32)),
+        pubKeyCredParams: [
+          { type: 'public-key', alg: -7 },
+          { type: 'public-key', alg: -257 },
+        ],
+        timeout,
+        attestation: 'none',
+        authenticatorSelection: {
+          residentKey: 'required',
+          requireResidentKey: true,
+          userVerification: 'required',
+        },
+        extensions: { prf: { eval: { first: salt } } } as never,
+      },
+    });
+  } catch (e) {
+    throw ceremonyError(e);
+  }
+  if (prfDisabled(created.clientExtensionResults)) throw new PasskeyError('no-prf', NO_PRF_MESSAGE);
+  let prf = prfOutput(created.clientExtensionResults);
+  if (!prf) {
+    prf = (await assertWithPrf(rpId, salt, timeout, created.rawId)).prf;
+    if (!prf) throw new PasskeyError('no-prf', NO_PRF_MESSAGE);
+  }
+  try {
+    return await ask('vault/create', {
+      prf: toBase64Url(prf),
+      salt: toBase64Url(salt),
+      credentialId: created.rawId,
+    });
+  } catch (e) {
+    return fromWorker(e);
+  } finally {
+    prf.fill(0);
+  }
+}
+
+/**
+ * Unlock: one assertion for the PRF of the vault's stored salt. Any of the user's
+ * discoverable passkeys may be picked; another one than the vault's gets a clear
+ * `wrong-passkey` (nothing decrypted, nothing erased). `onlyVaultCredential` asks the
+ * browser for the vault's credential alone.
+ * @throws {PasskeyError} `no-vault`, `wrong-passkey`, `no-prf`, `cancelled`, `failed`.
+ */
+export async function unlockWithPasskey(
+  options: PasskeyOptions & { onlyVaultCredential?: boolean } = {},
+): Promise<VaultStatus> {
+  const ask = options.ask ?? defaultAsk;
+  const status = await ask('vault/status', {});
+  if (status.state === 'unlocked') return status;
+  if (status.state === 'no-vault' || !status.prfSalt || !status.credentialId) {
+    throw new PasskeyError('no-vault', 'Sotto is not set up yet. Create a passkey first.');
+  }
+  const rpId = options.rpId ?? defaultRpId();
+  const asserted = await assertWithPrf(
+    rpId,
+    fromBase64Url(status.prfSalt),
+    options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    options.onlyVaultCredential ? status.credentialId : undefined,
+  );
+  if (!asserted.prf) {
+    if (asserted.credentialId !== status.credentialId) {
+      throw new PasskeyError(
+        'wrong-passkey',
+        'That passkey does not unlock this vault. Use the passkey you set Sotto up with. Nothing was decrypted and nothing was erased.',
+      );
+    }
+    throw new PasskeyError('no-prf', NO_PRF_MESSAGE);
+  }
+  try {
+    return await ask('vault/unlock', {
+      prf: toBase64Url(asserted.prf),
+      credentialId: asserted.credentialId,
+    });
+  } catch (e) {
+    return fromWorker(e);
+  } finally {
+    asserted.prf.fill(0);
+  }
+}
