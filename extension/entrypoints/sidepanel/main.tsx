@@ -1,0 +1,16 @@
+/** Side panel entry: mounts the Preact app with core's passkey functions. */
+import { render } from 'preact';
+import { browser } from 'wxt/browser';
+import { App } from '../../src/components/app';
+import '../../src/components/styles.css';
+import { createPasskeyVault, unlockWithPasskey } from '../../src/passkey';
+
+const passkey = { create: createPasskeyVault, unlock: unlockWithPasskey };
+const root = document.getElementById('root');
+if (root) {
+  void browser.windows
+    .getCurrent()
+    .then((w) => w.id)
+    .catch(() => undefined)
+    .then((windowId) => render(<App passkey={passkey} windowId={windowId} />, root));
+}

@@ -1,0 +1,99 @@
+/**
+ * The side panel app: routes between onboarding, unlock and chat by the
+ * vault's state; owns the panel port, the evidence shown in the lock badge,
+ * and hands the worker's page actions (`action/summarize`, `action/rewrite`)
+ * to the page flows once the vault is unlocked.
+ */
+
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { MessageError, type PageAction, sendMessage, type VaultState } from '../messaging';
+import { ChatView } from './chat-view';
+import type { EvidenceView } from './lock-badge';
+import { connectPanel, type PanelConnection } from './panel-port';
+import { useChat } from './use-chat';
+import { usePageActions } from './use-page-actions';
+import { Onboarding, type PasskeyActions, Unlock } from './vault-screens';
+
+export interface AppProps {
+  passkey: PasskeyActions;
+  /** This window's id (routes page actions and the toggle shortcut to this panel). */
+  windowId: number | undefined;
+}
+
+export function App({ passkey, windowId }: AppProps) {
+  const [vault, setVault] = useState<VaultState | 'loading'>('loading');
+  const [conn, setConn] = useState<PanelConnection>();
+  const [evidence, setEvidence] = useState<EvidenceView>();
+  const [action, setAction] = useState<PageAction>();
+  const chat = useChat(conn);
+  const page = usePageActions(chat);
+
+  const refreshVault = useCallback(async () => {
+    try {
+      setVault((await sendMessage('vault/status')).state);
+    } catch (e) {
+      if (!(e instanceof MessageError)) throw e;
+      setVault('locked');
+    }
+  }, []);
+
+  const refreshEvidence = useCallback(async (fresh = false) => {
+    const r = await sendMessage('evidence/get', { fresh }).catch((e: unknown) =>
+      e instanceof MessageError ? { error: e.info } : undefined,
+    );
+    if (!r) return;
+    setEvidence('error' in r ? { error: r.error } : { summary: r });
+  }, []);
+
+  useEffect(() => {
+    void refreshVault();
+    const c = connectPanel(windowId);
+    const off = c.subscribe((m) => {
+      if (m.type === 'vault/changed') setVault(m.state);
+      else if (m.type === 'panel/close') window.close();
+      else if (m.type === 'action/summarize' || m.type === 'action/rewrite') setAction(m);
+      else if (m.type === 'chat/started') setEvidence({ summary: m.evidence });
+      else if (
+        m.type === 'chat/error' &&
+        (m.code === 'evidence-refused' || m.code === 'dev-refused')
+      ) {
+        setEvidence({ error: m });
+      } else if (m.type === 'chat/error' && m.code === 'locked') void refreshVault();
+    });
+    setConn(c);
+    return off;
+  }, [refreshVault, windowId]);
+
+  useEffect(() => {
+    if (vault === 'unlocked') void refreshEvidence();
+  }, [vault, refreshEvidence]);
+
+  // A page action waits until the vault is open, then runs once.
+  useEffect(() => {
+    if (vault !== 'unlocked' || !action) return;
+    setAction(undefined);
+    if (action.type === 'action/summarize')
+      void page.summarize({ tabId: action.tabId, frameId: 0 });
+    else void page.rewrite(action);
+  }, [vault, action, page]);
+
+  return (
+    <main class="app" data-testid="app" data-vault={vault}>
+      {vault === 'loading' && (
+        <p class="muted" aria-busy="true">
+          Loading…
+        </p>
+      )}
+      {vault === 'no-vault' && <Onboarding passkey={passkey} onDone={() => void refreshVault()} />}
+      {vault === 'locked' && <Unlock passkey={passkey} onDone={() => void refreshVault()} />}
+      {vault === 'unlocked' && (
+        <ChatView
+          chat={chat}
+          page={page}
+          evidence={evidence}
+          onLock={() => void sendMessage('vault/lock').then((s) => setVault(s.state))}
+        />
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,180 @@
+/** The panel's conversation reducer against the channel-2 message sequences of messaging.ts. */
+import { describe, expect, it } from 'vitest';
+import type { EvidenceSummary, WorkerToPanel } from '../messaging';
+import {
+  type ChatAction,
+  type ChatState,
+  canRegenerate,
+  chatReducer,
+  initialChat,
+  turnsFor,
+} from './chat-state';
+
+const evidence: EvidenceSummary = {
+  platform: 'dev',
+  development: true,
+  measurement: 'ab'.repeat(48),
+  model: { name: 'stories260K', sha256: 'cd'.repeat(32) },
+  keyId: 7,
+  keyAgeSeconds: 30,
+  releaseId: 'dev',
+  keyCreatedAt: '2026-01-01T00:00:00.000Z',
+  verifiedAt: '2026-01-01T00:00:30.000Z',
+};
+
+const run = (state: ChatState, ...actions: (ChatAction | WorkerToPanel)[]) =>
+  actions.reduce((s, a) => chatReducer(s, a as ChatAction), state);
+
+const user = (content: string) => ({ role: 'user' as const, content });
+
+describe('chat reducer', () => {
+  it('streams an answer: started, deltas, done', () => {
+    const s = run(
+      initialChat,
+      { type: 'send', requestId: 'r1', turn: user('hi') },
+      { type: 'chat/started', requestId: 'r1', conversationId: 'c1', evidence },
+      { type: 'chat/delta', requestId: 'r1', text: 'Hel' },
+      { type: 'chat/delta', requestId: 'r1', text: 'lo' },
+    );
+    expect(s.active).toEqual({ requestId: 'r1', regenerate: false, started: true });
+    expect(s.messages.map((m) => [m.role, m.content, m.state])).toEqual([
+      ['user', 'hi', 'done'],
+      ['assistant', 'Hello', 'streaming'],
+    ]);
+    expect(s.messages[1]?.development).toBe(true);
+    const done = run(s, {
+      type: 'chat/done',
+      requestId: 'r1',
+      conversationId: 'c1',
+      messageId: 'm2',
+      finishReason: 'stop',
+    });
+    expect(done.active).toBeUndefined();
+    expect(done.conversationId).toBe('c1');
+    expect(done.messages[1]).toMatchObject({
+      key: 'm2',
+      state: 'done',
+      content: 'Hello',
+      evidence: { platform: 'dev', keyId: 7 },
+    });
+    expect(turnsFor(done)).toEqual([user('hi')]);
+    expect(canRegenerate(done)).toBe(true);
+  });
+
+  it('ignores messages for other requests and a second send while busy', () => {
+    const s = run(
+      initialChat,
+      { type: 'send', requestId: 'r1', turn: user('a') },
+      { type: 'send', requestId: 'r2', turn: user('b') },
+      { type: 'chat/delta', requestId: 'old', text: 'x' },
+    );
+    expect(s.messages).toHaveLength(2);
+    expect(s.messages[1]?.content).toBe('');
+    expect(s.active?.requestId).toBe('r1');
+  });
+
+  it('retrying discards the partial text; user stop ends as stopped', () => {
+    const s = run(
+      initialChat,
+      { type: 'send', requestId: 'r1', turn: user('a') },
+      { type: 'chat/started', requestId: 'r1', conversationId: 'c1', evidence },
+      { type: 'chat/delta', requestId: 'r1', text: 'partial' },
+      { type: 'chat/retrying', requestId: 'r1', reason: 'truncated' },
+      { type: 'chat/delta', requestId: 'r1', text: 'whole' },
+      {
+        type: 'chat/done',
+        requestId: 'r1',
+        conversationId: 'c1',
+        messageId: 'm',
+        finishReason: 'user-stop',
+      },
+    );
+    expect(s.messages[1]).toMatchObject({ content: 'whole', state: 'stopped' });
+  });
+
+  it('an error keeps the user turn, and Retry resends the same turns (regenerating only after a failed regenerate)', () => {
+    const failed = run(
+      initialChat,
+      { type: 'send', requestId: 'r1', turn: user('q') },
+      {
+        type: 'chat/error',
+        requestId: 'r1',
+        code: 'relay-unreachable',
+        message: 'down',
+        retryable: true,
+      },
+    );
+    expect(failed.active).toBeUndefined();
+    expect(failed.messages[1]).toMatchObject({
+      state: 'error',
+      error: { code: 'relay-unreachable' },
+    });
+    expect(turnsFor(failed)).toEqual([user('q')]);
+    const retried = run(failed, { type: 'retry', requestId: 'r2' });
+    expect(retried.active).toEqual({ requestId: 'r2', regenerate: false, started: false });
+    expect(retried.messages.map((m) => m.state)).toEqual(['done', 'streaming']);
+
+    const answered = run(
+      retried,
+      { type: 'chat/started', requestId: 'r2', conversationId: 'c', evidence },
+      {
+        type: 'chat/done',
+        requestId: 'r2',
+        conversationId: 'c',
+        messageId: 'm',
+        finishReason: 'stop',
+      },
+      { type: 'regenerate', requestId: 'r3' },
+    );
+    expect(answered.active?.regenerate).toBe(true);
+    const regenFailed = run(answered, { type: 'disconnected' });
+    expect(regenFailed.messages[1]).toMatchObject({ state: 'error', error: { code: 'internal' } });
+    expect(run(regenFailed, { type: 'retry', requestId: 'r4' }).active?.regenerate).toBe(true);
+  });
+
+  it('loads stored messages, hiding system turns and marking stopped answers', () => {
+    const s = chatReducer(initialChat, {
+      type: 'load',
+      conversation: {
+        id: 'c',
+        title: 'T',
+        kind: 'chat',
+        createdAt: 1,
+        updatedAt: 2,
+        messageCount: 3,
+      },
+      messages: [
+        {
+          id: 's',
+          conversationId: 'c',
+          role: 'system',
+          content: 'sys',
+          createdAt: 1,
+          status: 'complete',
+        },
+        {
+          id: 'u',
+          conversationId: 'c',
+          role: 'user',
+          content: 'q',
+          createdAt: 1,
+          status: 'complete',
+        },
+        {
+          id: 'a',
+          conversationId: 'c',
+          role: 'assistant',
+          content: 'ans',
+          createdAt: 2,
+          status: 'stopped',
+          evidence: { platform: 'dev', development: true, model: evidence.model, keyId: 7 },
+        },
+      ],
+    });
+    expect(s.messages.map((m) => [m.key, m.state, m.development])).toEqual([
+      ['u', 'done', undefined],
+      ['a', 'stopped', true],
+    ]);
+    expect(canRegenerate(s)).toBe(true);
+  });
+});

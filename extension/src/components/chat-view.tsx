@@ -1,0 +1,186 @@
+/**
+ * The unlocked panel: header (lock badge, history), the transcript
+ * (`role="log"`, polite live region), page-action notices, the custom rewrite
+ * form and the composer.
+ */
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { canRegenerate } from './chat-state';
+import { Composer } from './composer';
+import { HistoryDrawer } from './history-drawer';
+import { type EvidenceView, LockBadge } from './lock-badge';
+import { MessageItem } from './message-item';
+import { RewritePanel } from './rewrite-panel';
+import type { Chat } from './use-chat';
+import type { PageActions } from './use-page-actions';
+
+export interface ChatViewProps {
+  chat: Chat;
+  page: PageActions;
+  evidence: EvidenceView;
+  onLock(): void;
+}
+
+function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const { messages } = chat.state;
+  const last = messages[messages.length - 1];
+  // Keep the newest text in view while streaming.
+  useEffect(() => {
+    const el = ref.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [messages.length, last?.content, last?.state]);
+  const regenerable = canRegenerate(chat.state);
+  return (
+    <div
+      ref={ref}
+      class="transcript"
+      role="log"
+      aria-live="polite"
+      aria-label="Conversation"
+      aria-busy={chat.state.active ? 'true' : 'false'}
+      data-testid="transcript"
+    >
+      {messages.length === 0 && (
+        <div class="empty" data-testid="empty-state">
+          <p>Ask anything, or summarize the page beside this panel.</p>
+          <p class="muted">Right-click selected text on a page to rewrite it privately.</p>
+        </div>
+      )}
+      {messages.map((m, i) => (
+        <MessageItem
+          key={m.key}
+          m={m}
+          actions={{
+            onCopy: (t) => navigator.clipboard.writeText(t),
+            onRetry: chat.retry,
+            ...(regenerable && i === messages.length - 1 ? { onRegenerate: chat.regenerate } : {}),
+            ...(m.insert ? { onInsert: (t: string) => page.insert(m.insert!, t) } : {}),
+          }}
+        />
+      ))}
+    </div>
+  );
+}
+
+export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
+  const [showHistory, setShowHistory] = useState(false);
+  const [revision, setRevision] = useState(0);
+  const idle = !chat.state.active;
+  // Esc stops a running answer wherever the focus is (unless a dialog is closing).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && chat.state.active && !document.querySelector('dialog[open]')) {
+        e.preventDefault();
+        chat.stop();
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [chat]);
+  // Refresh the list when an answer ends (a conversation was stored or updated).
+  useEffect(() => {
+    if (idle) setRevision((r) => r + 1);
+  }, [idle]);
+
+  return (
+    <div class="chat" data-testid="chat">
+      <header class="bar">
+        <button
+          type="button"
+          class="btn-icon"
+          data-testid="history-toggle"
+          aria-label="Conversations"
+          aria-expanded={showHistory ? 'true' : 'false'}
+          onClick={() => setShowHistory((v) => !v)}
+        >
+          ☰
+        </button>
+        <span class="title" data-testid="conversation-title">
+          {chat.state.title ?? 'New conversation'}
+        </span>
+        <button
+          type="button"
+          class="btn-icon"
+          data-testid="new-chat"
+          aria-label="New conversation"
+          onClick={chat.newChat}
+        >
+          ＋
+        </button>
+        <button
+          type="button"
+          class="btn-icon"
+          data-testid="lock"
+          aria-label="Lock history"
+          onClick={onLock}
+        >
+          🔐
+        </button>
+      </header>
+      <div class="badge-row">
+        <LockBadge view={evidence} />
+      </div>
+      {showHistory && (
+        <HistoryDrawer
+          currentId={chat.state.conversationId}
+          revision={revision}
+          onOpen={(id) => {
+            setShowHistory(false);
+            void chat.open(id);
+          }}
+          onNew={() => {
+            setShowHistory(false);
+            chat.newChat();
+          }}
+          onRenamed={(id, t) => {
+            if (id === chat.state.conversationId) chat.renamed(t);
+          }}
+          onDeleted={(id) => {
+            if (id === chat.state.conversationId) chat.newChat();
+          }}
+        />
+      )}
+      <Transcript chat={chat} page={page} />
+      {page.problem && (
+        <div class="notice notice-error" role="alert" data-testid="page-problem">
+          <p>{page.problem.message}</p>
+          <div class="actions">
+            {page.problem.origin && (
+              <button
+                type="button"
+                class="btn-small btn-primary"
+                data-testid="allow-site"
+                onClick={() => void page.allowSite()}
+              >
+                Allow {page.problem.origin}
+              </button>
+            )}
+            <button
+              type="button"
+              class="btn-small"
+              data-testid="page-problem-dismiss"
+              onClick={page.dismiss}
+            >
+              Dismiss
+            </button>
+          </div>
+        </div>
+      )}
+      {page.pendingRewrite && (
+        <RewritePanel
+          pending={page.pendingRewrite}
+          onSubmit={page.submitRewrite}
+          onCancel={page.cancelRewrite}
+        />
+      )}
+      <Composer
+        busy={!idle}
+        pageBusy={page.busy}
+        onSend={(text) => chat.send({ role: 'user', content: text })}
+        onStop={chat.stop}
+        onSummarize={() => void page.summarize()}
+      />
+    </div>
+  );
+}

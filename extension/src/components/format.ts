@@ -1,0 +1,54 @@
+/** Small display helpers for the side panel: platform names, short hashes, ages, error text. */
+
+import type { ErrorInfo, EvidenceSummary } from '../messaging';
+
+export function platformLabel(platform: EvidenceSummary['platform']): string {
+  return platform === 'sev-snp' ? 'AMD SEV-SNP' : platform === 'tdx' ? 'Intel TDX' : 'Development';
+}
+
+/** First and last few hex digits: `a1b2c3d4…9f8e`. */
+export function shortHash(hex: string, head = 8, tail = 4): string {
+  return hex.length <= head + tail + 1
+    ? hex
+    : `${hex.slice(0, head)}…${tail > 0 ? hex.slice(-tail) : ''}`;
+}
+
+/** "40 s", "12 min", "3 h". */
+export function formatAge(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return 'unknown';
+  if (seconds < 60) return `${Math.floor(seconds)} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
+  return `${Math.floor(seconds / 3600)} h`;
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** A heading for an error, by code; the worker's `message` gives the detail. */
+export function errorTitle(e: ErrorInfo): string {
+  switch (e.code) {
+    case 'relay-unreachable':
+      return 'The relay cannot be reached';
+    case 'evidence-refused':
+      return 'The enclave could not be verified, so nothing was sent';
+    case 'dev-refused':
+      return 'Development enclave refused';
+    case 'locked':
+      return 'Your history is locked';
+    case 'truncated':
+      return 'The answer was cut off';
+    case 'busy':
+      return 'The service is busy';
+    case 'service':
+      return 'The service answered with an error';
+    case 'wrong-passkey':
+      return 'That passkey does not unlock this history';
+    case 'no-vault':
+      return 'No history vault yet';
+    case 'stopped':
+      return 'Stopped';
+    default:
+      return 'Something went wrong';
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * One transcript entry. User turns from page actions show as a short label
+ * (not the whole page); answers render through the safe markdown renderer,
+ * carry the development banner whenever a `dev` enclave answered, and offer
+ * Copy, Regenerate (last answer), Retry (failed answer) and Insert (rewrites).
+ */
+
+import { useState } from 'preact/hooks';
+import type { PageInsertResult } from '../messaging';
+import { describeTurn } from '../page/prompts';
+import type { UiMessage } from './chat-state';
+import { ErrorNotice } from './error-notice';
+import { formatCount } from './format';
+import { MarkdownView } from './markdown-view';
+import { insertFailure } from './use-page-actions';
+
+function UserTurn({ content }: { content: string }) {
+  const d = describeTurn(content);
+  if (d.kind === 'summary') {
+    return (
+      <div class="turn-label">
+        <span aria-hidden="true">📄</span> Summarize <strong>{d.title || d.url}</strong>
+        <div class="muted">{formatCount(d.chars)} characters of page text</div>
+      </div>
+    );
+  }
+  if (d.kind === 'rewrite') {
+    return (
+      <div class="turn-label">
+        <span aria-hidden="true">✎</span> Rewrite: {d.how}
+        <blockquote class="quote">{d.text}</blockquote>
+      </div>
+    );
+  }
+  return <div class="plain">{d.text}</div>;
+}
+
+export interface AnswerActions {
+  onCopy(text: string): Promise<void>;
+  onRegenerate?: () => void;
+  onRetry(): void;
+  onInsert?: (text: string) => Promise<PageInsertResult>;
+}
+
+function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
+  const [copied, setCopied] = useState(false);
+  const [inserted, setInserted] = useState<string>();
+  const streaming = m.state === 'streaming';
+  return (
+    <div
+      class="answer"
+      data-testid="answer"
+      data-state={m.state}
+      aria-busy={streaming ? 'true' : 'false'}
+    >
+      {m.development && (
+        <p class="banner-dev" data-testid="dev-banner" role="note">
+          Development mode: this answer is not protected by hardware.
+        </p>
+      )}
+      {m.note && (
+        <p class="notice notice-info" data-testid="page-cut-note" role="note">
+          {m.note}
+        </p>
+      )}
+      {m.content ? (
+        <MarkdownView text={m.content} testId="answer-text" />
+      ) : streaming ? (
+        <p class="muted" data-testid="answer-waiting">
+          Verifying the enclave and sealing your request…
+        </p>
+      ) : null}
+      {m.state === 'stopped' && (
+        <p class="muted" data-testid="stopped-note">
+          Stopped. The answer above is incomplete.
+        </p>
+      )}
+      {m.state === 'error' && m.error && <ErrorNotice error={m.error} onRetry={actions.onRetry} />}
+      {(m.state === 'done' || m.state === 'stopped') && (
+        <div class="actions">
+          <button
+            type="button"
+            class="btn-small"
+            data-testid="copy"
+            onClick={() => void actions.onCopy(m.content).then(() => setCopied(true))}
+          >
+            {copied ? 'Copied' : 'Copy'}
+          </button>
+          {actions.onRegenerate && (
+            <button
+              type="button"
+              class="btn-small"
+              data-testid="regenerate"
+              onClick={actions.onRegenerate}
+            >
+              Regenerate
+            </button>
+          )}
+          {m.insert?.editable && actions.onInsert && (
+            <button
+              type="button"
+              class="btn-small btn-primary"
+              data-testid="insert"
+              onClick={() =>
+                void actions
+                  .onInsert?.(m.content)
+                  .then((r) => setInserted(insertFailure(r) ?? 'Inserted into the page.'))
+              }
+            >
+              Insert
+            </button>
+          )}
+          {inserted && (
+            <span class="muted" data-testid="insert-status" role="status">
+              {inserted}
+            </span>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function MessageItem({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
+  return (
+    <article
+      class={`msg msg-${m.role}`}
+      data-testid="message"
+      data-role={m.role}
+      aria-label={m.role === 'user' ? 'You' : 'Sotto'}
+    >
+      {m.role === 'user' ? <UserTurn content={m.content} /> : <Answer m={m} actions={actions} />}
+    </article>
+  );
+}

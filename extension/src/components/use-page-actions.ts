@@ -1,0 +1,218 @@
+/**
+ * Page actions in the side panel (issue 5 item 4): "Summarize this page
+ * privately" (panel button, or `action/summarize` from the worker's context
+ * menu / shortcut) and "Rewrite selection privately" (`action/rewrite`). Reads
+ * the page through the content script (`page/client.ts`), starts a new
+ * conversation with the fenced prompt, and inserts a rewrite back into the
+ * original selection only when the user presses Insert.
+ */
+
+import { useCallback, useState } from 'preact/hooks';
+import {
+  MessageError,
+  type PageAction,
+  type PageInsertResult,
+  type RewriteStyle,
+} from '../messaging';
+import {
+  activeTab,
+  PageAccessError,
+  requestSiteAccess,
+  sendPageMessage,
+  type TabRef,
+} from '../page/client';
+import { rewriteTurn, summaryTurn } from '../page/prompts';
+import type { InsertTarget } from './chat-state';
+import { formatCount } from './format';
+import type { Chat } from './use-chat';
+
+/** A problem reaching the page, shown above the composer. */
+export interface PageProblem {
+  message: string;
+  /** Offer "Allow this site" for this origin. */
+  origin?: string;
+  /** What to run again once allowed. */
+  again?: () => void;
+}
+
+/** A rewrite waiting for the user's custom instruction. */
+export interface PendingRewrite {
+  text: string;
+  style: RewriteStyle;
+  target?: InsertTarget;
+  pageUrl?: string;
+  pageTitle?: string;
+}
+
+export interface PageActions {
+  busy: boolean;
+  problem: PageProblem | undefined;
+  pendingRewrite: PendingRewrite | undefined;
+  summarize(tab?: TabRef): Promise<void>;
+  rewrite(action: Extract<PageAction, { type: 'action/rewrite' }>): Promise<void>;
+  submitRewrite(style: RewriteStyle, instruction: string): void;
+  cancelRewrite(): void;
+  insert(target: InsertTarget, text: string): Promise<PageInsertResult>;
+  allowSite(): Promise<void>;
+  dismiss(): void;
+}
+
+const INSERT_REASONS: Record<string, string> = {
+  gone: 'The field is no longer on the page.',
+  changed: 'The text was edited since; select it again and rewrite.',
+  'read-only': 'That text is not editable. Copy the rewrite instead.',
+  'unknown-selection': 'The page was reloaded. Select the text again.',
+};
+
+/** The user-facing reason an insert failed. */
+export function insertFailure(r: PageInsertResult): string | undefined {
+  return r.ok ? undefined : (INSERT_REASONS[r.reason] ?? 'Could not insert.');
+}
+
+function describe(e: unknown): PageProblem {
+  if (e instanceof PageAccessError)
+    return { message: e.message, ...(e.origin ? { origin: e.origin } : {}) };
+  if (e instanceof MessageError) return { message: e.message };
+  return { message: 'Sotto could not read the page. Reload it and try again.' };
+}
+
+export function usePageActions(chat: Chat): PageActions {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<PageProblem>();
+  const [pendingRewrite, setPending] = useState<PendingRewrite>();
+
+  const summarize = useCallback(
+    async (given?: TabRef) => {
+      setProblem(undefined);
+      setBusy(true);
+      let tab: TabRef | undefined = given;
+      try {
+        tab ??= await activeTab();
+        const page = await sendPageMessage(tab, 'page/extract', {});
+        if (!page.text.trim()) {
+          setProblem({ message: 'This page has no text to summarize.' });
+          return;
+        }
+        const note = page.truncated
+          ? `The page was long; Sotto used the first ${formatCount(page.text.length)} of ${formatCount(page.totalChars)} characters.`
+          : undefined;
+        chat.newChat();
+        chat.send(summaryTurn(page), {
+          context: {
+            kind: 'summarize',
+            pageUrl: page.url,
+            pageTitle: page.title,
+            truncated: page.truncated,
+          },
+          ...(note ? { note } : {}),
+        });
+      } catch (e) {
+        const p = describe(e);
+        const again = tab;
+        setProblem({ ...p, again: () => void summarize(again) });
+      } finally {
+        setBusy(false);
+      }
+    },
+    [chat],
+  );
+
+  const start = useCallback(
+    (p: PendingRewrite, instruction: string) => {
+      setPending(undefined);
+      chat.newChat();
+      chat.send(rewriteTurn(p.text, p.style, instruction), {
+        context: {
+          kind: 'rewrite',
+          ...(p.pageUrl ? { pageUrl: p.pageUrl } : {}),
+          ...(p.pageTitle ? { pageTitle: p.pageTitle } : {}),
+        },
+        ...(p.target ? { insert: p.target } : {}),
+      });
+    },
+    [chat],
+  );
+
+  const rewrite = useCallback(
+    async (action: Extract<PageAction, { type: 'action/rewrite' }>) => {
+      setProblem(undefined);
+      setBusy(true);
+      const tab: TabRef = { tabId: action.tabId, frameId: action.frameId };
+      let pending: PendingRewrite = {
+        text: action.selectionText,
+        style: action.style,
+        ...(action.pageUrl ? { pageUrl: action.pageUrl } : {}),
+        ...(action.pageTitle ? { pageTitle: action.pageTitle } : {}),
+      };
+      try {
+        const sel = await sendPageMessage(tab, 'page/selection', {});
+        if (sel) {
+          pending = {
+            ...pending,
+            text: sel.text,
+            target: { ...tab, selectionId: sel.selectionId, editable: sel.editable },
+          };
+        }
+      } catch (e) {
+        // The menu's copy of the selection still works; only Insert is lost.
+        setProblem({
+          message: `${describe(e).message} The rewrite can be copied but not inserted.`,
+        });
+      } finally {
+        setBusy(false);
+      }
+      if (!pending.text.trim()) {
+        setProblem({ message: 'Nothing is selected. Select some text and try again.' });
+        return;
+      }
+      if (action.style === 'custom') setPending(pending);
+      else start(pending, '');
+    },
+    [start],
+  );
+
+  const submitRewrite = useCallback(
+    (style: RewriteStyle, instruction: string) => {
+      if (pendingRewrite) start({ ...pendingRewrite, style }, instruction);
+    },
+    [pendingRewrite, start],
+  );
+
+  const insert = useCallback(
+    async (target: InsertTarget, text: string): Promise<PageInsertResult> => {
+      try {
+        return await sendPageMessage(target, 'page/insert', {
+          selectionId: target.selectionId,
+          text,
+        });
+      } catch {
+        return { ok: false, reason: 'unknown-selection' };
+      }
+    },
+    [],
+  );
+
+  const allowSite = useCallback(async () => {
+    const p = problem;
+    if (!p?.origin) return;
+    // First await in the click handler: the permission prompt needs the user gesture.
+    const granted = await requestSiteAccess(p.origin);
+    if (granted) {
+      setProblem(undefined);
+      p.again?.();
+    }
+  }, [problem]);
+
+  return {
+    busy,
+    problem,
+    pendingRewrite,
+    summarize,
+    rewrite,
+    submitRewrite,
+    cancelRewrite: () => setPending(undefined),
+    insert,
+    allowSite,
+    dismiss: () => setProblem(undefined),
+  };
+}
