@@ -65,12 +65,9 @@ async function waitFor(url: string, what: string): Promise<Response> {
 process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
 
-if (existsSync(resolve(root, 'extension/wxt.config.ts'))) {
+if (existsSync(resolve(root, 'wxt.config.ts'))) {
   console.log('Sotto: building the extension…');
-  const build = spawnSync('npm', ['run', 'build', '-w', 'extension'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  const build = spawnSync('npm', ['run', 'build:extension'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) {
     console.error('Sotto: the extension build failed (see above).');
     process.exit(1);
