@@ -35,9 +35,14 @@ export async function startHarness(opts: {
   entry: string;
   resolveDir: string;
   pages: Record<string, string>;
+  /** Entry is TSX (Preact's automatic JSX runtime). */
+  tsx?: boolean;
+  /** Extra static files (path → [content type, body]), e.g. a stylesheet. */
+  files?: Record<string, [string, string]>;
 }): Promise<Harness> {
   const bundle = await build({
-    stdin: { contents: opts.entry, resolveDir: opts.resolveDir, loader: 'ts' },
+    stdin: { contents: opts.entry, resolveDir: opts.resolveDir, loader: opts.tsx ? 'tsx' : 'ts' },
+    ...(opts.tsx ? { jsx: 'automatic' as const, jsxImportSource: 'preact' } : {}),
     bundle: true,
     platform: 'browser',
     format: 'iife',
@@ -52,6 +57,11 @@ export async function startHarness(opts: {
     requests.push(path);
     if (path === '/bundle.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
+      return;
+    }
+    const file = opts.files?.[path];
+    if (file) {
+      res.writeHead(200, { 'content-type': file[0] }).end(file[1]);
       return;
     }
     const page = opts.pages[path];
