@@ -4,10 +4,11 @@
  * VM; here it is a separate process with the same behaviour.
  */
 import { resolve } from 'node:path';
-import { computeReportData, evidenceToJson, fromHex, SottoError } from '@sotto/protocol';
+import { SottoError } from '@sotto/protocol';
 import { createEnclaveServer } from './app';
 import { createAttestationProvider } from './attestation';
 import { loadConfig } from './config';
+import { createEvidenceMaker } from './evidence';
 import { createEngine } from './inference/engine';
 import { KeyRing } from './keys';
 import { createLogger } from './log';
@@ -25,23 +26,8 @@ async function main(): Promise<void> {
     queueLimit: config.queueLimit,
   });
   const provider = await createAttestationProvider(config, REPO_ROOT);
-  const modelSha = fromHex(engine.model.sha256);
   const ring = await KeyRing.create({
-    async makeEvidence(keyConfig, createdAt) {
-      const reportData = computeReportData(keyConfig, modelSha, config.releaseId);
-      const att = await provider.attest(reportData);
-      return JSON.stringify(
-        evidenceToJson({
-          platform: att.platform,
-          report: att.report,
-          certificates: att.certificates,
-          keyConfig,
-          model: { name: engine.model.name, sha256: modelSha },
-          release: { id: config.releaseId },
-          keyCreatedAt: createdAt,
-        }),
-      );
-    },
+    makeEvidence: createEvidenceMaker(provider, engine.model, config.releaseId),
     onRotate: (k) => log.lifecycle({ event: 'key-rotated', keyId: k.gatewayKey.config.keyId }),
   });
   ring.start(config.keyRotateMs, config.keyGraceMs, (e) =>
