@@ -13,7 +13,14 @@ import {
 } from '../../enclave/test/support/enclave-process';
 import type { WorkerToPanel } from '../src/messaging';
 import type { ChatStart } from '../src/services/chat';
-import { containsBytes, type Harness, harness, prfBytes, rowBytes } from './support/services';
+import {
+  containsBytes,
+  type Harness,
+  harness,
+  prfBytes,
+  rowBytes,
+  type Tamper,
+} from './support/services';
 
 let enclave: EnclaveProcess;
 
@@ -25,8 +32,8 @@ afterAll(async () => {
   await enclave?.stop();
 });
 
-async function ready(options: { developmentMode: boolean }): Promise<Harness> {
-  const h = harness();
+async function ready(options: { developmentMode: boolean; tamper?: Tamper }): Promise<Harness> {
+  const h = harness(undefined, options.tamper);
   await h.vault.create({
     prf: prfBytes(3),
     salt: new Uint8Array(32).fill(1),
@@ -74,6 +81,26 @@ describe('chat service against the real enclave', () => {
     expect(out[0]).toMatchObject({ type: 'chat/error', code: 'dev-refused', retryable: false });
     expect(h.fetchCalls).toEqual(['GET /v1/evidence']);
     expect(await h.db.messages.count()).toBe(0);
+  });
+
+  it('refuses tampered evidence with its reasons, and sends nothing', async () => {
+    const flipReportByte: Tamper = async (path, res) => {
+      if (path !== '/v1/evidence') return res;
+      const json = (await res.json()) as { report: string };
+      const report = Buffer.from(json.report, 'base64');
+      report[report.length - 200]! ^= 0x01;
+      json.report = report.toString('base64');
+      return new Response(JSON.stringify(json), { status: 200, headers: res.headers });
+    };
+    const h = await ready({ developmentMode: true, tamper: flipReportByte });
+    const out = await run(h, start('Once upon a time'));
+    expect(out).toHaveLength(1);
+    const error = out[0] as Extract<WorkerToPanel, { type: 'chat/error' }>;
+    expect(error).toMatchObject({ type: 'chat/error', code: 'evidence-refused', retryable: false });
+    expect(error.reasons?.length).toBeGreaterThan(0);
+    expect(h.fetchCalls).toEqual(['GET /v1/evidence']);
+    const summary = await h.handlers['evidence/get']({});
+    expect(summary).toMatchObject({ error: { code: 'evidence-refused' } });
   });
 
   it('refuses while locked, before fetching anything', async () => {

@@ -61,16 +61,24 @@ export interface Harness {
   fetchCalls: string[];
 }
 
-/** A fresh set of services over a fresh database. `fetch` calls are recorded by URL path. */
-export function harness(name?: string): Harness {
+/** Stands in for a hostile relay: rewrites what the real server answered. */
+export type Tamper = (path: string, response: Response) => Promise<Response>;
+
+/**
+ * A fresh set of services over a fresh database. `fetch` calls are recorded by
+ * URL path; `tamper` may rewrite responses (a hostile relay).
+ */
+export function harness(name?: string, tamper?: Tamper): Harness {
   const dbName = name ?? `sotto-test-${process.pid}-${++dbCounter}`;
   const db = openDb(dbName, { indexedDB, IDBKeyRange });
   const holder = memoryHolder();
   const timer = manualTimer();
   const fetchCalls: string[] = [];
-  const recordingFetch: typeof fetch = (input, init) => {
-    fetchCalls.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
-    return fetch(input, init);
+  const recordingFetch: typeof fetch = async (input, init) => {
+    const path = new URL(String(input)).pathname;
+    fetchCalls.push(`${init?.method ?? 'GET'} ${path}`);
+    const response = await fetch(input, init);
+    return tamper ? tamper(path, response) : response;
   };
   let evidence: EvidenceService | undefined;
   const settings = new SettingsStore(db, {
