@@ -32,6 +32,7 @@ const EXTENSION_PAGES_CSP = "script-src 'self'; object-src 'none'; img-src 'self
 export default defineConfig({
   srcDir: 'extension',
   outDir: '.output',
+  publicDir: 'extension/public',
   imports: false,
   vite: () => ({ plugins: [preact()] }),
   manifest: ({ browser }) => ({
