@@ -176,7 +176,7 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
       { ok: false, reason: 'changed' },
     );
     await page.click('[data-testid="insert"]');
-    await page.waitForSelector('[data-testid="insert-status"]');
+    await page.waitForSelector('[data-testid="insert-status"][data-ok="false"]');
     expect(await page.$eval('[data-testid="insert-status"]', (e) => e.textContent)).toBe(
       'The text was edited since; select it again and rewrite.',
     );

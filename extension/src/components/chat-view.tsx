@@ -5,9 +5,11 @@
  */
 
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { sendMessage } from '../messaging';
 import { canRegenerate } from './chat-state';
 import { Composer } from './composer';
 import { HistoryDrawer } from './history-drawer';
+import { Icon } from './icons';
 import { type EvidenceView, LockBadge } from './lock-badge';
 import { MessageItem } from './message-item';
 import { RewritePanel } from './rewrite-panel';
@@ -79,9 +81,20 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
     return () => document.removeEventListener('keydown', onKey);
   }, [chat]);
   // Refresh the list when an answer ends (a conversation was stored or updated).
+  const { conversationId, title } = chat.state;
   useEffect(() => {
-    if (idle) setRevision((r) => r + 1);
-  }, [idle]);
+    if (!idle) return;
+    setRevision((r) => r + 1);
+    // A new conversation gets its title from the worker once the first answer is stored.
+    if (conversationId && title === undefined) {
+      void sendMessage('history/list')
+        .then((list) => {
+          const t = list.find((c) => c.id === conversationId)?.title;
+          if (t) chat.renamed(t);
+        })
+        .catch(() => undefined);
+    }
+  }, [idle, conversationId, title, chat.renamed]);
 
   return (
     <div class="chat" data-testid="chat">
@@ -94,7 +107,7 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           aria-expanded={showHistory ? 'true' : 'false'}
           onClick={() => setShowHistory((v) => !v)}
         >
-          ☰
+          <Icon name="menu" />
         </button>
         <span class="title" data-testid="conversation-title">
           {chat.state.title ?? 'New conversation'}
@@ -106,7 +119,7 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           aria-label="New conversation"
           onClick={chat.newChat}
         >
-          ＋
+          <Icon name="plus" />
         </button>
         <button
           type="button"
@@ -115,7 +128,7 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           aria-label="Lock history"
           onClick={onLock}
         >
-          🔐
+          <Icon name="lock" />
         </button>
       </header>
       <div class="badge-row">

@@ -5,6 +5,7 @@
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { type ConversationSummary, MessageError, sendMessage } from '../messaging';
+import { Icon } from './icons';
 
 export interface HistoryDrawerProps {
   currentId: string | undefined;
@@ -77,7 +78,7 @@ function Item({
         aria-label={`Rename ${c.title}`}
         onClick={() => setEditing(true)}
       >
-        ✎
+        <Icon name="pencil" />
       </button>
       {confirming ? (
         <span class="confirm">
@@ -109,7 +110,7 @@ function Item({
           aria-label={`Delete ${c.title}`}
           onClick={() => setConfirming(true)}
         >
-          🗑
+          <Icon name="trash" />
         </button>
       )}
     </li>

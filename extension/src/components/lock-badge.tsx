@@ -7,6 +7,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ErrorInfo, EvidenceSummary } from '../messaging';
 import { errorTitle, formatAge, platformLabel, shortHash } from './format';
+import { Icon } from './icons';
 
 export type EvidenceView = { summary: EvidenceSummary } | { error: ErrorInfo } | undefined;
 
@@ -41,7 +42,11 @@ function EvidenceDialog({
     >
       {'summary' in view ? (
         <>
-          <h2 id="evidence-title">Verified enclave</h2>
+          <h2 id="evidence-title">
+            {view.summary.development
+              ? 'Development enclave (no hardware proof)'
+              : 'Verified enclave'}
+          </h2>
           {view.summary.development && (
             <p class="banner-dev">Development mode: no hardware protects these answers.</p>
           )}
@@ -90,25 +95,32 @@ export function LockBadge({ view }: { view: EvidenceView }) {
       </span>
     );
   }
-  const ok = 'summary' in view;
-  const s = ok ? view.summary : undefined;
+  const s = 'summary' in view ? view.summary : undefined;
+  const code = 'error' in view ? view.error.code : undefined;
+  // Refused evidence is a verdict; an unreachable relay or a locked vault is not.
+  const refused = code === 'evidence-refused' || code === 'dev-refused';
   const label = s
     ? `${platformLabel(s.platform)} · ${shortHash(s.measurement, 6, 0)} · ${s.model.name} · key ${formatAge(s.keyAgeSeconds)}`
-    : 'Not verified';
+    : refused
+      ? 'Not verified'
+      : code === 'relay-unreachable'
+        ? 'Relay unreachable'
+        : 'Not checked yet';
   return (
     <>
       <button
         type="button"
-        class={`badge ${!s ? 'badge-bad' : s.development ? 'badge-dev' : 'badge-ok'}`}
+        class={`badge ${s ? (s.development ? 'badge-dev' : 'badge-ok') : refused ? 'badge-bad' : 'badge-pending'}`}
         data-testid="lock-badge"
-        data-state={!s ? 'refused' : s.development ? 'dev' : 'verified'}
+        data-state={s ? (s.development ? 'dev' : 'verified') : refused ? 'refused' : 'unavailable'}
+        data-code={code}
         data-platform={s?.platform}
         data-model-sha256={s?.model.sha256}
         aria-label={`Enclave: ${label}. Show the evidence.`}
         aria-haspopup="dialog"
         onClick={() => setOpen(true)}
       >
-        <span aria-hidden="true">{s ? '🔒' : '⚠'}</span> {label}
+        <Icon name={s ? 'lock' : 'warn'} /> {label}
       </button>
       {open && <EvidenceDialog view={view} onClose={() => setOpen(false)} />}
     </>

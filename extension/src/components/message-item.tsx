@@ -11,6 +11,7 @@ import { describeTurn } from '../page/prompts';
 import type { UiMessage } from './chat-state';
 import { ErrorNotice } from './error-notice';
 import { formatCount } from './format';
+import { Icon } from './icons';
 import { MarkdownView } from './markdown-view';
 import { insertFailure } from './use-page-actions';
 
@@ -19,7 +20,7 @@ function UserTurn({ content }: { content: string }) {
   if (d.kind === 'summary') {
     return (
       <div class="turn-label">
-        <span aria-hidden="true">📄</span> Summarize <strong>{d.title || d.url}</strong>
+        <Icon name="page" /> Summarize <strong>{d.title || d.url}</strong>
         <div class="muted">{formatCount(d.chars)} characters of page text</div>
       </div>
     );
@@ -27,7 +28,7 @@ function UserTurn({ content }: { content: string }) {
   if (d.kind === 'rewrite') {
     return (
       <div class="turn-label">
-        <span aria-hidden="true">✎</span> Rewrite: {d.how}
+        <Icon name="pencil" /> Rewrite: {d.how}
         <blockquote class="quote">{d.text}</blockquote>
       </div>
     );
@@ -44,7 +45,7 @@ export interface AnswerActions {
 
 function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
   const [copied, setCopied] = useState(false);
-  const [inserted, setInserted] = useState<string>();
+  const [inserted, setInserted] = useState<{ ok: boolean; text: string }>();
   const streaming = m.state === 'streaming';
   return (
     <div
@@ -104,15 +105,22 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
               onClick={() =>
                 void actions
                   .onInsert?.(m.content)
-                  .then((r) => setInserted(insertFailure(r) ?? 'Inserted into the page.'))
+                  .then((r) =>
+                    setInserted({ ok: r.ok, text: insertFailure(r) ?? 'Inserted into the page.' }),
+                  )
               }
             >
               Insert
             </button>
           )}
           {inserted && (
-            <span class="muted" data-testid="insert-status" role="status">
-              {inserted}
+            <span
+              class="muted"
+              data-testid="insert-status"
+              data-ok={String(inserted.ok)}
+              role="status"
+            >
+              {inserted.text}
             </span>
           )}
         </div>

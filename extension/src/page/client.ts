@@ -65,7 +65,18 @@ function originOf(url: string | undefined): string | undefined {
  * @throws {PageAccessError} `no-tab` when there is none.
  */
 export async function activeTab(): Promise<TabRef> {
-  const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
+  // In the side panel there is no current tab; when the panel page is opened as a
+  // tab of its own, act on the page the user was on last (active elsewhere first).
+  const self = await browser.tabs.getCurrent().catch(() => undefined);
+  const candidates = self
+    ? (await browser.tabs.query({ windowType: 'normal' }))
+        .filter((t) => t.id !== self.id)
+        .sort(
+          (a, b) =>
+            Number(b.active) - Number(a.active) || (b.lastAccessed ?? 0) - (a.lastAccessed ?? 0),
+        )
+    : await browser.tabs.query({ active: true, currentWindow: true });
+  const tab = candidates[0];
   if (tab?.id === undefined || tab.id < 0) throw new PageAccessError('no-tab');
   return {
     tabId: tab.id,
