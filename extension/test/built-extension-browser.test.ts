@@ -2,11 +2,16 @@
  * Browser-run: the BUILT extension in headless Debian Chromium, with CDP virtual
  * authenticators. Proves the fixed id (so the passkey RP ID is stable), passkey
  * onboarding with PRF through the real service worker, lock/unlock, that a
- * different passkey gets a clear refusal with nothing erased, and that an
- * authenticator without PRF gets the plain no-PRF error and no vault at all.
+ * different passkey gets a clear refusal with nothing erased, that an
+ * authenticator without PRF gets the plain no-PRF error and no vault at all, and
+ * that the worker streams a chat from the real enclave over the panel port and
+ * stores it sealed in the browser's own IndexedDB.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CDPSession, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EnclaveProcess, startEnclave } from '../../enclave/test/support/enclave-process';
 import {
   buildExtension,
   EXTENSION_ID,
@@ -17,8 +22,9 @@ import {
 
 const ENTRY = `
 import { createPasskeyVault, unlockWithPasskey } from './src/passkey';
-import { sendMessage } from './src/messaging';
+import { PANEL_PORT, sendMessage } from './src/messaging';
 globalThis.sottoTest = {
+  PANEL_PORT,
   async call(name, ...args) {
     try {
       const fn = { createPasskeyVault, unlockWithPasskey, sendMessage }[name];
@@ -75,15 +81,30 @@ async function withAuthenticator<T>(
   }
 }
 
+let built: Awaited<ReturnType<typeof buildExtension>> | undefined;
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  built = await buildExtension();
+  // The test enclave listens on a random 127.0.0.1 port; this temporary build may
+  // reach 127.0.0.1 on any port (the shipped manifest allows only the relay's).
+  const path = join(built.dir, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(path, 'utf8')) as { host_permissions: string[] };
+  manifest.host_permissions.push('http://127.0.0.1/*');
+  writeFileSync(path, JSON.stringify(manifest));
+}, 120_000);
+
+afterAll(() => {
+  built?.remove();
+});
+
 describe.skipIf(!hasChromium)('passkey vault in the built extension (headless Chromium)', () => {
   let ext: ExtensionBrowser;
   let page: Page;
   let cdp: CDPSession;
-  let built: Awaited<ReturnType<typeof buildExtension>> | undefined;
 
   beforeAll(async () => {
-    built = await buildExtension();
-    ext = await startExtensionBrowser(built.dir, ENTRY);
+    ext = await startExtensionBrowser(built!.dir, ENTRY);
     page = await ext.openPage('options.html');
     cdp = await page.createCDPSession();
     await cdp.send('WebAuthn.enable');
@@ -91,7 +112,6 @@ describe.skipIf(!hasChromium)('passkey vault in the built extension (headless Ch
 
   afterAll(async () => {
     await ext?.close();
-    built?.remove();
   });
 
   it('loads under the fixed extension id', async () => {
@@ -170,5 +190,106 @@ describe.skipIf(!hasChromium)('passkey vault in the built extension (headless Ch
       expect(await call(page, 'sendMessage', 'vault/status')).toEqual(before);
       expect(before).toMatchObject({ ok: true, value: { state: 'locked' } });
     });
+  });
+});
+
+describe.skipIf(!hasChromium)('chat through the worker in the built extension', () => {
+  let ext: ExtensionBrowser;
+  let enclave: EnclaveProcess;
+  let page: Page;
+
+  beforeAll(async () => {
+    enclave = await startEnclave();
+    ext = await startExtensionBrowser(built!.dir, ENTRY);
+    page = await ext.openPage('options.html');
+    const cdp = await page.createCDPSession();
+    await cdp.send('WebAuthn.enable');
+    await addAuthenticator(cdp, true);
+  }, 120_000);
+
+  afterAll(async () => {
+    await ext?.close();
+    await enclave?.stop();
+  });
+
+  it('streams deltas over the panel port and stores the turn sealed in IndexedDB', async () => {
+    const canary = `CANARY-${crypto.randomUUID()}`;
+    expect(await call(page, 'createPasskeyVault')).toMatchObject({ ok: true });
+    expect(
+      await call(page, 'sendMessage', 'settings/set', {
+        relayUrl: enclave.url,
+        developmentMode: true,
+        generation: { maxTokens: 40, temperature: 0 },
+      }),
+    ).toMatchObject({ ok: true });
+    const result = await page.evaluate(async (prompt) => {
+      type Msg = { type: string; text?: string; code?: string; conversationId?: string };
+      const g = globalThis as unknown as {
+        chrome: {
+          runtime: {
+            connect(o: { name: string }): {
+              postMessage(m: unknown): void;
+              onMessage: { addListener(f: (m: Msg) => void): void };
+            };
+          };
+        };
+        sottoTest: { PANEL_PORT: string };
+      };
+      const port = g.chrome.runtime.connect({ name: g.sottoTest.PANEL_PORT });
+      const messages: Msg[] = [];
+      await new Promise<void>((resolve) => {
+        port.onMessage.addListener((m) => {
+          messages.push(m);
+          if (m.type === 'chat/done' || m.type === 'chat/error') resolve();
+        });
+        port.postMessage({ type: 'panel/hello', windowId: 1 });
+        port.postMessage({
+          type: 'chat/start',
+          requestId: 'r1',
+          messages: [{ role: 'user', content: prompt }],
+        });
+      });
+      // Read the raw Dexie rows straight from IndexedDB, as they sit at rest.
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const open = indexedDB.open('sotto');
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
+      });
+      const raw: string[] = [];
+      for (const name of Array.from(db.objectStoreNames)) {
+        const rows = await new Promise<unknown[]>((resolve) => {
+          const req = db.transaction(name).objectStore(name).getAll();
+          req.onsuccess = () => resolve(req.result);
+        });
+        for (const row of rows) {
+          raw.push(
+            JSON.stringify(row, (_k, v) =>
+              v instanceof Uint8Array ? new TextDecoder('latin1').decode(v) : v,
+            ),
+          );
+        }
+      }
+      db.close();
+      return { messages, raw };
+    }, `Once upon a time ${canary}`);
+
+    const types = result.messages.map((m) => m.type);
+    expect(types[0]).toBe('chat/started');
+    expect(types.at(-1)).toBe('chat/done');
+    const deltas = result.messages.filter((m) => m.type === 'chat/delta');
+    expect(deltas.length).toBeGreaterThan(1);
+
+    const list = await call(page, 'sendMessage', 'history/list');
+    expect(list).toMatchObject({ ok: true, value: [{ title: `Once upon a time ${canary}` }] });
+    const id = (list as { value: { id: string }[] }).value[0]!.id;
+    const got = (await call(page, 'sendMessage', 'history/get', { conversationId: id })) as {
+      value: { messages: { role: string; content: string }[] };
+    };
+    expect(got.value.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(got.value.messages[1]!.content).toBe(deltas.map((d) => d.text).join(''));
+
+    expect(result.raw.length).toBeGreaterThanOrEqual(4); // conversation, 2 messages, vault, settings
+    for (const row of result.raw) expect(row).not.toContain(canary);
+    expect(result.raw.some((r) => r.includes(enclave.url))).toBe(true); // control: clear settings are seen
   });
 });
