@@ -268,6 +268,7 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
         onSend: (t: string) => w.calls.push(['send', t]),
         onStop: () => w.calls.push(['stop']),
         onSummarize: () => w.calls.push(['summarize']),
+        onRewrite: () => w.calls.push(['rewrite']),
       });
     });
     // Focus moves in an effect (after paint): wait for it, then type.
@@ -281,7 +282,8 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
     await page.keyboard.type('second');
     await page.keyboard.press('Enter');
     await page.click('[data-testid="summarize"]');
-    expect(await calls(page)).toEqual([['send', 'first line\nsecond'], ['summarize']]);
+    await page.click('[data-testid="rewrite-selection"]');
+    expect(await calls(page)).toEqual([['send', 'first line\nsecond'], ['summarize'], ['rewrite']]);
     expect(
       await page.$eval('[data-testid="composer-input"]', (e) => (e as HTMLTextAreaElement).value),
     ).toBe('');
@@ -293,6 +295,7 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
         onSend: () => w.calls.push(['send-while-busy']),
         onStop: () => w.calls.push(['stop']),
         onSummarize: () => undefined,
+        onRewrite: () => undefined,
       });
     });
     expect(await page.$('[data-testid="send"]')).toBeNull();

@@ -46,7 +46,10 @@ function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
       {messages.length === 0 && (
         <div class="empty" data-testid="empty-state">
           <p>Ask anything, or summarize the page beside this panel.</p>
-          <p class="muted">Right-click selected text on a page to rewrite it privately.</p>
+          <p class="muted">
+            Select text on a page, then press Rewrite selection (or right-click it) to rewrite it
+            privately.
+          </p>
         </div>
       )}
       {messages.map((m, i) => (
@@ -193,6 +196,7 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
         onSend={(text) => chat.send({ role: 'user', content: text })}
         onStop={chat.stop}
         onSummarize={() => void page.summarize()}
+        onRewrite={() => void page.rewriteSelection()}
       />
     </div>
   );

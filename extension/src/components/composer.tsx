@@ -12,9 +12,18 @@ export interface ComposerProps {
   onSend(text: string): void;
   onStop(): void;
   onSummarize(): void;
+  onRewrite(): void;
 }
 
-export function Composer({ busy, disabled, pageBusy, onSend, onStop, onSummarize }: ComposerProps) {
+export function Composer({
+  busy,
+  disabled,
+  pageBusy,
+  onSend,
+  onStop,
+  onSummarize,
+  onRewrite,
+}: ComposerProps) {
   const [text, setText] = useState('');
   const ref = useRef<HTMLTextAreaElement>(null);
   useEffect(() => ref.current?.focus(), []);
@@ -60,8 +69,18 @@ export function Composer({ busy, disabled, pageBusy, onSend, onStop, onSummarize
           aria-busy={pageBusy ? 'true' : 'false'}
           onClick={onSummarize}
         >
-          {pageBusy ? 'Reading page…' : 'Summarize this page'}
+          {pageBusy ? 'Reading page…' : 'Summarize page'}
         </button>
+        <button
+          type="button"
+          class="btn"
+          data-testid="rewrite-selection"
+          disabled={busy || pageBusy || disabled}
+          onClick={onRewrite}
+        >
+          Rewrite selection
+        </button>
+        <span class="spacer" />
         {busy ? (
           <button type="button" class="btn btn-stop" data-testid="stop" onClick={onStop}>
             Stop

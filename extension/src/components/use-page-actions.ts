@@ -50,6 +50,8 @@ export interface PageActions {
   pendingRewrite: PendingRewrite | undefined;
   summarize(tab?: TabRef): Promise<void>;
   rewrite(action: Extract<PageAction, { type: 'action/rewrite' }>): Promise<void>;
+  /** The panel's own "Rewrite selection" button: capture, then let the user pick a style. */
+  rewriteSelection(): Promise<void>;
   submitRewrite(style: RewriteStyle, instruction: string): void;
   cancelRewrite(): void;
   insert(target: InsertTarget, text: string): Promise<PageInsertResult>;
@@ -171,6 +173,32 @@ export function usePageActions(chat: Chat): PageActions {
     [start],
   );
 
+  const rewriteSelection = useCallback(async () => {
+    setProblem(undefined);
+    setBusy(true);
+    try {
+      const tab = await activeTab();
+      const sel = await sendPageMessage(tab, 'page/selection', {});
+      if (!sel?.text.trim()) {
+        setProblem({
+          message: 'Select some text on the page first, then press Rewrite selection.',
+        });
+        return;
+      }
+      setPending({
+        text: sel.text,
+        style: 'shorter',
+        target: { ...tab, selectionId: sel.selectionId, editable: sel.editable },
+        ...(tab.url ? { pageUrl: tab.url } : {}),
+        ...(tab.title ? { pageTitle: tab.title } : {}),
+      });
+    } catch (e) {
+      setProblem(describe(e));
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+
   const submitRewrite = useCallback(
     (style: RewriteStyle, instruction: string) => {
       if (pendingRewrite) start({ ...pendingRewrite, style }, instruction);
@@ -209,6 +237,7 @@ export function usePageActions(chat: Chat): PageActions {
     pendingRewrite,
     summarize,
     rewrite,
+    rewriteSelection,
     submitRewrite,
     cancelRewrite: () => setPending(undefined),
     insert,
