@@ -186,6 +186,18 @@ describe('chat service against the real enclave', () => {
     expect(h.chat.running).toEqual([]);
   });
 
+  it('Stop before any text arrives stores nothing', async () => {
+    const h = await ready({ developmentMode: true });
+    const request = start('Once upon a time');
+    const out = await run(h, request, (m) => {
+      if (m.type === 'chat/started') h.chat.stop(request.requestId);
+    });
+    expect(out.map((m) => m.type)).toEqual(['chat/started', 'chat/done']);
+    expect(out.at(-1)).toMatchObject({ finishReason: 'user-stop', messageId: '' });
+    expect(await h.db.messages.count()).toBe(0);
+    expect(await h.db.conversations.count()).toBe(0);
+  });
+
   it('validates requests from the panel', async () => {
     const h = await ready({ developmentMode: true });
     const out = await run(h, {

@@ -9,7 +9,8 @@
  *
  * What is stored (sealed, history.ts): on success, the new user turn and the whole
  * answer (`status: 'complete'`). On Stop, the user turn and the text that arrived,
- * marked `status: 'stopped'` — the user chose to keep it and the UI labels it. On any
+ * marked `status: 'stopped'` — the user chose to keep it and the UI labels it (nothing,
+ * if no text had arrived). On any
  * failure, NOTHING is stored: no partial answer can ever pass as complete, and the
  * panel's Retry sends the turn again.
  */
@@ -194,6 +195,11 @@ export class ChatService {
     const stopped = finishReason === 'user-stop';
     const lastUser = m.messages[m.messages.length - 1]!;
     let messageId = '';
+    if (stopped && text === '') {
+      // Stopped before any text: there is nothing to keep.
+      send({ type: 'chat/done', requestId, conversationId, messageId, finishReason });
+      return;
+    }
     try {
       const ids = await this.#opts.history.append({
         conversationId,
