@@ -15,7 +15,9 @@ import type { EvidenceSummary } from '../src/messaging';
 import { type Harness, hasChromium, startHarness } from './browser-harness';
 
 const SRC = fileURLToPath(new URL('../src/components/', import.meta.url));
-const CSS = readFileSync(new URL('../src/components/styles.css', import.meta.url), 'utf8');
+const CSS = ['base.css', 'chat.css']
+  .map((f) => readFileSync(new URL(`../src/components/${f}`, import.meta.url), 'utf8'))
+  .join('\n');
 
 const ENTRY = `
 import { h, render } from 'preact';

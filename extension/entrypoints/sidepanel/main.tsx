@@ -2,7 +2,8 @@
 import { render } from 'preact';
 import { browser } from 'wxt/browser';
 import { App } from '../../src/components/app';
-import '../../src/components/styles.css';
+import '../../src/components/base.css';
+import '../../src/components/chat.css';
 import { createPasskeyVault, unlockWithPasskey } from '../../src/passkey';
 
 const passkey = { create: createPasskeyVault, unlock: unlockWithPasskey };
