@@ -23,8 +23,22 @@ export const MANIFEST_KEY =
 /** The id Chrome derives from {@link MANIFEST_KEY}; e2e tests use it as the passkey RP ID. */
 export const EXTENSION_ID = 'dnkpelokofdngkeleinjlkmnanbolecg';
 
-/** The relay a fresh install talks to; other origins are optional host permissions, asked for in options. */
-export const DEFAULT_RELAY_ORIGIN = 'http://127.0.0.1:8787';
+/**
+ * The relay a fresh install talks to, and the only origin it may reach without
+ * asking; others are optional host permissions, asked for in the options page.
+ * `SOTTO_RELAY_URL` at build time points a build at another relay (a self-hosted
+ * one, or a test's on another port).
+ */
+export const DEFAULT_RELAY_URL = relayUrlFromEnv(process.env.SOTTO_RELAY_URL);
+
+function relayUrlFromEnv(value: string | undefined): string {
+  if (!value) return 'http://127.0.0.1:8787';
+  const url = new URL(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error('SOTTO_RELAY_URL must be an http(s) URL');
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
 
 /** Extension pages: own scripts only, no plugins, no remote images (model output stays inert). */
 const EXTENSION_PAGES_CSP = "script-src 'self'; object-src 'none'; img-src 'self' data:";
@@ -34,7 +48,10 @@ export default defineConfig({
   outDir: '.output',
   publicDir: 'extension/public',
   imports: false,
-  vite: () => ({ plugins: [preact()] }),
+  vite: () => ({
+    plugins: [preact()],
+    define: { __SOTTO_DEFAULT_RELAY_URL__: JSON.stringify(DEFAULT_RELAY_URL) },
+  }),
   manifest: ({ browser }) => ({
     name: 'Sotto',
     description:
@@ -45,7 +62,7 @@ export default defineConfig({
     permissions: ['storage', 'contextMenus', 'activeTab', 'scripting', 'alarms'].concat(
       browser === 'firefox' ? [] : ['sidePanel'],
     ),
-    host_permissions: [`${DEFAULT_RELAY_ORIGIN}/*`],
+    host_permissions: [`${new URL(DEFAULT_RELAY_URL).origin}/*`],
     optional_host_permissions: ['http://*/*', 'https://*/*'],
     content_security_policy: { extension_pages: EXTENSION_PAGES_CSP },
     action: { default_title: 'Open Sotto' },

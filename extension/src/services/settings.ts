@@ -6,8 +6,14 @@
 import type { Settings } from '../messaging';
 import { ServiceFailure } from './failure';
 
+/** Set by the build (wxt.config.ts, `SOTTO_RELAY_URL`); absent in Node tests. */
+declare const __SOTTO_DEFAULT_RELAY_URL__: string | undefined;
+
 /** The relay a fresh install talks to (its host permission is in the manifest). */
-export const DEFAULT_RELAY_URL = 'http://127.0.0.1:8787';
+export const DEFAULT_RELAY_URL: string =
+  typeof __SOTTO_DEFAULT_RELAY_URL__ === 'string'
+    ? __SOTTO_DEFAULT_RELAY_URL__
+    : 'http://127.0.0.1:8787';
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   relayUrl: DEFAULT_RELAY_URL,
