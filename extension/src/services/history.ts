@@ -180,7 +180,12 @@ export class HistoryService {
       if (input.replaceLastAssistant) {
         for (let i = rows.length - 1; i >= 0; i--) {
           const r = rows[i]!;
-          const plain = openJson(key, messageMeta(r.id), r.sealed) as MessagePlain;
+          let plain: MessagePlain;
+          try {
+            plain = this.#openMessage(key, r);
+          } catch {
+            continue; // a row that does not open is never treated as the answer
+          }
           if (plain.role === 'assistant') {
             await this.#db.messages.delete(r.id);
             count--;
