@@ -141,6 +141,12 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
     expect(remote).toEqual([]);
   });
 
+  it('a summary of a long page says how much of it went in', async () => {
+    const note = 'The page was long; Sotto used the first 48,000 of 120,000 characters.';
+    await mountMessage(page, answer({ key: 'a5', state: 'done', content: 'Summary.', note }));
+    expect(await page.$eval('[data-testid="page-cut-note"]', (e) => e.textContent)).toBe(note);
+  });
+
   it('an answer without dev evidence has no banner; a stopped one says it is incomplete', async () => {
     await mountMessage(
       page,

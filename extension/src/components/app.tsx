@@ -68,6 +68,12 @@ export function App({ passkey, windowId }: AppProps) {
     if (vault === 'unlocked') void refreshEvidence();
   }, [vault, refreshEvidence]);
 
+  // Locking also clears the decrypted conversation from this page's memory.
+  const { newChat } = chat;
+  useEffect(() => {
+    if (vault === 'locked' || vault === 'no-vault') newChat();
+  }, [vault, newChat]);
+
   // A page action waits until the vault is open, then runs once.
   useEffect(() => {
     if (vault !== 'unlocked' || !action) return;
