@@ -41,7 +41,9 @@ export function errorTitle(e: ErrorInfo): string {
     case 'busy':
       return 'The service is busy';
     case 'service':
-      return 'The service answered with an error';
+      return e.status === 413
+        ? 'Too long for this model: try a shorter text or page'
+        : 'The service answered with an error';
     case 'wrong-passkey':
       return 'That passkey does not unlock this history';
     case 'no-vault':
