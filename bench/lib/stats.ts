@@ -20,7 +20,9 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
 }
 
-export function summarize(values: readonly number[]): Summary {
+/** Summary of the finite values (a failed repetition is recorded as NaN and left out). */
+export function summarize(all: readonly number[]): Summary {
+  const values = all.filter(Number.isFinite);
   return {
     n: values.length,
     median: percentile(values, 50),

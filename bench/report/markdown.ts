@@ -69,10 +69,17 @@ function ttftTable(cases: TtftCase[]): string[] {
     '| model | page | TTFT plain ms | TTFT encrypted, direct ms | TTFT encrypted via relay ms | TTFT ratio | tok/s plain | tok/s encrypted | tok/s ratio |',
     '|---|---|---|---|---|---|---|---|---|',
   ];
+  const failures = cases.flatMap((c) =>
+    c.failures.map((f) => `${c.model}, ${c.pageBytes / 1024} KB: ${f}`),
+  );
   for (const c of cases) {
     rows.push(
       `| ${c.model} | ${c.pageBytes / 1024} KB | ${s(c.ttftMs.plain)} | ${s(c.ttftMs.encryptedDirect)} | ${s(c.ttftMs.encryptedRelay)} | **${s(c.ttftRatio)}** | ${s(c.tokensPerSecond.plain)} | ${s(c.tokensPerSecond.encryptedRelay)} | **${s(c.tokensPerSecondRatio)}** |`,
     );
+  }
+  if (failures.length > 0) {
+    rows.push('', `Failed requests (left out of the figures): ${failures.length}.`);
+    for (const f of failures.slice(0, 10)) rows.push(`- ${f.slice(0, 200)}`);
   }
   return rows;
 }
@@ -94,12 +101,12 @@ function relayTable(r: RelayResult): string[] {
   const rows = [
     `${r.chunksPerStream} records of 160 bytes per stream, one every ${r.intervalMs} ms. Relay RSS idle ${r.relayIdleRssMiB} MiB, after the runs ${r.relayAfterRssMiB} MiB.`,
     '',
-    '| streams | samples | direct p50 / p99 ms | relay p50 / p99 ms | added p50 ms | added p99 ms (range over runs) | relay peak RSS MiB |',
-    '|---|---|---|---|---|---|---|',
+    '| streams | samples | direct p50 / p99 ms | relay p50 / p99 ms | added p50 ms | added p99 ms (range over runs) | relay peak RSS MiB | relay CPU µs/chunk | relay CPU share of a core |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const l of r.levels) {
     rows.push(
-      `| ${l.streams} | ${l.samples} | ${l.directP50Ms} / ${l.directP99Ms} | ${l.relayP50Ms} / ${l.relayP99Ms} | ${l.addedP50Ms} | **${l.addedP99Ms}** (${l.addedP99RangeMs[0]}–${l.addedP99RangeMs[1]}) | ${l.relayPeakRssMiB} |`,
+      `| ${l.streams} | ${l.samples} | ${l.directP50Ms} / ${l.directP99Ms} | ${l.relayP50Ms} / ${l.relayP99Ms} | ${l.addedP50Ms} | **${l.addedP99Ms}** (${l.addedP99RangeMs[0]}–${l.addedP99RangeMs[1]}) | ${l.relayPeakRssMiB} (after each run: ${l.relayRssAfterRunsMiB.join(', ')}) | ${l.relayCpuPerChunkUs} | ${l.relayBusyShare} |`,
     );
   }
   return rows;

@@ -6,7 +6,7 @@
  * throughout.
  */
 import http from 'node:http';
-import { type Child, rssBytes, startRelay } from '../lib/processes';
+import { type Child, cpuMs, rssBytes, startRelay } from '../lib/processes';
 import { percentile, round } from '../lib/stats';
 import {
   decodeRecord,
@@ -28,6 +28,12 @@ export interface RelayLevel {
   /** Spread of the added p99 over the paired runs. */
   addedP99RangeMs: [number, number];
   relayPeakRssMiB: number;
+  /** Relay RSS after each run at this level (a plateau, not a climb, means no leak). */
+  relayRssAfterRunsMiB: number[];
+  /** The relay process's CPU time per forwarded chunk, in microseconds. */
+  relayCpuPerChunkUs: number;
+  /** The relay's CPU time ÷ the wall time of its runs: the share of one core it used. */
+  relayBusyShare: number;
 }
 
 export interface RelayResult {
@@ -124,11 +130,21 @@ export async function benchRelay(o: RelayOptions): Promise<RelayResult> {
         peak = Math.max(peak, rssBytes(pid));
       }, 25);
       const runs = o.runs(streams);
+      let cpu = 0;
+      let wall = 0;
+      const rssAfterRuns: number[] = [];
       for (let r = 0; r <= runs; r++) {
         const order = r % 2 === 0 ? ['direct', 'relay'] : ['relay', 'direct'];
         const got: Record<string, number[]> = {};
         for (const mode of order) {
+          const cpu0 = cpuMs(pid);
+          const t0 = performance.now();
           got[mode] = await run(mode === 'relay' ? relay.url : up.url, up, streams, o.intervalMs);
+          if (mode === 'relay' && r > 0) {
+            cpu += cpuMs(pid) - cpu0;
+            wall += performance.now() - t0;
+            rssAfterRuns.push(round(rssBytes(pid) / 2 ** 20));
+          }
         }
         if (r === 0) continue; // warm-up pair at this concurrency
         direct.push(...got.direct!);
@@ -148,6 +164,9 @@ export async function benchRelay(o: RelayOptions): Promise<RelayResult> {
         addedP99Ms: round(percentile(relayed, 99) - percentile(direct, 99)),
         addedP99RangeMs: [round(Math.min(...addedP99)), round(Math.max(...addedP99))],
         relayPeakRssMiB: round(peak / 2 ** 20),
+        relayRssAfterRunsMiB: rssAfterRuns,
+        relayCpuPerChunkUs: round((cpu * 1000) / Math.max(1, relayed.length)),
+        relayBusyShare: round(cpu / Math.max(1, wall)),
       });
     }
     return {

@@ -21,6 +21,8 @@ export interface TtftCase {
   model: string;
   pageBytes: number;
   reps: number;
+  /** Requests that failed (recorded as NaN, left out of the figures), with their messages. */
+  failures: string[];
   completionTokens: number;
   ttftMs: { plain: Summary; encryptedDirect: Summary; encryptedRelay: Summary };
   tokensPerSecond: { plain: Summary; encryptedRelay: Summary };
@@ -123,18 +125,28 @@ export async function benchTtft(
       encryptedDirect: [],
       encryptedRelay: [],
     };
-    const keep = (k: keyof typeof timings) => (t: ChatTiming) => {
-      timings[k].push(t);
-      tokens = t.completionTokens;
-      return t.ttftMs;
-    };
+    const failures: string[] = [];
+    const keep = (k: keyof typeof timings) => (p: Promise<ChatTiming>) =>
+      p.then(
+        (t) => {
+          timings[k].push(t);
+          tokens = t.completionTokens;
+          return t.ttftMs;
+        },
+        (e: unknown) => {
+          failures.push(`${k}: ${e instanceof Error ? e.message : String(e)}`);
+          const nan = Number.NaN;
+          timings[k].push({ ttftMs: nan, totalMs: nan, completionTokens: 0, tokensPerSecond: nan });
+          return nan;
+        },
+      );
     await interleaved(
       {
-        plain: () => plainChat(stack.enclave.url, request()).then(keep('plain')),
+        plain: () => keep('plain')(plainChat(stack.enclave.url, request())),
         encryptedDirect: () =>
-          sealedChat(stack.enclave.url, stack.keyConfig, request()).then(keep('encryptedDirect')),
+          keep('encryptedDirect')(sealedChat(stack.enclave.url, stack.keyConfig, request())),
         encryptedRelay: () =>
-          sealedChat(stack.relay.url, stack.keyConfig, request()).then(keep('encryptedRelay')),
+          keep('encryptedRelay')(sealedChat(stack.relay.url, stack.keyConfig, request())),
       },
       reps,
       2,
@@ -149,6 +161,7 @@ export async function benchTtft(
       model: modelName,
       pageBytes: bytes,
       reps,
+      failures,
       completionTokens: tokens,
       ttftMs: {
         plain: roundSummary(summarize(ttft('plain'))),
