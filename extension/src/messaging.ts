@@ -194,6 +194,15 @@ export interface MessageMap {
   /** Unlocks with one assertion's PRF output. Fails with `wrong-passkey`; nothing is erased. */
   'vault/unlock': { request: { prf: Base64Url; credentialId: Base64Url }; response: VaultStatus };
   'vault/lock': { request: Record<string, never>; response: VaultStatus };
+  /**
+   * A fresh device (or after "erase everything"): takes the vault key from a backup's
+   * envelope, unwrapped with the passkey's PRF output, then imports the backup.
+   * Fails with `vault-exists`, `wrong-passkey` (nothing stored) or `backup-invalid`.
+   */
+  'vault/restore': {
+    request: { data: Base64Url; prf: Base64Url; salt: Base64Url; credentialId: Base64Url };
+    response: { status: VaultStatus; conversations: number; messages: number };
+  };
 
   /** Fetches (if needed) and verifies the relay's evidence. Never throws: errors come in `error`. */
   'evidence/get': {

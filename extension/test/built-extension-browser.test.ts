@@ -21,13 +21,19 @@ import {
 } from './support/extension-browser';
 
 const ENTRY = `
-import { createPasskeyVault, unlockWithPasskey } from './src/passkey';
-import { PANEL_PORT, sendMessage } from './src/messaging';
+import { createPasskeyVault, restoreFromBackup, unlockWithPasskey } from './src/passkey';
+import { fromBase64Url, PANEL_PORT, sendMessage } from './src/messaging';
 globalThis.sottoTest = {
   PANEL_PORT,
   async call(name, ...args) {
     try {
-      const fn = { createPasskeyVault, unlockWithPasskey, sendMessage }[name];
+      const fn = {
+        createPasskeyVault,
+        unlockWithPasskey,
+        sendMessage,
+        // Restores from an exported backup given as base64url (bytes cannot cross evaluate).
+        restore: (data) => restoreFromBackup(fromBase64Url(data)),
+      }[name];
       return { ok: true, value: await fn(...args) };
     } catch (e) {
       return { ok: false, code: e.code ?? e.info?.code, message: e.message };
@@ -291,5 +297,22 @@ describe.skipIf(!hasChromium)('chat through the worker in the built extension', 
     expect(result.raw.length).toBeGreaterThanOrEqual(4); // conversation, 2 messages, vault, settings
     for (const row of result.raw) expect(row).not.toContain(canary);
     expect(result.raw.some((r) => r.includes(enclave.url))).toBe(true); // control: clear settings are seen
+  });
+
+  it('restores an exported backup after "erase everything" with the same passkey', async () => {
+    const exported = (await call(page, 'sendMessage', 'history/export')) as {
+      ok: true;
+      value: { data: string; conversations: number };
+    };
+    expect(exported.value.conversations).toBe(1);
+    expect(await call(page, 'sendMessage', 'history/erase-all')).toMatchObject({
+      value: { state: 'no-vault' },
+    });
+    expect(await call(page, 'restore', exported.value.data)).toMatchObject({
+      ok: true,
+      value: { status: { state: 'unlocked' }, conversations: 1, messages: 2 },
+    });
+    const list = (await call(page, 'sendMessage', 'history/list')) as { value: unknown[] };
+    expect(list.value).toHaveLength(1);
   });
 });

@@ -285,6 +285,51 @@ describe('backup and erase', () => {
     });
   });
 
+  it('restores a backup on a device with no vault, with the passkey that made it', async () => {
+    const h = await withVault();
+    const c = canary();
+    await h.history.append({
+      conversationId: 'm',
+      conversation: { title: `moved ${c}`, kind: 'chat' },
+      messages: [{ conversationId: 'm', role: 'user', content: `text ${c}`, status: 'complete' }],
+    });
+    const key = (await h.vault.key()).slice();
+    const { data } = await h.handlers['history/export']({});
+    const fresh = await h.handlers['history/erase-all']({});
+    expect(fresh).toEqual({ state: 'no-vault' });
+    const request = {
+      data,
+      prf: toBase64Url(prfBytes(7)),
+      salt: toBase64Url(SALT),
+      credentialId: toBase64Url(CRED),
+    };
+    await expect(
+      h.handlers['vault/restore']({ ...request, prf: toBase64Url(prfBytes(6)) }),
+    ).rejects.toMatchObject({ info: { code: 'wrong-passkey' } });
+    await expect(
+      h.handlers['vault/restore']({ ...request, credentialId: toBase64Url(new Uint8Array([5])) }),
+    ).rejects.toMatchObject({ info: { code: 'wrong-passkey' } });
+    expect(await h.db.vault.count()).toBe(0);
+    await expect(
+      h.handlers['vault/restore']({ ...request, data: toBase64Url(new Uint8Array(40)) }),
+    ).rejects.toMatchObject({ info: { code: 'backup-invalid' } });
+
+    const restored = await h.handlers['vault/restore'](request);
+    expect(restored).toMatchObject({
+      status: { state: 'unlocked' },
+      conversations: 1,
+      messages: 1,
+    });
+    expect(await h.vault.key()).toEqual(key);
+    expect((await h.history.get('m')).messages[0]?.content).toBe(`text ${c}`);
+    await expect(h.handlers['vault/restore'](request)).rejects.toMatchObject({
+      info: { code: 'vault-exists' },
+    });
+    await h.vault.lock();
+    await h.vault.unlock({ prf: prfBytes(7), credentialId: CRED });
+    expect((await h.history.list()).map((x) => x.id)).toEqual(['m']);
+  });
+
   it('erase-all removes history, the vault and custom settings', async () => {
     const h = await withVault();
     await h.settings.set({ developmentMode: true });

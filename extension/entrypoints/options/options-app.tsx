@@ -15,11 +15,14 @@ import {
   toBase64Url,
   type VaultState,
 } from '../../src/messaging';
+import { PasskeyError, restoreFromBackup } from '../../src/passkey';
 
 type Notice = { text: string; error?: boolean } | null;
 
 function errorText(e: unknown): string {
-  return e instanceof MessageError ? e.message : 'Something went wrong. Try again.';
+  return e instanceof MessageError || e instanceof PasskeyError
+    ? e.message
+    : 'Something went wrong. Try again.';
 }
 
 /** Asks for access to a relay origin not in the manifest (must run inside the click). */
@@ -108,8 +111,18 @@ export function OptionsApp() {
   async function importHistory(file: File | undefined): Promise<void> {
     if (!file) return;
     try {
-      const data = toBase64Url(new Uint8Array(await file.arrayBuffer()));
-      const out = await sendMessage('history/import', { data });
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      if (vault === 'no-vault') {
+        // No vault here yet: the backup's own passkey restores its vault key.
+        setNotice({ text: 'Use the passkey this backup was made with…' });
+        const out = await restoreFromBackup(bytes);
+        setVault(out.status.state);
+        setNotice({
+          text: `Restored ${out.conversations} conversations, ${out.messages} messages.`,
+        });
+        return;
+      }
+      const out = await sendMessage('history/import', { data: toBase64Url(bytes) });
       setNotice({ text: `Imported ${out.conversations} conversations, ${out.messages} messages.` });
     } catch (e) {
       setNotice({ text: errorText(e), error: true });
@@ -266,8 +279,8 @@ export function OptionsApp() {
       <section aria-labelledby="data-h">
         <h2 id="data-h">Your history</h2>
         <p class="hint">
-          Backups are encrypted with your vault key; only this vault, unlocked with your passkey,
-          can open them.
+          Backups are encrypted with your vault key. Import one into this vault, or restore it on a
+          new device with the passkey it was made with.
         </p>
         <div class="row">
           <button type="button" id="export-history" onClick={exportHistory}>

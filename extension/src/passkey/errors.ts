@@ -7,6 +7,7 @@ export type PasskeyErrorCode =
   | 'vault-exists'
   | 'no-vault'
   | 'wrong-passkey'
+  | 'backup-invalid'
   | 'failed';
 
 /** What went wrong with a passkey ceremony; `message` is shown to the user as is. */

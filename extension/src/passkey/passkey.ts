@@ -8,12 +8,15 @@
  * - Challenges are 32 random bytes. There is no server to verify an assertion: the
  *   challenge only has to be fresh; what proves the user is the PRF output itself,
  *   which unwraps the vault key or fails.
- * - The PRF eval input ("salt") is 32 random bytes made per vault and stored beside
- *   the wrapped key; it is not secret.
+ * - The PRF eval input ("salt") is SHA-256("sotto/prf-salt/v1"), stored beside the
+ *   wrapped key. It is public and need not be random: the PRF output is secret per
+ *   credential, and the KEK's HKDF salt is random per wrap. A fixed input is what
+ *   lets a backup be restored on a fresh device with the same (synced) passkey.
  * - No PRF, no vault: if the authenticator cannot give a PRF output the user is told
  *   what works, and nothing is stored — never an unencrypted fallback.
  */
 import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
+import { readBackupEnvelope } from '@sotto/protocol/sealed/backup';
 import {
   fromBase64Url,
   MessageError,
@@ -43,6 +46,15 @@ export interface PasskeyOptions {
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 
+/** The PRF eval input of version-1 vaults: SHA-256("sotto/prf-salt/v1"). */
+export async function prfSaltV1(): Promise<Uint8Array> {
+  const digest = await crypto.subtle.digest(
+    'SHA-256',
+    new TextEncoder().encode('sotto/prf-salt/v1'),
+  );
+  return new Uint8Array(digest);
+}
+
 function random(n: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(n));
 }
@@ -61,6 +73,8 @@ function fromWorker(e: unknown): never {
       throw new PasskeyError('wrong-passkey', e.message, { cause: e });
     if (e.code === 'vault-exists') throw new PasskeyError('vault-exists', e.message, { cause: e });
     if (e.code === 'no-vault') throw new PasskeyError('no-vault', e.message, { cause: e });
+    if (e.code === 'backup-invalid')
+      throw new PasskeyError('backup-invalid', e.message, { cause: e });
   }
   throw e;
 }
@@ -108,7 +122,7 @@ export async function createPasskeyVault(options: PasskeyOptions = {}): Promise<
       'Sotto already has a vault. Unlock it, or erase everything in the options first.',
     );
   }
-  const salt = random(32);
+  const salt = await prfSaltV1();
   let created: Awaited<ReturnType<typeof startRegistration>>;
   try {
     created = await startRegistration({
@@ -187,6 +201,59 @@ export async function unlockWithPasskey(
   try {
     return await ask('vault/unlock', {
       prf: toBase64Url(asserted.prf),
+      credentialId: asserted.credentialId,
+    });
+  } catch (e) {
+    return fromWorker(e);
+  } finally {
+    asserted.prf.fill(0);
+  }
+}
+
+/**
+ * Restores a backup on a device with no vault (a new browser, or after "erase
+ * everything"): one assertion with the passkey named in the backup's envelope
+ * unwraps the vault key it carries; the worker then makes that the vault and
+ * imports the history.
+ * @throws {PasskeyError} `vault-exists`, `backup-invalid`, `wrong-passkey`, `no-prf`,
+ *   `cancelled`, `failed`.
+ */
+export async function restoreFromBackup(
+  file: Uint8Array,
+  options: PasskeyOptions = {},
+): Promise<{ status: VaultStatus; conversations: number; messages: number }> {
+  const ask = options.ask ?? defaultAsk;
+  const status = await ask('vault/status', {});
+  if (status.state !== 'no-vault') {
+    throw new PasskeyError(
+      'vault-exists',
+      'Sotto already has a vault here: unlock it and import the backup, or erase everything first.',
+    );
+  }
+  let envelope: ReturnType<typeof readBackupEnvelope>;
+  try {
+    envelope = readBackupEnvelope(file);
+  } catch (e) {
+    throw new PasskeyError('backup-invalid', 'This file is not a Sotto history backup.', {
+      cause: e,
+    });
+  }
+  if (!envelope) {
+    throw new PasskeyError('backup-invalid', 'This backup carries no vault key to restore.');
+  }
+  const salt = await prfSaltV1();
+  const asserted = await assertWithPrf(
+    options.rpId ?? defaultRpId(),
+    salt,
+    options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    toBase64Url(envelope.credentialId),
+  );
+  if (!asserted.prf) throw new PasskeyError('no-prf', NO_PRF_MESSAGE);
+  try {
+    return await ask('vault/restore', {
+      data: toBase64Url(file),
+      prf: toBase64Url(asserted.prf),
+      salt: toBase64Url(salt),
       credentialId: asserted.credentialId,
     });
   } catch (e) {

@@ -9,7 +9,15 @@
  *       { id, createdAt, updatedAt, conversation: ConversationPlain,
  *         messages: [{ id, createdAt, message: MessagePlain }] } ] }
  */
-import { DecryptError, fromUtf8, openBackup, sealBackup, utf8 } from '@sotto/protocol';
+import {
+  type BackupEnvelope,
+  DecryptError,
+  fromUtf8,
+  openBackup,
+  readBackupEnvelope,
+  sealBackup,
+  utf8,
+} from '@sotto/protocol';
 import type { ConversationKind, StoredMessage } from '../messaging';
 import { ServiceFailure } from './failure';
 import type { ConversationPlain, HistoryService, MessagePlain } from './history';
@@ -77,6 +85,22 @@ function checkPayload(v: unknown): BackupPayload {
     if (!ok) throw invalidBackup('The backup holds a record that is not well formed.');
   }
   return p;
+}
+
+/**
+ * The clear envelope of a backup: the passkey credential and the wrapped vault key.
+ * @throws {ServiceFailure} `backup-invalid` when the file is not a backup or has no envelope.
+ */
+export function backupEnvelope(bytes: Uint8Array): BackupEnvelope {
+  let envelope: BackupEnvelope | undefined;
+  try {
+    envelope = readBackupEnvelope(bytes);
+  } catch (e) {
+    throw invalidBackup('This file is not a Sotto history backup.', e);
+  }
+  if (!envelope)
+    throw invalidBackup('This backup carries no vault key; it cannot be restored here.');
+  return envelope;
 }
 
 export class BackupService {

@@ -15,7 +15,7 @@ import {
   type ResponseOf,
   toBase64Url,
 } from '../messaging';
-import type { BackupService } from './backup';
+import { type BackupService, backupEnvelope } from './backup';
 import type { EvidenceService } from './evidence';
 import { ServiceFailure, toErrorInfo } from './failure';
 import type { HistoryService } from './history';
@@ -50,6 +50,18 @@ export function createHandlers(s: Services): Handlers {
     'vault/unlock': (r) =>
       s.vault.unlock({ prf: fromBase64Url(r.prf), credentialId: fromBase64Url(r.credentialId) }),
     'vault/lock': () => s.vault.lock(),
+    'vault/restore': async (r) => {
+      const data = fromBase64Url(r.data);
+      const envelope = backupEnvelope(data);
+      const status = await s.vault.restore({
+        prf: fromBase64Url(r.prf),
+        salt: fromBase64Url(r.salt),
+        credentialId: fromBase64Url(r.credentialId),
+        locked: envelope.locked,
+      });
+      const imported = await s.backup.import(data);
+      return { status, ...imported };
+    },
     'evidence/get': async (r) => {
       try {
         return (await s.evidence.current({ fresh: Boolean(r?.fresh) })).summary;

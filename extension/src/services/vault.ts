@@ -58,6 +58,14 @@ function noVault(): ServiceFailure {
   });
 }
 
+function vaultExists(): ServiceFailure {
+  return new ServiceFailure({
+    code: 'vault-exists',
+    message: 'A vault already exists. Unlock it, or erase everything first.',
+    retryable: false,
+  });
+}
+
 function locked(): ServiceFailure {
   return new ServiceFailure({
     code: 'locked',
@@ -143,14 +151,45 @@ export class VaultService {
       createdAt: (this.#opts.now ?? Date.now)(),
     };
     await this.#db.transaction('rw', this.#db.vault, async () => {
-      if (await this.#db.vault.get('vault')) {
-        throw new ServiceFailure({
-          code: 'vault-exists',
-          message: 'A vault already exists. Unlock it, or erase everything first.',
-          retryable: false,
-        });
-      }
+      if (await this.#db.vault.get('vault')) throw vaultExists();
       await this.#db.vault.add(row);
+    });
+    await this.#setKey(vaultKey);
+    return this.status();
+  }
+
+  /**
+   * Makes the vault from an existing wrapped key (a backup's envelope): the PRF output
+   * must unwrap it, so only the passkey that made it can restore it.
+   * @throws {ServiceFailure} `vault-exists`; `wrong-passkey` (nothing stored).
+   */
+  async restore(input: {
+    prf: Uint8Array;
+    salt: Uint8Array;
+    credentialId: Uint8Array;
+    locked: { salt: Uint8Array; wrapped: Uint8Array };
+  }): Promise<VaultStatus> {
+    checkBytes(input.prf, PRF_BYTES, 'The PRF output');
+    checkBytes(input.salt, undefined, 'The PRF salt');
+    checkBytes(input.credentialId, undefined, 'The credential id');
+    if (await this.#row()) throw vaultExists();
+    let vaultKey: Uint8Array;
+    try {
+      vaultKey = unlockVaultKey(input.prf, input.locked, { credentialId: input.credentialId });
+    } catch (e) {
+      if (e instanceof LockedError) throw wrongPasskey(e);
+      throw e;
+    }
+    await this.#db.transaction('rw', this.#db.vault, async () => {
+      if (await this.#db.vault.get('vault')) throw vaultExists();
+      await this.#db.vault.add({
+        key: 'vault',
+        credentialId: input.credentialId.slice(),
+        prfSalt: input.salt.slice(),
+        kekSalt: input.locked.salt.slice(),
+        wrapped: input.locked.wrapped.slice(),
+        createdAt: (this.#opts.now ?? Date.now)(),
+      });
     });
     await this.#setKey(vaultKey);
     return this.status();
