@@ -89,7 +89,11 @@ describe('chat reducer', () => {
         finishReason: 'user-stop',
       },
     );
-    expect(s.messages[1]).toMatchObject({ content: 'whole', state: 'stopped' });
+    expect(s.messages[1]).toMatchObject({
+      content: 'whole',
+      state: 'stopped',
+      retrying: 'truncated',
+    });
   });
 
   it('an error keeps the user turn, and Retry resends the same turns (regenerating only after a failed regenerate)', () => {

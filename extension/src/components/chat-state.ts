@@ -43,6 +43,8 @@ export interface UiMessage {
   insert?: InsertTarget;
   /** Shown above a summary answer when the page was cut. */
   note?: string;
+  /** The worker is trying once more (`chat/retrying`): the first attempt was cut or the key rotated. */
+  retrying?: 'truncated' | 'key-rotated';
   /** An errored answer came from a regenerate (the old answer is still stored): Retry regenerates too. */
   retryRegenerates?: boolean;
 }
@@ -218,7 +220,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return patchLast(state, (m) => ({ ...m, content: m.content + action.text }));
     case 'chat/retrying':
       if (action.requestId !== state.active?.requestId) return state;
-      return patchLast(state, (m) => ({ ...m, content: '' }));
+      return patchLast(state, (m) => ({ ...m, content: '', retrying: action.reason }));
     case 'chat/done': {
       if (action.requestId !== state.active?.requestId) return state;
       const stopped = action.finishReason === 'user-stop';

@@ -1,5 +1,9 @@
-/** An error as the user sees it: a title by code, the worker's message, refused-evidence reasons, Retry. */
+/**
+ * An error as the user sees it: a title by code, the worker's message, refused-evidence
+ * reasons, Retry when trying again may work, and the settings when they are the fix.
+ */
 
+import { browser } from 'wxt/browser';
 import type { ErrorInfo } from '../messaging';
 import { errorTitle } from './format';
 
@@ -16,6 +20,16 @@ export function ErrorNotice({ error, onRetry }: { error: ErrorInfo; onRetry?: ()
         </ul>
       )}
       {error.retryAfterSeconds !== undefined && <p>Try again in {error.retryAfterSeconds} s.</p>}
+      {(error.code === 'dev-refused' || error.code === 'relay-unreachable') && (
+        <button
+          type="button"
+          class="btn"
+          data-testid="open-options"
+          onClick={() => void browser.runtime.openOptionsPage()}
+        >
+          Open settings
+        </button>
+      )}
       {error.retryable && onRetry && (
         <button type="button" class="btn" data-testid="retry" onClick={onRetry}>
           Retry

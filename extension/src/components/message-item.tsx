@@ -68,7 +68,11 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
         <MarkdownView text={m.content} testId="answer-text" />
       ) : streaming ? (
         <p class="muted" data-testid="answer-waiting">
-          Verifying the enclave and sealing your request…
+          {m.retrying === 'truncated'
+            ? 'The answer was cut off; asking once more…'
+            : m.retrying === 'key-rotated'
+              ? 'The enclave changed its key; verifying again…'
+              : 'Verifying the enclave and sealing your request…'}
         </p>
       ) : null}
       {m.state === 'stopped' && (
