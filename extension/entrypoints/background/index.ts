@@ -60,7 +60,13 @@ export default defineBackground({
     browser.runtime.onInstalled.addListener(() => {
       void createMenus(b);
     });
-    browser.sidePanel?.setPanelBehavior({ openPanelOnActionClick: true }).catch(() => {});
+    // Open the panel from our own click handler: a panel opened by `openPanelOnActionClick`
+    // gets no activeTab grant, so Summarize and Rewrite could not read the page.
+    browser.sidePanel?.setPanelBehavior({ openPanelOnActionClick: false }).catch(() => {});
+    browser.action?.onClicked.addListener((tab) => {
+      if (tab.windowId !== undefined)
+        browser.sidePanel?.open({ windowId: tab.windowId }).catch(() => {});
+    });
     listenForActions(b, panels);
 
     browser.runtime.onMessage.addListener((message, sender, sendResponse) => {
