@@ -24,6 +24,7 @@ import {
   VerificationError,
 } from '@sotto/protocol';
 import type { ChatTurn, PanelToWorker, Settings, WorkerToPanel } from '../messaging';
+import { describeTurn } from '../page/prompts';
 import type { EvidenceService } from './evidence';
 import { ServiceFailure, toErrorInfo } from './failure';
 import { type ConversationPlain, type HistoryService, newId, titleFrom } from './history';
@@ -71,6 +72,12 @@ export function checkChatStart(m: ChatStart): void {
   }
 }
 
+/** The text being rewritten, not the instructions wrapped around it. */
+function rewrittenText(content: string): string {
+  const turn = describeTurn(content);
+  return turn.kind === 'rewrite' ? turn.text : content;
+}
+
 function conversationFor(m: ChatStart, lastUser: ChatTurn): ConversationPlain {
   const c = m.context;
   const kind = c?.kind ?? 'chat';
@@ -78,7 +85,7 @@ function conversationFor(m: ChatStart, lastUser: ChatTurn): ConversationPlain {
     kind === 'summarize'
       ? `Summary: ${titleFrom(c?.pageTitle ?? c?.pageUrl ?? 'page')}`
       : kind === 'rewrite'
-        ? `Rewrite: ${titleFrom(lastUser.content)}`
+        ? `Rewrite: ${titleFrom(rewrittenText(lastUser.content))}`
         : titleFrom(lastUser.content);
   return {
     title,
