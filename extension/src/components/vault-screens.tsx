@@ -16,7 +16,7 @@ export interface PasskeyActions {
 function messageOf(e: unknown): string {
   if (e instanceof MessageError) return `${errorTitle(e.info)}. ${e.message}`;
   if (e instanceof DOMException && e.name === 'NotAllowedError') {
-    return 'The passkey request was cancelled or timed out. Try again.';
+    return 'No passkey for this vault was used: the request was cancelled or timed out, or this device holds a different passkey.';
   }
   return e instanceof Error ? e.message : 'The passkey did not work. Try again.';
 }

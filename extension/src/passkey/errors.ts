@@ -40,7 +40,8 @@ export function ceremonyError(e: unknown): PasskeyError {
   ) {
     return new PasskeyError(
       'cancelled',
-      'The passkey request was cancelled or timed out. Nothing was changed; try again.',
+      // WebAuthn reports a cancel, a time-out and "no such passkey here" alike, on purpose.
+      'No passkey for this vault was used: the request was cancelled or timed out, or this device holds a different passkey. Nothing was changed.',
       { cause: e },
     );
   }
