@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pinnedCommand } from './cpu-pinning';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
@@ -27,8 +28,11 @@ function start(
   env: Record<string, string>,
   parseReady: (line: string) => Record<string, unknown> | undefined,
   timeoutMs: number,
+  cpus?: string,
 ): Promise<Child> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
+  const [command, ...args] = pinnedCommand(cpus, [process.execPath, '--import', 'tsx', script]);
+  // taskset execs the command, so the child's pid is the server's own.
+  const child: ChildProcess = spawn(command!, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -83,6 +87,8 @@ export interface BenchEnclaveOptions {
   sequences?: number;
   promptTailChars?: number;
   contextSize?: number;
+  /** CPU list to run on (taskset); all cores when undefined. */
+  cpus?: string;
 }
 
 /** Starts the bench enclave (real enclave + plaintext twin route); see servers/bench-enclave.ts. */
@@ -106,11 +112,12 @@ export function startBenchEnclave(o: BenchEnclaveOptions): Promise<Child> {
       }
     },
     180_000,
+    o.cpus,
   );
 }
 
 /** Starts the real relay in front of `enclaves`, rate limiter off (a load test is one client). */
-export function startRelay(enclaves: string[]): Promise<Child> {
+export function startRelay(enclaves: string[], cpus?: string): Promise<Child> {
   return start(
     'backend/src/server.ts',
     {
@@ -125,6 +132,7 @@ export function startRelay(enclaves: string[]): Promise<Child> {
       return m ? { url: m[1] } : undefined;
     },
     60_000,
+    cpus,
   );
 }
 

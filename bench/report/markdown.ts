@@ -25,6 +25,7 @@ export interface Environment {
   loadAfter: number[];
   durationS: number;
   options: string;
+  pinning: string;
 }
 
 export interface Results {
@@ -66,15 +67,15 @@ function headlineTable(r: Results): string[] {
 
 function ttftTable(cases: TtftCase[]): string[] {
   const rows = [
-    '| model | page | TTFT plain ms | TTFT encrypted, direct ms | TTFT encrypted via relay ms | TTFT ratio | tok/s plain | tok/s encrypted | tok/s ratio |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| model | page | TTFT plain ms | TTFT encrypted, direct ms | TTFT encrypted via relay ms | TTFT ratio | tok/s plain | tok/s encrypted, direct | tok/s encrypted via relay | tok/s ratio |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   const failures = cases.flatMap((c) =>
     c.failures.map((f) => `${c.model}, ${c.pageBytes / 1024} KB: ${f}`),
   );
   for (const c of cases) {
     rows.push(
-      `| ${c.model} | ${c.pageBytes / 1024} KB | ${s(c.ttftMs.plain)} | ${s(c.ttftMs.encryptedDirect)} | ${s(c.ttftMs.encryptedRelay)} | **${s(c.ttftRatio)}** | ${s(c.tokensPerSecond.plain)} | ${s(c.tokensPerSecond.encryptedRelay)} | **${s(c.tokensPerSecondRatio)}** |`,
+      `| ${c.model} | ${c.pageBytes / 1024} KB | ${s(c.ttftMs.plain)} | ${s(c.ttftMs.encryptedDirect)} | ${s(c.ttftMs.encryptedRelay)} | **${s(c.ttftRatio)}** | ${s(c.tokensPerSecond.plain)} | ${s(c.tokensPerSecond.encryptedDirect)} | ${s(c.tokensPerSecond.encryptedRelay)} | **${s(c.tokensPerSecondRatio)}** |`,
     );
   }
   if (failures.length > 0) {
@@ -174,6 +175,7 @@ export function renderSummary(r: Results): string {
     `## Latest run: ${e.date}`,
     '',
     `${e.cpu}, ${e.cores} cores, ${e.memoryGiB} GiB, Node ${e.node}; ${e.durationS} s in all; options: ${e.options || 'defaults'}.`,
+    `CPU pinning: ${e.pinning}.`,
     `Load average (1/5/15 min) before ${e.loadBefore.join(' / ')}, after ${e.loadAfter.join(' / ')}.`,
     busy
       ? `**Other processes were running** (load above half the cores): absolute times are inflated and noisy; the side-by-side ratios are the figures to read, and their spreads show the noise.`

@@ -6,6 +6,7 @@
  * throughout.
  */
 import http from 'node:http';
+import type { Pinning } from '../lib/cpu-pinning';
 import { type Child, cpuMs, rssBytes, startRelay } from '../lib/processes';
 import { percentile, round } from '../lib/stats';
 import {
@@ -110,13 +111,15 @@ export interface RelayOptions {
   intervalMs: number;
   /** Paired runs per level (after one warm-up pair). */
   runs: (streams: number) => number;
+  /** With pinning, the relay gets the server cores, the clients and stand-in upstream the rest. */
+  pinning?: Pinning;
 }
 
 export async function benchRelay(o: RelayOptions): Promise<RelayResult> {
   const up = await startTimedUpstream(o.chunks, o.intervalMs);
   let relay: Child | undefined;
   try {
-    relay = await startRelay([up.url]);
+    relay = await startRelay([up.url], o.pinning?.server);
     const pid = relay.pid;
     await run(relay.url, up, 5, o.intervalMs); // warm-up: JIT, sockets
     const idle = rssBytes(pid);

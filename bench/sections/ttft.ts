@@ -13,6 +13,7 @@ import {
   sealChatRequest,
 } from '@sotto/protocol';
 import { type ChatTiming, plainChat, sealedChat } from '../lib/chat-clients';
+import type { Pinning } from '../lib/cpu-pinning';
 import { pageText } from '../lib/page-text';
 import { type Child, startBenchEnclave, startRelay } from '../lib/processes';
 import { interleaved, pairedRatio, roundSummary, type Summary, summarize } from '../lib/stats';
@@ -25,7 +26,7 @@ export interface TtftCase {
   failures: string[];
   completionTokens: number;
   ttftMs: { plain: Summary; encryptedDirect: Summary; encryptedRelay: Summary };
-  tokensPerSecond: { plain: Summary; encryptedRelay: Summary };
+  tokensPerSecond: { plain: Summary; encryptedDirect: Summary; encryptedRelay: Summary };
   /** encryptedRelay / plain, paired. */
   ttftRatio: Summary;
   /** encryptedRelay / plain, paired (higher is better). */
@@ -49,10 +50,16 @@ export interface EnclaveStack {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts a bench enclave and a relay in front of it. With `pinning`, the enclave gets the
+ * server cores and the relay shares the client's (the relay is not what item 1 measures, and
+ * in deployment it runs on another host than the enclave).
+ */
 export async function startStack(
   model: string,
   threads: number,
   contextSize?: number,
+  pinning?: Pinning,
 ): Promise<EnclaveStack> {
   const enclave = await startBenchEnclave({
     model,
@@ -60,10 +67,11 @@ export async function startStack(
     sequences: 1,
     promptTailChars: PROMPT_TAIL_CHARS,
     ...(contextSize ? { contextSize } : {}),
+    ...(pinning ? { cpus: pinning.server } : {}),
   });
   let relay: Child;
   try {
-    relay = await startRelay([enclave.url]);
+    relay = await startRelay([enclave.url], pinning?.client);
   } catch (e) {
     await enclave.stop();
     throw e;
@@ -170,6 +178,7 @@ export async function benchTtft(
       },
       tokensPerSecond: {
         plain: roundSummary(summarize(tps('plain'))),
+        encryptedDirect: roundSummary(summarize(tps('encryptedDirect'))),
         encryptedRelay: roundSummary(summarize(tps('encryptedRelay'))),
       },
       ttftRatio: roundSummary(pairedRatio(ttft('encryptedRelay'), ttft('plain'))),
@@ -181,9 +190,12 @@ export async function benchTtft(
 
 /**
  * A conversation of 10 turns through the encrypted path; each turn adds the model's answer and
- * a new user message (~200 characters). The engine reuses the cached prefix of the previous
+ * a new user message (~200 characters; the first one 260, see below). The engine reuses the cached prefix of the previous
  * turn, so only the new tokens are evaluated.
  */
+const TURN_CHARS = 200;
+const FIRST_TURN_EXTRA_CHARS = 60;
+
 export async function benchTurns(
   stack: EnclaveStack,
   modelName: string,
@@ -201,7 +213,11 @@ export async function benchTurns(
     const logsBefore = requestLogs().length;
     const messages: ChatMessage[] = [];
     for (let turn = 1; turn <= 10; turn++) {
-      messages.push({ role: 'user', content: `${pageText(200, 100 * c + turn)}\n` });
+      // Later turns also evaluate the previous answer (and a few tokens where its text
+      // re-tokenizes differently), so turn 1 carries that much more text: every turn then
+      // evaluates about the same number of new tokens, and the ratio isolates the history.
+      const chars = turn === 1 ? TURN_CHARS + FIRST_TURN_EXTRA_CHARS : TURN_CHARS;
+      messages.push({ role: 'user', content: `${pageText(chars, 100 * c + turn)}\n` });
       const request: ChatRequest = { messages, max_tokens: maxTokens, temperature: 0, seed: 1 };
       let answer = '';
       const start = performance.now();
