@@ -1,0 +1,60 @@
+/**
+ * The real stack for one browser test file: an enclave process with the test
+ * model, the relay process, and recording TCP proxies on both sides of the
+ * relay (browser ↔ relay, relay ↔ enclave) so a test can prove what crossed
+ * each boundary. The enclave can be killed and restarted on the same port.
+ */
+import { type EnclaveProcess, startEnclave } from '../../../enclave/test/support/enclave-process';
+import { type RecordingProxy, startRecordingProxy } from '../../support/recording-proxy';
+import { type RelayProcess, startRelayProcess } from '../../support/relay-process';
+
+export interface BrowserStack {
+  enclave: EnclaveProcess;
+  enclaveProxy: RecordingProxy;
+  relay: RelayProcess;
+  /** What the extension is told the relay is: the recording proxy in front of it. */
+  clientProxy: RecordingProxy;
+  /** Output of every enclave process this stack started (restarts included). */
+  enclaveOutput(): string;
+  /** Starts a new enclave process on the same port (new key, new evidence). */
+  restartEnclave(): Promise<EnclaveProcess>;
+  stop(): Promise<void>;
+}
+
+const portOf = (url: string) => Number(new URL(url).port);
+
+export async function startBrowserStack(
+  enclaveEnv: Record<string, string> = {},
+): Promise<BrowserStack> {
+  const outputs: (() => string)[] = [];
+  let enclave = await startEnclave(enclaveEnv);
+  outputs.push(enclave.output);
+  const port = portOf(enclave.url);
+  const enclaveProxy = await startRecordingProxy({ host: '127.0.0.1', port });
+  const relay = await startRelayProcess({
+    SOTTO_ENCLAVES: enclaveProxy.url,
+    SOTTO_HEALTH_INTERVAL: '300ms',
+  });
+  const clientProxy = await startRecordingProxy({ host: '127.0.0.1', port: portOf(relay.url) });
+  const stack: BrowserStack = {
+    enclave,
+    enclaveProxy,
+    relay,
+    clientProxy,
+    enclaveOutput: () => outputs.map((o) => o()).join('\n'),
+    async restartEnclave() {
+      await enclave.stop('SIGKILL');
+      enclave = await startEnclave({ ...enclaveEnv, SOTTO_ENCLAVE_PORT: String(port) });
+      outputs.push(enclave.output);
+      stack.enclave = enclave;
+      return enclave;
+    },
+    async stop() {
+      await clientProxy.close();
+      await relay.stop();
+      await enclaveProxy.close();
+      await enclave.stop();
+    },
+  };
+  return stack;
+}
