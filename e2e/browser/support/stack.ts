@@ -58,3 +58,29 @@ export async function startBrowserStack(
   };
   return stack;
 }
+
+/** Resolves when the relay writes a JSON log line, after the first `skip`, that matches `pred`. */
+export function waitForRelayLog(
+  relay: RelayProcess,
+  pred: (l: Record<string, unknown>) => boolean,
+  skip = 0,
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const found = relay.logs().slice(skip).find(pred);
+      if (!found) return false;
+      relay.child.stdout?.off('data', onData);
+      relay.child.stderr?.off('data', onData);
+      relay.child.off('exit', onExit);
+      // The line reader sees the chunk after this listener: check again on the next turn.
+      resolve(found);
+      return true;
+    };
+    const onData = () => setImmediate(check);
+    const onExit = () => reject(new Error(`relay exited:\n${relay.output()}`));
+    relay.child.stdout?.on('data', onData);
+    relay.child.stderr?.on('data', onData);
+    relay.child.once('exit', onExit);
+    check();
+  });
+}
