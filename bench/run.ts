@@ -45,6 +45,7 @@ const reps = (normal: number, fast: number) => (quick ? fast : normal);
 const pinning = pinningPlan(!args.includes('--no-pin'));
 
 const started = performance.now();
+const cores = os.availableParallelism();
 const loadBefore = os.loadavg().map((x) => Number(x.toFixed(2)));
 const log = (msg: string) =>
   console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${msg}`);
@@ -178,7 +179,7 @@ const results: Results = {
   environment: {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     cpu: cpus[0]?.model.trim() ?? 'unknown CPU',
-    cores: os.availableParallelism(),
+    cores,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     loadBefore,

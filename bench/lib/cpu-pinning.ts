@@ -17,10 +17,15 @@ export interface Pinning {
 }
 
 const TASKSET = '/usr/bin/taskset';
+/**
+ * Every CPU of the machine. (Not `availableParallelism()`, which follows this process's own
+ * affinity and so shrinks while the process is pinned.)
+ */
+const ALL_CPUS = os.cpus().length;
 
 /** The split to use, or undefined where pinning is off or impossible (one core, no taskset). */
 export function pinningPlan(enabled: boolean): Pinning | undefined {
-  const cores = os.availableParallelism();
+  const cores = ALL_CPUS;
   if (!enabled || cores < 2 || !existsSync(TASKSET)) return undefined;
   return { server: '0', client: cores === 2 ? '1' : `1-${cores - 1}` };
 }
@@ -28,7 +33,7 @@ export function pinningPlan(enabled: boolean): Pinning | undefined {
 /** Moves every thread of this process to `cpus` (undefined: all cores again). */
 export function pinSelf(cpus: string | undefined): void {
   if (!existsSync(TASKSET)) return;
-  const list = cpus ?? `0-${os.availableParallelism() - 1}`;
+  const list = cpus ?? `0-${ALL_CPUS - 1}`;
   execFileSync(TASKSET, ['-a', '-p', '-c', list, String(process.pid)], { stdio: 'ignore' });
 }
 
