@@ -172,6 +172,7 @@ describe.skipIf(!hasChromium)('when things go wrong (flows 7-9)', () => {
         },
         { timeout: 120_000, polling: 'mutation' },
       );
+      const beforeKill = stack.relay.logs().length;
       await stack.enclave.stop('SIGKILL');
       const failed = await waitForFreshAnswer(panel, ['error', 'done']);
       expect(failed.state).toBe('error');
@@ -193,14 +194,13 @@ describe.skipIf(!hasChromium)('when things go wrong (flows 7-9)', () => {
         expect(messages.filter((m) => m.role === 'assistant')).toEqual([]);
       }
 
-      // Back up (new process, new key): once the relay sees it healthy, Retry.
+      // Back up (new process, new key): once the relay has seen it gone and back, Retry.
+      const health = (healthy: boolean) => (l: Record<string, unknown>) =>
+        l.event === 'enclave_health' && l.healthy === healthy;
+      await waitForRelayLog(stack.relay, health(false), beforeKill);
       const skip = stack.relay.logs().length;
       await stack.restartEnclave();
-      await waitForRelayLog(
-        stack.relay,
-        (l) => l.event === 'enclave_health' && l.healthy === true,
-        skip,
-      );
+      await waitForRelayLog(stack.relay, health(true), skip);
       await askOk(panel, 'settings/set', { generation: { maxTokens: 40, temperature: 0 } });
       await watchAnswers(panel);
       await panel.click('[data-testid="retry"]');
@@ -279,4 +279,19 @@ describe.skipIf(!hasChromium)('when things go wrong (flows 7-9)', () => {
     },
     FLOW_TIMEOUT_MS,
   );
+
+  it("privacy: no canary between browser, relay and enclaves, or in the relays' logs", () => {
+    const places = {
+      'browser ↔ relay': stack.clientProxy.recorded(),
+      'browser ↔ tampering relay': tamperRecorder?.recorded() ?? Buffer.alloc(0),
+      'relay ↔ enclave': stack.enclaveProxy.recorded(),
+      'relay logs': Buffer.from(stack.relay.output()),
+      'hostile relay logs': Buffer.from(hostileRelay?.output() ?? ''),
+    };
+    expect(places['browser ↔ relay'].length).toBeGreaterThan(1000);
+    expect(places['relay ↔ enclave'].length).toBeGreaterThan(1000);
+    for (const [where, bytes] of Object.entries(places)) {
+      expect({ where, found: findCanary(bytes, canary) }).toEqual({ where, found: [] });
+    }
+  });
 });

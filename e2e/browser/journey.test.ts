@@ -268,8 +268,8 @@ describe.skipIf(!hasChromium)(
           );
           await panel.bringToFront();
           const list = await askOk<Conversation[]>(panel, 'history/list');
-          const rewrite = list.find((x) => x.kind === 'rewrite' && x.messageCount === 2);
-          expect(rewrite).toBeDefined();
+          // The newest conversation is this rewrite, with its request and one answer.
+          expect(list[0]).toMatchObject({ kind: 'rewrite', messageCount: 2 });
           const stored = await askOk<{ messages: Message[] }>(panel, 'history/get', {
             conversationId: list[0]!.id,
           });

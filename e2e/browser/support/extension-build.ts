@@ -20,6 +20,7 @@ import { REPO_ROOT } from '../../../enclave/test/support/enclave-process';
 export const TEST_ORIGIN_GRANT = 'http://127.0.0.1/*';
 
 const INPUTS = [
+  'package-lock.json',
   'wxt.config.ts',
   'extension/src',
   'extension/entrypoints',
