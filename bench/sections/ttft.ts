@@ -234,7 +234,11 @@ export async function benchTurns(
       messages.push({ role: 'assistant', content: `${answer}\n` });
     }
     // The enclave logs each request just after its answer ends; wait for all ten lines.
-    while (requestLogs().length < logsBefore + 10) await new Promise((r) => setTimeout(r, 5));
+    const deadline = performance.now() + 10_000;
+    while (requestLogs().length < logsBefore + 10) {
+      if (performance.now() > deadline) throw new Error('the enclave did not log all ten turns');
+      await new Promise((r) => setTimeout(r, 5));
+    }
     const lines = requestLogs().slice(logsBefore, logsBefore + 10);
     for (const turn of [1, 5, 10]) {
       if (c === 0) continue;
