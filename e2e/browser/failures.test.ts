@@ -80,12 +80,14 @@ describe.skipIf(!hasChromium)('when things go wrong (flows 7-9)', () => {
   let hostileRelay: RelayProcess | undefined;
 
   beforeAll(async () => {
-    [stack, site] = await Promise.all([
+    let extensionDir: string;
+    [stack, site, extensionDir] = await Promise.all([
       // Two threads: slow enough to kill the enclave while it is still answering.
       startBrowserStack({ SOTTO_THREADS: '2' }),
       startArticleServer(canary),
+      testExtension(),
     ]);
-    ext = await launchBrowser(testExtension(), mkdtempSync(join(tmpdir(), 'sotto-e2e-profile-')));
+    ext = await launchBrowser(extensionDir, mkdtempSync(join(tmpdir(), 'sotto-e2e-profile-')));
     panel = await ext.openPanel();
     cdp = await panel.createCDPSession();
     await addAuthenticator(cdp);

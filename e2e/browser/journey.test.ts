@@ -114,12 +114,12 @@ describe.skipIf(!hasChromium)(
     const storage: { where: string; bytes: Buffer }[] = [];
 
     beforeAll(async () => {
-      [stack, site] = await Promise.all([
+      [stack, site, extensionDir] = await Promise.all([
         // Two threads on the tiny model: slow enough to press Stop while it is still answering.
         startBrowserStack({ SOTTO_THREADS: '2' }),
         startArticleServer(canary),
+        testExtension(),
       ]);
-      extensionDir = testExtension();
       profileDir = mkdtempSync(join(tmpdir(), 'sotto-e2e-profile-'));
       ext = await launchBrowser(extensionDir, profileDir);
       panel = await ext.openPanel();

@@ -10,7 +10,7 @@
  * extension already declares; automation cannot click that prompt, so the test
  * copy is installed with the grant already given. Nothing else differs.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,7 +58,7 @@ export function sourceDigest(): string {
  * sources changed since the last build.
  * @throws Error when the WXT build fails (its output is in the message).
  */
-export function testExtension(): string {
+export async function testExtension(): Promise<string> {
   const digest = sourceDigest();
   const base = join(tmpdir(), 'sotto-e2e-extension');
   const out = join(base, digest);
@@ -68,13 +68,21 @@ export function testExtension(): string {
   // One build at a time across test files; the second finds the first's result.
   const script = join(REPO_ROOT, 'e2e/browser/support/build-extension.mjs');
   const shell = `test -f "$4/manifest.json" || node "$1" "$2" "$3" "$4" "$5"`;
-  const r = spawnSync(
+  const child = spawn(
     'flock',
     [join(base, 'lock'), 'sh', '-c', shell, 'sh', script, REPO_ROOT, out, copy, TEST_ORIGIN_GRANT],
-    { cwd: REPO_ROOT, encoding: 'utf8' },
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  if (r.status !== 0 || !existsSync(join(copy, 'manifest.json'))) {
-    throw new Error(`extension build failed:\n${r.stdout}\n${r.stderr}`);
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  if (code !== 0 || !existsSync(join(copy, 'manifest.json'))) {
+    throw new Error(`extension build failed:\n${output}`);
   }
   return copy;
 }
