@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AttestedKey, fetchAttestedKey, streamChat } from '@sotto/protocol';
@@ -157,10 +158,18 @@ describe('the stack: relay + two enclaves + CLI', () => {
   });
 
   it('refuses an oversized body with 413 and a wrong media type with 415', async () => {
-    const big = await fetch(`${stack.relay.url}/v1/ohttp`, {
-      method: 'POST',
-      headers: { 'content-type': 'message/ohttp-chunked-req' },
-      body: new Uint8Array(5 * 1024 * 1024),
+    // Declared too large: the relay must refuse from the header alone, before any body byte.
+    const big = await new Promise<{ status: number }>((resolve, reject) => {
+      const req = request(`${stack.relay.url}/v1/ohttp`, {
+        method: 'POST',
+        headers: { 'content-type': 'message/ohttp-chunked-req', 'content-length': 5 * 1024 * 1024 },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0 });
+      });
+      req.on('error', reject);
+      req.flushHeaders();
     });
     expect(big.status).toBe(413);
     const wrong = await fetch(`${stack.relay.url}/v1/ohttp`, {
