@@ -6,7 +6,13 @@
 import { concat } from '../bytes';
 import { LimitExceededError, MalformedError } from '../errors';
 import { type AeadKey, aeadKey } from './aead';
-import { decap, encap, generateX25519KeyPair, type X25519KeyPair, x25519PublicKey } from './dhkem';
+import {
+  decap,
+  encap,
+  generateEphemeralKeyPair,
+  type X25519KeyPair,
+  x25519PublicKey,
+} from './dhkem';
 import { labeledExpand, labeledExtract } from './kdf';
 import type { HpkeSuite } from './suite';
 import { assertTestOnly } from './test-only';
@@ -144,9 +150,9 @@ export async function setupSender(
     assertTestOnly('a fixed HPKE ephemeral key');
     ephemeral = { privateKey: fixed, publicKey: x25519PublicKey(fixed) };
   } else {
-    ephemeral = generateX25519KeyPair();
+    ephemeral = await generateEphemeralKeyPair();
   }
-  const { sharedSecret, enc } = encap(suite, recipientPublicKey, ephemeral);
+  const { sharedSecret, enc } = await encap(suite, recipientPublicKey, ephemeral);
   return new SenderContext(suite, keySchedule(suite, sharedSecret, info), enc);
 }
 
@@ -161,6 +167,6 @@ export async function setupRecipient(
   info: Uint8Array,
 ): Promise<RecipientContext> {
   if (enc.length !== suite.encBytes) throw new MalformedError('HPKE enc has the wrong length');
-  const sharedSecret = decap(suite, enc, recipientPrivateKey);
+  const sharedSecret = await decap(suite, enc, recipientPrivateKey);
   return new RecipientContext(suite, keySchedule(suite, sharedSecret, info));
 }
