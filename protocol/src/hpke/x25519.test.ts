@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../bytes';
 import { MalformedError } from '../errors';
-import { x25519Dh } from './dhkem';
+import { x25519Dh, x25519PublicKey } from './dhkem';
+import { webCryptoX25519, webCryptoX25519Dh, webCryptoX25519PublicKey } from './x25519-webcrypto';
 
 interface Case {
   tcId: number;
@@ -52,6 +53,47 @@ describe('X25519 against Wycheproof x25519_test.json', () => {
     for (const c of rest) {
       try {
         expect(toHex(x25519Dh(fromHex(c.private), fromHex(c.public))), `tcId ${c.tcId}`).toBe(
+          c.shared,
+        );
+      } catch (e) {
+        expect(e).toBeInstanceOf(MalformedError);
+      }
+    }
+  });
+});
+
+describe('X25519 through WebCrypto against the same Wycheproof cases', () => {
+  it('is available on Node 20 (so the fast path is the one measured and shipped)', async () => {
+    expect(await webCryptoX25519()).toBe(true);
+  });
+
+  it('valid cases give the expected shared secret and public key', async () => {
+    for (const c of cases.filter((x) => x.result === 'valid')) {
+      const sk = fromHex(c.private);
+      expect(toHex(await webCryptoX25519Dh(sk, fromHex(c.public))), `tcId ${c.tcId}`).toBe(
+        c.shared,
+      );
+      expect(toHex(await webCryptoX25519PublicKey(sk)), `tcId ${c.tcId}`).toBe(
+        toHex(x25519PublicKey(sk)),
+      );
+    }
+  });
+
+  it('refuses every zero-shared-secret case with MalformedError', async () => {
+    for (const c of cases.filter((x) => x.flags.includes('ZeroSharedSecret'))) {
+      await expect(
+        webCryptoX25519Dh(fromHex(c.private), fromHex(c.public)),
+        `tcId ${c.tcId}`,
+      ).rejects.toThrow(MalformedError);
+    }
+  });
+
+  it('other acceptable cases either match or are refused, never a wrong value', async () => {
+    for (const c of cases.filter(
+      (x) => x.result === 'acceptable' && !x.flags.includes('ZeroSharedSecret'),
+    )) {
+      try {
+        expect(toHex(await webCryptoX25519Dh(fromHex(c.private), fromHex(c.public)))).toBe(
           c.shared,
         );
       } catch (e) {
