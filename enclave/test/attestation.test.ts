@@ -171,9 +171,9 @@ describe('tsm attestation provider (configfs stand-in with real report bytes)', 
 
   it('names TDX from the provider and refuses an unknown provider', async () => {
     const tdx = await configfsStandIn('tdx_guest\n');
-    const got = await (await createTsmProvider({ tsmPath: tdx.base, entryName: 'entry' })).attest(
-      new Uint8Array(64),
-    );
+    const got = await (
+      await createTsmProvider({ tsmPath: tdx.base, entryName: 'entry' })
+    ).attest(new Uint8Array(64));
     expect(got.platform).toBe('tdx');
     const odd = await configfsStandIn('sgx\n');
     await expect(

@@ -252,8 +252,7 @@ export type Envelope<K extends MessageType = MessageType> = { type: K } & Reques
 
 /** What comes back. */
 export type Reply<K extends MessageType = MessageType> =
-  | { ok: true; value: ResponseOf<K> }
-  | { ok: false; error: ErrorInfo };
+  { ok: true; value: ResponseOf<K> } | { ok: false; error: ErrorInfo };
 
 /** A worker-reported failure, thrown by {@link sendMessage}. */
 export class MessageError extends Error {
@@ -417,8 +416,7 @@ export interface PageSelection {
 
 /** `gone`: the field left the page; `changed`: edited since; `read-only`; `unknown-selection`: no such handle (page reloaded). */
 export type PageInsertResult =
-  | { ok: true }
-  | { ok: false; reason: 'gone' | 'changed' | 'read-only' | 'unknown-selection' };
+  { ok: true } | { ok: false; reason: 'gone' | 'changed' | 'read-only' | 'unknown-selection' };
 
 export interface PageMessageMap {
   /** Is the content script already in this frame? */
@@ -434,5 +432,4 @@ export type PageEnvelope<K extends PageMessageType = PageMessageType> = {
   type: K;
 } & PageMessageMap[K]['request'];
 export type PageReply<K extends PageMessageType = PageMessageType> =
-  | { ok: true; value: PageMessageMap[K]['response'] }
-  | { ok: false; error: ErrorInfo };
+  { ok: true; value: PageMessageMap[K]['response'] } | { ok: false; error: ErrorInfo };

@@ -288,7 +288,7 @@ describe.skipIf(!hasChromium)('content script logic in headless Chromium', () =>
       }, execCommand);
       expect(result).toEqual({ ok: true });
       const text = await page.$eval('#ce', (e) =>
-        // biome-ignore lint/performance/useDomNodeTextContent: block breaks show as newlines only in innerText.
+        // innerText: block breaks show as newlines only there.
         (e as HTMLElement).innerText.replace(/\n+/g, '|'),
       );
       // execCommand merges the two paragraphs as typing would; the fallback keeps both blocks.

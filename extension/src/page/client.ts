@@ -89,8 +89,7 @@ export async function activeTab(): Promise<TabRef> {
 async function rawSend(tab: TabRef, envelope: PageEnvelope): Promise<PageReply | undefined> {
   try {
     return (await browser.tabs.sendMessage(tab.tabId, envelope, { frameId: tab.frameId })) as
-      | PageReply
-      | undefined;
+      PageReply | undefined;
   } catch {
     // "Receiving end does not exist": the content script is not in that frame yet.
     return undefined;
@@ -136,8 +135,7 @@ export async function sendPageMessage<K extends PageMessageType>(
 ): Promise<PageMessageMap[K]['response']> {
   await ensureContentScript(tab);
   const reply = (await rawSend(tab, { ...payload, type } as PageEnvelope)) as
-    | PageReply<K>
-    | undefined;
+    PageReply<K> | undefined;
   if (!reply) {
     throw new MessageError({
       code: 'not-found',

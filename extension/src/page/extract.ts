@@ -151,7 +151,7 @@ function bodyText(doc: Document): string {
   const body = doc.body;
   if (!body) return '';
   // innerText (not textContent) on purpose: it follows layout, so hidden text stays out.
-  // biome-ignore lint/performance/useDomNodeTextContent: layout-aware text is the point here.
+  // innerText, not textContent: layout-aware text is the point here.
   const rendered = typeof body.innerText === 'string' ? body.innerText : '';
   return normalizeText(rendered || blockText(body));
 }

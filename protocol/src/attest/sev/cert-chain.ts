@@ -36,8 +36,7 @@ import { SNP_PINNED_ROOTS } from './roots';
 
 /** An ASK+ARK pair: PEM text holding both (any order), or each as DER/PEM. */
 export type SnpChainInput =
-  | string
-  | { readonly ask: Uint8Array | string; readonly ark: Uint8Array | string };
+  string | { readonly ask: Uint8Array | string; readonly ark: Uint8Array | string };
 
 export interface SnpChainOutcome {
   readonly product: SnpProduct | undefined;

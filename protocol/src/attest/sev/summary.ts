@@ -35,8 +35,7 @@ export interface SnpReportSummary {
   readonly cpuid: { family: number; model: number; stepping: number } | undefined;
   /** Decoded TCBs; `undefined` when the product (and so the layout) is unknown. */
   readonly tcb:
-    | { reported: SnpTcb; current: SnpTcb; committed: SnpTcb; launch: SnpTcb }
-    | undefined;
+    { reported: SnpTcb; current: SnpTcb; committed: SnpTcb; launch: SnpTcb } | undefined;
   readonly tcbRaw: { reported: string; current: string; committed: string; launch: string };
   readonly firmware: { current: SnpFirmwareVersion; committed: SnpFirmwareVersion };
 }
