@@ -50,4 +50,15 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The protocol core runs in a browser and an MV3 service worker (protocol/test/browser-bundle.test.ts proves it).
+    files: ['protocol/src/**/*.ts'],
+    ignores: ['protocol/src/cli/**', 'protocol/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*'], message: 'the protocol core must stay browser-safe' }] },
+      ],
+    },
+  },
 );
