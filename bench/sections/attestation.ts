@@ -11,12 +11,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import puppeteer from 'puppeteer-core';
 import type { SnpTimings } from '../attest/snp-timing';
 import { REPO_ROOT } from '../lib/processes';
 import { roundSummary, type Summary, summarize } from '../lib/stats';
+import { CHROMIUM, launchChromium } from '../../e2e/support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 const VECTORS = resolve(REPO_ROOT, '../shared/vectors/sev-snp/virtee-sev');
 
 export interface AttestationRuntime {
@@ -72,19 +71,7 @@ async function inChromium(args: unknown[]): Promise<SnpTimings> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const dir = mkdtempSync(join(tmpdir(), 'sotto-bench-chromium-'));
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    userDataDir: join(dir, 'profile'),
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium({ userDataDir: join(dir, 'profile') });
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);

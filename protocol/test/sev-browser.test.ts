@@ -6,21 +6,21 @@
  * Skipped, with a message, only when /usr/bin/chromium is absent.
  */
 
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snpReasonCodes, verifySnpEvidence } from '../src/attest/sev';
 import { fromBase64, fromHex, toBase64, toHex } from '../src/bytes';
 import { VerificationError } from '../src/errors';
 import { flip, NOW, vectors } from './sev-fixtures';
+import { CHROMIUM, hasChromium, launchChromium } from '../../e2e/support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SEV_DIR = fileURLToPath(new URL('../src/attest/sev/', import.meta.url));
 
 /** A case as plain JSON, so the same data reaches Node and the page. */
@@ -115,7 +115,6 @@ describe('SEV-SNP verifier core is browser-safe', () => {
   });
 });
 
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`sev-browser: ${CHROMIUM} not found; skipping the Chromium run`);
 
 describe.skipIf(!hasChromium)('SEV-SNP verifier in headless Chromium', () => {
@@ -158,19 +157,7 @@ describe.skipIf(!hasChromium)('SEV-SNP verifier in headless Chromium', () => {
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      userDataDir: join(dir, 'profile'),
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium({ userDataDir: join(dir, 'profile') });
   });
 
   afterAll(async () => {

@@ -5,11 +5,11 @@
  * real side panel cannot be opened by automation). Collects every console line
  * of the pages and the worker for the failure artifacts.
  */
-import { existsSync } from 'node:fs';
-import puppeteer, { type Browser, type Page, type WebWorker } from 'puppeteer-core';
+import type { Browser, Page, WebWorker } from 'puppeteer-core';
+import { CHROMIUM, hasChromium, launchChromium } from '../../support/chromium';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
+export { CHROMIUM, hasChromium };
+
 /** The id the manifest key fixes (wxt.config.ts); also the passkey RP ID. */
 export const EXTENSION_ID = 'dnkpelokofdngkeleinjlkmnanbolecg';
 export const EXTENSION_ORIGIN = `chrome-extension://${EXTENSION_ID}`;
@@ -45,21 +45,9 @@ export async function launchBrowser(
   extensionDir: string,
   profileDir: string,
 ): Promise<ExtensionBrowser> {
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
+  const browser = await launchChromium({
     userDataDir: profileDir,
-    ignoreDefaultArgs: ['--disable-extensions'],
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--disable-extensions-except=${extensionDir}`,
-      `--load-extension=${extensionDir}`,
-    ],
+    extensionDir,
     protocolTimeout: 120_000,
   });
   const lines: string[] = [];

@@ -8,6 +8,7 @@
 
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { bufferSource } from '../bytes';
 import { DecryptError, MalformedError } from '../errors';
 import { AEAD_AES_128_GCM, type AeadId, aeadKeyBytes } from './suite';
 
@@ -48,12 +49,8 @@ function checkNonce(nonce: Uint8Array): void {
     throw new MalformedError('AEAD nonce has the wrong length');
 }
 
-/** Copies into a fresh ArrayBuffer-backed array, as WebCrypto's `BufferSource` wants. */
-function buf(b: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(b.length);
-  out.set(b);
-  return out;
-}
+/** WebCrypto copies its inputs when called, so a view (no copy) is enough here. */
+const buf = bufferSource;
 
 function webCryptoAesGcm(subtle: SubtleCrypto, key: Uint8Array): AeadKey {
   let cryptoKey: Promise<CryptoKey> | undefined;
