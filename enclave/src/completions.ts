@@ -14,6 +14,7 @@ import {
   utf8,
 } from '@sotto/protocol';
 import type { InferenceEngine } from './inference/engine';
+import { TokenBatcher } from './token-batcher';
 import type { CompletionUsage } from './inference/generate';
 
 export interface InnerRequest {
@@ -120,15 +121,16 @@ export async function serveInnerRequest(
   });
 
   let started = false;
+  const batch = new TokenBatcher((bytes) => out.write(bytes));
   try {
     for await (const ev of engine.complete(body, signal)) {
       if (!started) {
         await out.start(200, SSE_HEADERS);
-        await out.write(sse(chunk({ role: 'assistant', content: '' }, null)));
+        batch.push(sse(chunk({ role: 'assistant', content: '' }, null)));
         started = true;
       }
       if (ev.type === 'delta') {
-        await out.write(sse(chunk({ content: ev.text }, null)));
+        batch.push(sse(chunk({ content: ev.text }, null)));
       } else {
         const usage = {
           prompt_tokens: ev.usage.promptTokens,
@@ -136,13 +138,15 @@ export async function serveInnerRequest(
           total_tokens: ev.usage.promptTokens + ev.usage.completionTokens,
         };
         const finish = ev.finishReason === 'abort' ? 'stop' : ev.finishReason;
-        await out.write(sse(chunk({}, finish, { usage })));
-        await out.write(sse('[DONE]'));
+        batch.push(sse(chunk({}, finish, { usage })));
+        batch.push(sse('[DONE]'));
+        await batch.drain();
         await out.end();
         return { status: 200, usage: ev.usage, finishReason: ev.finishReason };
       }
     }
     if (!started) await out.start(200, SSE_HEADERS);
+    await batch.drain();
     await out.end();
     return { status: 200 };
   } catch (e) {
@@ -152,6 +156,7 @@ export async function serveInnerRequest(
       return { status: err.status };
     }
     // Headers are gone: report the failure in-band, then close the stream cleanly.
+    await batch.drain();
     await out.write(sse({ error: { message: err.message, type: err.type } }));
     await out.end();
     return { status: err.status };
