@@ -45,6 +45,11 @@ export interface Settings {
   generation: GenerationSettings;
   /** Lock the vault after this many minutes without use; 0 = only when the browser closes. */
   idleLockMinutes: number;
+  /**
+   * Release measurements (hex SHA-384, lowercase) this user trusts for real TEEs (SEV-SNP).
+   * Empty: real-platform evidence is refused, since nothing says which code is allowed.
+   */
+  allowedMeasurements: string[];
 }
 
 export type VaultState = 'no-vault' | 'locked' | 'unlocked';

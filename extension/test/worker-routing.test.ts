@@ -77,9 +77,24 @@ describe('settings', () => {
       { generation: { maxTokens: 100, temperature: 3 } },
       { idleLockMinutes: -1 },
       { idleLockMinutes: 1.5 },
+      { allowedMeasurements: ['abcd'] },
+      { allowedMeasurements: ['zz'.repeat(48)] },
+      { allowedMeasurements: 'ab'.repeat(48) as unknown as string[] },
+      {
+        allowedMeasurements: Array.from({ length: 65 }, (_, i) => i.toString(16).padStart(96, '0')),
+      },
     ]) {
       expect(() => mergeSettings(s, bad)).toThrow();
     }
+  });
+
+  it('keeps trusted release measurements normalised and de-duplicated', () => {
+    const m = '7A1E5C26'.padEnd(96, 'A');
+    const next = mergeSettings(DEFAULT_SETTINGS, {
+      allowedMeasurements: [` ${m} `, m.toLowerCase()],
+    });
+    expect(next.allowedMeasurements).toEqual([m.toLowerCase()]);
+    expect(DEFAULT_SETTINGS.allowedMeasurements).toEqual([]);
   });
 
   it('repairs bad stored values field by field', () => {

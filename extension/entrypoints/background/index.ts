@@ -33,7 +33,8 @@ export default defineBackground({
       onChange: async (next, previous) => {
         if (
           next.relayUrl !== previous.relayUrl ||
-          next.developmentMode !== previous.developmentMode
+          next.developmentMode !== previous.developmentMode ||
+          next.allowedMeasurements.join() !== previous.allowedMeasurements.join()
         ) {
           evidence?.invalidate();
         }

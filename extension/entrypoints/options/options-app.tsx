@@ -216,6 +216,31 @@ export function OptionsApp() {
         </div>
       </section>
 
+      <section aria-labelledby="releases-h">
+        <h2 id="releases-h">Trusted releases</h2>
+        <label for="allowed-measurements">
+          Release measurements to accept from real TEE hardware (one per line, 96 hex digits)
+        </label>
+        <textarea
+          id="allowed-measurements"
+          data-testid="allowed-measurements"
+          rows={3}
+          spellcheck={false}
+          value={settings.allowedMeasurements.join('\n')}
+          onChange={(e) =>
+            save({
+              allowedMeasurements: (e.target as HTMLTextAreaElement).value
+                .split(/\s+/)
+                .filter(Boolean),
+            })
+          }
+        />
+        <p class="hint">
+          A real enclave proves which code it runs by its measurement. With no measurement listed
+          here, Sotto refuses real-hardware evidence rather than trust unknown code.
+        </p>
+      </section>
+
       <section aria-labelledby="gen-h">
         <h2 id="gen-h">Generation</h2>
         <label for="max-tokens">Max tokens per answer</label>

@@ -27,6 +27,7 @@ export interface Attested extends AttestedKey {
 interface Cached {
   relayUrl: string;
   developmentMode: boolean;
+  allowedMeasurements: string;
   verifiedAtMs: number;
   attested: Attested;
 }
@@ -58,6 +59,7 @@ export class EvidenceService {
       c &&
       c.relayUrl === settings.relayUrl &&
       c.developmentMode === settings.developmentMode &&
+      c.allowedMeasurements === settings.allowedMeasurements.join() &&
       this.#now() - c.verifiedAtMs < EVIDENCE_MAX_AGE_MS
     ) {
       return this.#withAge(c.attested);
@@ -81,7 +83,13 @@ export class EvidenceService {
     this.#cached = undefined;
     const key = await fetchAttestedKey(
       settings.relayUrl,
-      { allowDevelopment: settings.developmentMode },
+      {
+        allowDevelopment: settings.developmentMode,
+        now: new Date(this.#now()),
+        ...(settings.allowedMeasurements.length > 0
+          ? { allowedMeasurements: settings.allowedMeasurements }
+          : {}),
+      },
       { ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}), fresh },
     );
     const verifiedAtMs = this.#now();
@@ -103,6 +111,7 @@ export class EvidenceService {
     this.#cached = {
       relayUrl: settings.relayUrl,
       developmentMode: settings.developmentMode,
+      allowedMeasurements: settings.allowedMeasurements.join(),
       verifiedAtMs,
       attested,
     };

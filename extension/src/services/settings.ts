@@ -1,7 +1,7 @@
 /**
  * User settings: defaults, validation and merging. Settings hold no secrets and no
- * content (relay URL, development mode, generation knobs, idle-lock time), so they
- * are stored in clear in the `settings` table.
+ * content (relay URL, development mode, generation knobs, idle-lock time, trusted
+ * release measurements), so they are stored in clear in the `settings` table.
  */
 import type { Settings } from '../messaging';
 import { ServiceFailure } from './failure';
@@ -20,7 +20,12 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   developmentMode: false,
   generation: Object.freeze({ maxTokens: 512, temperature: 0.7 }),
   idleLockMinutes: 15,
+  allowedMeasurements: Object.freeze([]) as unknown as string[],
 });
+
+/** SEV-SNP and TDX measurements are 48 bytes (SHA-384), written as 96 hex digits. */
+const MEASUREMENT_HEX = /^[0-9a-f]{96}$/;
+export const MAX_ALLOWED_MEASUREMENTS = 64;
 
 export const MAX_TOKENS_LIMIT = 8192;
 export const MAX_IDLE_LOCK_MINUTES = 24 * 60;
@@ -56,6 +61,7 @@ export function mergeSettings(current: Settings, patch: Partial<Settings>): Sett
   const next: Settings = {
     ...current,
     generation: { ...current.generation },
+    allowedMeasurements: [...current.allowedMeasurements],
   };
   if (patch.relayUrl !== undefined) next.relayUrl = normaliseRelayUrl(String(patch.relayUrl));
   if (patch.developmentMode !== undefined) {
@@ -87,12 +93,27 @@ export function mergeSettings(current: Settings, patch: Partial<Settings>): Sett
     }
     next.idleLockMinutes = m;
   }
+  if (patch.allowedMeasurements !== undefined) {
+    const list = patch.allowedMeasurements;
+    if (!Array.isArray(list) || list.length > MAX_ALLOWED_MEASUREMENTS) {
+      throw invalid(`Allowed measurements must be a list of at most ${MAX_ALLOWED_MEASUREMENTS}.`);
+    }
+    const normalised = list.map((m) => String(m).trim().toLowerCase());
+    if (!normalised.every((m) => MEASUREMENT_HEX.test(m))) {
+      throw invalid('Each allowed measurement must be 96 hexadecimal digits (SHA-384).');
+    }
+    next.allowedMeasurements = [...new Set(normalised)];
+  }
   return next;
 }
 
 /** Settings read from storage, repaired field by field (a bad stored value falls back to its default). */
 export function settingsFromStorage(stored: unknown): Settings {
-  let out: Settings = { ...DEFAULT_SETTINGS, generation: { ...DEFAULT_SETTINGS.generation } };
+  let out: Settings = {
+    ...DEFAULT_SETTINGS,
+    generation: { ...DEFAULT_SETTINGS.generation },
+    allowedMeasurements: [],
+  };
   if (typeof stored !== 'object' || stored === null) return out;
   const s = stored as Partial<Settings>;
   for (const patch of [
@@ -101,6 +122,7 @@ export function settingsFromStorage(stored: unknown): Settings {
     { generation: { maxTokens: s.generation?.maxTokens } },
     { generation: { temperature: s.generation?.temperature } },
     { idleLockMinutes: s.idleLockMinutes },
+    { allowedMeasurements: s.allowedMeasurements },
   ] as Partial<Settings>[]) {
     try {
       out = mergeSettings(out, patch);
