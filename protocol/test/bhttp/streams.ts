@@ -1,4 +1,5 @@
 /** Test helper: Web Streams built from byte arrays, and read back. */
+import { concat } from '../../src/bytes';
 
 /** A stream that yields `chunks` one per pull, then closes. */
 export function streamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
@@ -38,13 +39,5 @@ export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8
     if (r.done) break;
     parts.push(r.value);
   }
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concat(...parts);
 }
