@@ -77,7 +77,7 @@ export class KeyRing {
   /** Erases the previous key's private bytes and forgets it. */
   expirePrevious(): void {
     if (!this.#previous) return;
-    this.#previous.gatewayKey.privateKey.fill(0);
+    this.#previous.gatewayKey.privateKey.erase();
     this.#previous = undefined;
   }
 
@@ -106,6 +106,6 @@ export class KeyRing {
     clearTimeout(this.#rotateTimer);
     clearTimeout(this.#graceTimer);
     this.expirePrevious();
-    this.#current.gatewayKey.privateKey.fill(0);
+    this.#current.gatewayKey.privateKey.erase();
   }
 }

@@ -1,19 +1,15 @@
 /**
  * HPKE base mode (mode_base = 0x00), RFC 9180 §5: key schedule, encryption
  * contexts with their sequence numbers (§5.2) and the secret export (§5.3).
+ * KEM-agnostic: Encap/Decap come from ./kem by the suite's KEM id.
  */
 
-import { concat } from '../bytes';
+import { concat, isBytes } from '../bytes';
 import { LimitExceededError, MalformedError } from '../errors';
 import { type AeadKey, aeadKey } from './aead';
-import {
-  decap,
-  encap,
-  generateEphemeralKeyPair,
-  type X25519KeyPair,
-  x25519PublicKey,
-} from './dhkem';
 import { labeledExpand, labeledExtract } from './kdf';
+import { decap, encap, recipientKey } from './kem';
+import type { RecipientKey } from './recipient-key';
 import type { HpkeSuite } from './suite';
 import { assertTestOnly } from './test-only';
 
@@ -23,8 +19,9 @@ const EMPTY = new Uint8Array(0);
 /** Options for {@link setupSender}. */
 export interface SetupSenderOptions {
   /**
-   * TEST ONLY: fixed ephemeral private key (skEm, 32 bytes) so vectors can be
-   * reproduced. Refused with `ConfigurationError` outside a test harness.
+   * TEST ONLY: the fixed ephemeral input so vectors can be reproduced: skEm
+   * (32 bytes) for DHKEM(X25519), `eseed` (64 bytes) for X-Wing. Refused with
+   * `ConfigurationError` outside a test harness.
    */
   readonly __unsafeTestOnlyEphemeralPrivateKey?: Uint8Array;
 }
@@ -134,8 +131,8 @@ export class RecipientContext extends BaseContext {
 }
 
 /**
- * SetupBaseS(pkR, info), RFC 9180 §5.1.1.
- * @throws {MalformedError} if `recipientPublicKey` is not a usable 32-byte X25519 key.
+ * SetupBaseS(pkR, info), RFC 9180 §5.1.1, for the suite's KEM.
+ * @throws {MalformedError} if `recipientPublicKey` is not Npk bytes or not a usable key.
  * @throws {ConfigurationError} if a test-only option is given outside tests.
  */
 export async function setupSender(
@@ -144,29 +141,34 @@ export async function setupSender(
   info: Uint8Array,
   options: SetupSenderOptions = {},
 ): Promise<SenderContext> {
-  let ephemeral: X25519KeyPair;
   const fixed = options.__unsafeTestOnlyEphemeralPrivateKey;
-  if (fixed !== undefined) {
-    assertTestOnly('a fixed HPKE ephemeral key');
-    ephemeral = { privateKey: fixed, publicKey: x25519PublicKey(fixed) };
-  } else {
-    ephemeral = await generateEphemeralKeyPair();
-  }
-  const { sharedSecret, enc } = await encap(suite, recipientPublicKey, ephemeral);
+  if (fixed !== undefined) assertTestOnly('a fixed HPKE ephemeral key');
+  const { sharedSecret, enc } = await encap(suite, recipientPublicKey, fixed);
   return new SenderContext(suite, keySchedule(suite, sharedSecret, info), enc);
 }
 
 /**
- * SetupBaseR(enc, skR, info), RFC 9180 §5.1.1.
- * @throws {MalformedError} if `enc` is not Nenc bytes or not a usable X25519 key, or `recipientPrivateKey` is not 32 bytes.
+ * SetupBaseR(enc, skR, info), RFC 9180 §5.1.1, for the suite's KEM. `skR` is a
+ * {@link RecipientKey} (a gateway's long-lived key), or raw Nsk bytes used for
+ * this call only (vectors, tests; nothing is kept).
+ * @throws {MalformedError} if `enc` is not Nenc bytes or not usable, or raw `skR` is not Nsk bytes.
+ * @throws {UnsupportedError} if `skR` is a key for another KEM.
+ * @throws {UnknownKeyError} if `skR` was erased.
  */
 export async function setupRecipient(
   suite: HpkeSuite,
   enc: Uint8Array,
-  recipientPrivateKey: Uint8Array,
+  recipientPrivateKey: RecipientKey | Uint8Array,
   info: Uint8Array,
 ): Promise<RecipientContext> {
   if (enc.length !== suite.encBytes) throw new MalformedError('HPKE enc has the wrong length');
-  const sharedSecret = await decap(suite, enc, recipientPrivateKey);
+  const oneShot = isBytes(recipientPrivateKey);
+  const key = oneShot ? recipientKey(suite.kemId, recipientPrivateKey) : recipientPrivateKey;
+  let sharedSecret: Uint8Array;
+  try {
+    sharedSecret = await decap(suite, enc, key);
+  } finally {
+    if (oneShot) key.erase();
+  }
   return new RecipientContext(suite, keySchedule(suite, sharedSecret, info));
 }

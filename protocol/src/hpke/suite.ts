@@ -1,6 +1,8 @@
 /**
- * HPKE algorithm identifiers and sizes, RFC 9180 §7 (tables 2, 3 and 5).
- * Sotto speaks one KEM, one KDF and two AEADs; any other id is refused.
+ * HPKE algorithm identifiers and sizes, RFC 9180 §7 (tables 2, 3 and 5), and
+ * X-Wing's entry (draft-connolly-cfrg-xwing-kem §"Use in HPKE", KEM 0x647a).
+ * Sotto speaks two KEMs, one KDF and two AEADs; any other id is refused.
+ * Key and encapsulation sizes are per KEM: nothing else may assume 32 bytes.
  */
 
 import { concat, u16be, utf8 } from '../bytes';
@@ -8,6 +10,11 @@ import { UnsupportedError } from '../errors';
 
 /** DHKEM(X25519, HKDF-SHA256), RFC 9180 §7.1. */
 export const KEM_X25519_HKDF_SHA256 = 0x0020;
+/**
+ * X-Wing (ML-KEM-768 + X25519, SHA3-256 combiner), draft-connolly-cfrg-xwing-kem;
+ * the same code point in draft-ietf-hpke-pq.
+ */
+export const KEM_XWING = 0x647a;
 /** HKDF-SHA256, RFC 9180 §7.2. */
 export const KDF_HKDF_SHA256 = 0x0001;
 /** AES-128-GCM, RFC 9180 §7.3. */
@@ -15,9 +22,49 @@ export const AEAD_AES_128_GCM = 0x0001;
 /** ChaCha20-Poly1305, RFC 9180 §7.3. */
 export const AEAD_CHACHA20_POLY1305 = 0x0003;
 
-export type KemId = typeof KEM_X25519_HKDF_SHA256;
+export type KemId = typeof KEM_X25519_HKDF_SHA256 | typeof KEM_XWING;
 export type KdfId = typeof KDF_HKDF_SHA256;
 export type AeadId = typeof AEAD_AES_128_GCM | typeof AEAD_CHACHA20_POLY1305;
+
+/** A KEM's sizes in bytes, RFC 9180 §7.1 table 2 (Nsecret, Nenc, Npk, Nsk). */
+export interface KemSizes {
+  readonly secretBytes: 32;
+  readonly encBytes: number;
+  readonly publicKeyBytes: number;
+  readonly privateKeyBytes: 32;
+}
+
+const KEM_SIZES: Readonly<Record<KemId, KemSizes>> = {
+  // RFC 9180 §7.1: DHKEM(X25519, HKDF-SHA256).
+  [KEM_X25519_HKDF_SHA256]: {
+    secretBytes: 32,
+    encBytes: 32,
+    publicKeyBytes: 32,
+    privateKeyBytes: 32,
+  },
+  // draft-connolly-cfrg-xwing-kem §"Use in HPKE": Nsecret 32, Nenc 1120, Npk 1216, Nsk 32.
+  [KEM_XWING]: { secretBytes: 32, encBytes: 1120, publicKeyBytes: 1216, privateKeyBytes: 32 },
+};
+
+/** A short human name for a KEM id, for UIs and CLI output. */
+export function kemName(kemId: KemId): 'X-Wing' | 'X25519' {
+  return kemId === KEM_XWING ? 'X-Wing' : 'X25519';
+}
+
+/** True when the KEM is post-quantum (a hybrid with ML-KEM). */
+export function isPostQuantumKem(kemId: number): boolean {
+  return kemId === KEM_XWING;
+}
+
+/**
+ * Sizes for a supported KEM.
+ * @throws {UnsupportedError} if `kemId` is not one this build speaks.
+ */
+export function kemSizes(kemId: number): KemSizes {
+  if (!isSupportedKem(kemId))
+    throw new UnsupportedError(`HPKE KEM 0x${hex4(kemId)} is not supported`);
+  return KEM_SIZES[kemId];
+}
 
 /** A fully resolved HPKE suite with the sizes its wire formats need (bytes). */
 export interface HpkeSuite {
@@ -26,10 +73,10 @@ export interface HpkeSuite {
   readonly aeadId: AeadId;
   /** Nsecret: KEM shared secret length. */
   readonly secretBytes: 32;
-  /** Nenc: encapsulated key length. */
-  readonly encBytes: 32;
-  /** Npk: serialized public key length. */
-  readonly publicKeyBytes: 32;
+  /** Nenc: encapsulated key length (32 for X25519, 1120 for X-Wing). */
+  readonly encBytes: number;
+  /** Npk: serialized public key length (32 for X25519, 1216 for X-Wing). */
+  readonly publicKeyBytes: number;
   /** Nsk: serialized private key length. */
   readonly privateKeyBytes: 32;
   /** Nh: KDF output length. */
@@ -42,13 +89,13 @@ export interface HpkeSuite {
   readonly tagBytes: 16;
   /** suite_id for the key schedule, RFC 9180 §5.1: "HPKE" || kem || kdf || aead. */
   readonly suiteId: Uint8Array;
-  /** suite_id for the KEM, RFC 9180 §4.1: "KEM" || kem. */
+  /** suite_id for the KEM, RFC 9180 §4.1: "KEM" || kem (DHKEM's labelled KDF; X-Wing has none). */
   readonly kemSuiteId: Uint8Array;
 }
 
 /** True when `id` is a KEM id this build speaks. */
 export function isSupportedKem(id: number): id is KemId {
-  return id === KEM_X25519_HKDF_SHA256;
+  return id === KEM_X25519_HKDF_SHA256 || id === KEM_XWING;
 }
 
 /** True when `id` is a KDF id this build speaks. */
@@ -81,10 +128,7 @@ export function hpkeSuite(kemId: number, kdfId: number, aeadId: number): HpkeSui
     kemId,
     kdfId,
     aeadId,
-    secretBytes: 32,
-    encBytes: 32,
-    publicKeyBytes: 32,
-    privateKeyBytes: 32,
+    ...KEM_SIZES[kemId],
     hashBytes: 32,
     keyBytes: aeadKeyBytes(aeadId),
     nonceBytes: 12,

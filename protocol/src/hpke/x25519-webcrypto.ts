@@ -1,12 +1,17 @@
 /**
  * X25519 through WebCrypto where the platform has it (Node ≥ 20, Chromium ≥ 133):
  * about 0.1 ms per operation against about 1.5 ms in pure JS (BENCHMARKS.md, seal).
- * Callers fall back to @noble/curves when this returns `undefined`.
+ * Callers fall back to @noble/curves when {@link webCryptoX25519} says false.
+ *
+ * Private keys live here only as non-extractable `CryptoKey`s: nothing can
+ * export them (no JWK, no PKCS#8), so dropping the object is erasing the key
+ * (issue 13, key erasure). Public keys come from @noble/curves or from the
+ * key pair WebCrypto generated, never from a private-key export.
  *
  * WebCrypto refuses an all-zero shared secret itself (WebCrypto §X25519
  * deriveBits), which is where a low-order public key ends (RFC 7748 §6.1).
  */
-import { bufferSource, concat, fromBase64 } from '../bytes';
+import { bufferSource, concat } from '../bytes';
 import { MalformedError } from '../errors';
 
 const ALG = { name: 'X25519' } as const;
@@ -35,34 +40,32 @@ export function webCryptoX25519(): Promise<boolean> {
   return supported;
 }
 
-// Long-lived gateway keys are imported once; the map holds them weakly.
-const importedPrivate = new WeakMap<Uint8Array, Promise<CryptoKey>>();
-
-function importPrivate(privateKey: Uint8Array): Promise<CryptoKey> {
-  let key = importedPrivate.get(privateKey);
-  if (!key) {
-    key = crypto.subtle.importKey(
-      'pkcs8',
-      bufferSource(concat(PKCS8_PREFIX, privateKey)),
-      ALG,
-      true,
-      ['deriveBits'],
-    );
-    importedPrivate.set(privateKey, key);
+/**
+ * Imports a raw 32-byte X25519 private key as a non-extractable `CryptoKey`
+ * (usage `deriveBits` only). The PKCS#8 copy made for the import is zeroed.
+ * @throws {MalformedError} if WebCrypto refuses the key.
+ */
+export async function importX25519PrivateKey(privateKey: Uint8Array): Promise<CryptoKey> {
+  const pkcs8 = concat(PKCS8_PREFIX, privateKey);
+  try {
+    return await crypto.subtle.importKey('pkcs8', bufferSource(pkcs8), ALG, false, ['deriveBits']);
+  } catch (cause) {
+    throw new MalformedError('X25519 private key refused', { cause });
+  } finally {
+    pkcs8.fill(0);
   }
-  return key;
 }
 
-function fromBase64Url(s: string): Uint8Array {
-  const b64 = s.replace(/-/g, '+').replace(/_/g, '/');
-  return fromBase64(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
-}
-
-/** The public key of a raw private key (through its JWK export, which carries `x`). */
-export async function webCryptoX25519PublicKey(privateKey: Uint8Array): Promise<Uint8Array> {
-  const jwk = await crypto.subtle.exportKey('jwk', await importPrivate(privateKey));
-  if (typeof jwk.x !== 'string') throw new MalformedError('X25519 key export has no public part');
-  return fromBase64Url(jwk.x);
+/** A fresh ephemeral key pair: non-extractable private key, raw public key (RFC 7748 encoding). */
+export async function generateWebCryptoX25519(): Promise<{
+  privateKey: CryptoKey;
+  publicKey: Uint8Array;
+}> {
+  const pair = (await crypto.subtle.generateKey(ALG, false, ['deriveBits'])) as CryptoKeyPair;
+  return {
+    privateKey: pair.privateKey,
+    publicKey: new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey)),
+  };
 }
 
 /**
@@ -70,17 +73,13 @@ export async function webCryptoX25519PublicKey(privateKey: Uint8Array): Promise<
  * @throws {MalformedError} if WebCrypto refuses the public key or the result is all zero.
  */
 export async function webCryptoX25519Dh(
-  privateKey: Uint8Array,
+  privateKey: CryptoKey,
   publicKey: Uint8Array,
 ): Promise<Uint8Array> {
   let dh: Uint8Array;
   try {
     const pub = await crypto.subtle.importKey('raw', bufferSource(publicKey), ALG, false, []);
-    const bits = await crypto.subtle.deriveBits(
-      { name: 'X25519', public: pub },
-      await importPrivate(privateKey),
-      256,
-    );
+    const bits = await crypto.subtle.deriveBits({ name: 'X25519', public: pub }, privateKey, 256);
     dh = new Uint8Array(bits);
   } catch (cause) {
     throw new MalformedError('X25519 public key refused (low order)', { cause });

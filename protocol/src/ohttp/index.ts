@@ -17,6 +17,7 @@ export {
   openChunkedRequest,
 } from './chunked-gateway';
 export {
+  DEFAULT_KEM_PREFERENCE,
   decodeKeyConfig,
   decodeKeyConfigList,
   encodeKeyConfig,
@@ -27,6 +28,7 @@ export {
   keyConfigFingerprint,
   OHTTP_KEYS_MEDIA_TYPE,
   type SymmetricAlgorithms,
+  selectKeyConfig,
   selectSymmetric,
 } from './key-config';
 export {

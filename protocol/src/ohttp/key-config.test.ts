@@ -156,7 +156,8 @@ describe('key config, well-formed input', () => {
   it('generates a usable key pair and a stable fingerprint', () => {
     const g = generateKeyConfig(5);
     expect(g.config.keyId).toBe(5);
-    expect(g.privateKey).toHaveLength(32);
+    expect(g.privateKey.kemId).toBe(0x0020);
+    expect(g.privateKey.publicKey).toEqual(g.config.publicKey);
     expect(g.config.symmetric).toEqual([
       { kdfId: 1, aeadId: AEAD_AES_128_GCM },
       { kdfId: 1, aeadId: AEAD_CHACHA20_POLY1305 },

@@ -1,14 +1,16 @@
 /**
  * Oblivious HTTP key configuration, RFC 9458 §3: one config (§3.1) and the
  * `application/ohttp-keys` list (§3.2), plus the gateway's key-pair
- * generator and a fingerprint for UIs. Decoding is strict: every length is
- * checked before use and trailing bytes are refused.
+ * generator, the client's choice of config from a list, and a fingerprint
+ * for UIs. Decoding is strict: every length is checked before use (Npk is
+ * per KEM: 32 for X25519, 1216 for X-Wing) and trailing bytes are refused.
  */
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concat, toHex, u16be } from '../bytes';
 import { LimitExceededError, MalformedError, UnsupportedError } from '../errors';
-import { generateX25519KeyPair } from '../hpke/dhkem';
+import { generateX25519KeyPair, X25519RecipientKey } from '../hpke/dhkem-x25519';
+import type { RecipientKey } from '../hpke/recipient-key';
 import {
   AEAD_AES_128_GCM,
   AEAD_CHACHA20_POLY1305,
@@ -18,8 +20,11 @@ import {
   isSupportedKem,
   KDF_HKDF_SHA256,
   KEM_X25519_HKDF_SHA256,
+  KEM_XWING,
   type KemId,
+  kemSizes,
 } from '../hpke/suite';
+import { generateXWingKeyPair, XWingRecipientKey } from '../hpke/xwing';
 
 /** Media type of the key config list, RFC 9458 §3.2 and §9.1. */
 export const OHTTP_KEYS_MEDIA_TYPE = 'application/ohttp-keys';
@@ -35,19 +40,21 @@ export interface KeyConfig {
   /** Key Identifier, 0..255. */
   readonly keyId: number;
   readonly kemId: KemId;
-  /** Npk bytes (32 for X25519). */
+  /** Npk bytes (32 for X25519, 1216 for X-Wing). */
   readonly publicKey: Uint8Array;
   /** At least one entry; at least one of them is supported by this build. */
   readonly symmetric: readonly SymmetricAlgorithms[];
 }
 
-/** A gateway's key: the public config and the raw X25519 private key (32 bytes). Keep the private key in memory only. */
+/**
+ * A gateway's key: the public config and its private key, held in memory only
+ * and erasable ({@link RecipientKey}: non-extractable or zeroable, never a JWK).
+ */
 export interface GatewayKey {
   readonly config: KeyConfig;
-  readonly privateKey: Uint8Array;
+  readonly privateKey: RecipientKey;
 }
 
-const NPK_X25519 = 32;
 /** HPKE Symmetric Algorithms Length (16) = 4..65532, RFC 9458 §3.1. */
 const MAX_SYMMETRIC_BYTES = 65532;
 
@@ -59,7 +66,7 @@ const MAX_SYMMETRIC_BYTES = 65532;
 export function encodeKeyConfig(config: KeyConfig): Uint8Array {
   checkKeyId(config.keyId);
   if (!isSupportedKem(config.kemId)) throw new UnsupportedError('key config: unsupported KEM');
-  if (config.publicKey.length !== NPK_X25519)
+  if (config.publicKey.length !== kemSizes(config.kemId).publicKeyBytes)
     throw new MalformedError('key config: public key has the wrong length');
   const n = config.symmetric.length * 4;
   if (n < 4 || n > MAX_SYMMETRIC_BYTES)
@@ -101,9 +108,10 @@ function readKeyConfig(b: Uint8Array, start: number): { config: KeyConfig; end: 
   o += 3;
   // Npk depends on the KEM: an unknown KEM cannot even be delimited.
   if (!isSupportedKem(kemId)) throw new UnsupportedError('key config: unsupported KEM');
-  if (b.length - o < NPK_X25519 + 2) throw new MalformedError('key config: truncated public key');
-  const publicKey = b.slice(o, o + NPK_X25519);
-  o += NPK_X25519;
+  const npk = kemSizes(kemId).publicKeyBytes;
+  if (b.length - o < npk + 2) throw new MalformedError('key config: truncated public key');
+  const publicKey = b.slice(o, o + npk);
+  o += npk;
   const n = (b[o]! << 8) | b[o + 1]!;
   o += 2;
   if (n < 4 || n % 4 !== 0) throw new MalformedError('key config: bad symmetric algorithms length');
@@ -188,29 +196,75 @@ export function selectSymmetric(
   throw new UnsupportedError('key config offers no acceptable AEAD');
 }
 
+/** The KEMs a client accepts, best first: X-Wing (post-quantum hybrid), then X25519. */
+export const DEFAULT_KEM_PREFERENCE: readonly KemId[] = [KEM_XWING, KEM_X25519_HKDF_SHA256];
+
 /**
- * Generates a fresh gateway key: X25519 key pair and its config offering
- * HKDF-SHA256 with each of `aeadIds`.
+ * Picks the config a client encrypts to from a decoded list: the first KEM of
+ * `preference` that the list offers (X-Wing whenever it is there), and within
+ * it the first config with an acceptable AEAD. The list must be the one the
+ * attestation report binds: then no relay can downgrade the choice, because
+ * removing or reordering a config breaks the binding.
+ * @throws {UnsupportedError} if no config of an accepted KEM has an acceptable AEAD.
+ */
+export function selectKeyConfig(
+  configs: readonly KeyConfig[],
+  preference: readonly KemId[] = DEFAULT_KEM_PREFERENCE,
+  aeadPreference?: readonly AeadId[],
+): KeyConfig {
+  for (const kemId of preference) {
+    for (const c of configs) {
+      if (c.kemId !== kemId) continue;
+      try {
+        selectSymmetric(c, aeadPreference);
+        return c;
+      } catch (e) {
+        if (!(e instanceof UnsupportedError)) throw e;
+      }
+    }
+  }
+  throw new UnsupportedError('key config list offers no acceptable KEM and AEAD');
+}
+
+/**
+ * Generates a fresh gateway key for `kemId` (X25519 unless told): a key pair
+ * and its config offering HKDF-SHA256 with each of `aeadIds`. The private key
+ * is handed over as an erasable {@link RecipientKey}; the raw bytes made here
+ * are zeroed.
  * @throws {MalformedError} if `keyId` is not 0..255 or `aeadIds` is empty.
- * @throws {UnsupportedError} if an AEAD id is not supported.
+ * @throws {UnsupportedError} if an AEAD or KEM id is not supported.
  */
 export function generateKeyConfig(
   keyId: number,
   aeadIds: readonly AeadId[] = [AEAD_AES_128_GCM, AEAD_CHACHA20_POLY1305],
+  kemId: KemId = KEM_X25519_HKDF_SHA256,
 ): GatewayKey {
   checkKeyId(keyId);
   if (aeadIds.length === 0) throw new MalformedError('key config: at least one AEAD required');
   for (const a of aeadIds)
     if (!isSupportedAead(a)) throw new UnsupportedError('key config: unsupported AEAD');
-  const kp = generateX25519KeyPair();
+  if (!isSupportedKem(kemId)) throw new UnsupportedError('key config: unsupported KEM');
+  let privateKey: RecipientKey;
+  let publicKey: Uint8Array;
+  if (kemId === KEM_XWING) {
+    const kp = generateXWingKeyPair();
+    privateKey = new XWingRecipientKey(kp.privateKey, kp.publicKey);
+    publicKey = kp.publicKey;
+    kp.privateKey.fill(0);
+  } else {
+    const kp = generateX25519KeyPair();
+    privateKey = new X25519RecipientKey(kp.privateKey);
+    publicKey = kp.publicKey;
+    kp.privateKey.fill(0);
+  }
   return {
     config: {
       keyId,
-      kemId: KEM_X25519_HKDF_SHA256,
-      publicKey: kp.publicKey,
+      kemId,
+      publicKey,
       symmetric: aeadIds.map((aeadId) => ({ kdfId: KDF_HKDF_SHA256, aeadId })),
     },
-    privateKey: kp.privateKey,
+    privateKey,
   };
 }
 

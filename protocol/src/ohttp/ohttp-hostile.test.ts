@@ -10,6 +10,7 @@ import {
   UnknownKeyError,
   UnsupportedError,
 } from '../errors';
+import { recipientKey } from '../hpke/kem';
 import { AEAD_AES_128_GCM } from '../hpke/suite';
 import { decodeKeyConfig, type GatewayKey, generateKeyConfig } from './key-config';
 import { decapsulateRequest, encapsulateRequest } from './ohttp';
@@ -23,7 +24,7 @@ const A = JSON.parse(
 const hex = (k: string) => fromHex(A[k] ?? '');
 const KEY: GatewayKey = {
   config: decodeKeyConfig(hex('key_config')),
-  privateKey: hex('server_sk_x25519'),
+  privateKey: recipientKey(0x0020, hex('server_sk_x25519')),
 };
 const OTHER = generateKeyConfig(2);
 const KEYS = new Map([

@@ -4,7 +4,8 @@ import { collect, fragment, readAll, streamOf, trickle } from '../../test/ohttp/
 import { concat, fromHex, toHex, utf8 } from '../bytes';
 import { aeadKey } from '../hpke/aead';
 import { setupSender } from '../hpke/context';
-import { x25519PublicKey } from '../hpke/dhkem';
+import { x25519PublicKey } from '../hpke/dhkem-x25519';
+import { recipientKey } from '../hpke/kem';
 import { hkdfExpand, hkdfExtract } from '../hpke/kdf';
 import { AEAD_AES_128_GCM, hpkeSuite } from '../hpke/suite';
 import { FINAL_CHUNK_AAD } from './chunk-codec';
@@ -55,7 +56,8 @@ const C = load('chunked-ohttp-08_example.json') as Common & {
 };
 
 function gatewayKey(configHex: string, skHex: string): GatewayKey {
-  return { config: decodeKeyConfig(fromHex(configHex)), privateKey: fromHex(skHex) };
+  const config = decodeKeyConfig(fromHex(configHex));
+  return { config, privateKey: recipientKey(config.kemId, fromHex(skHex)) };
 }
 
 describe('RFC 9458 Appendix A, byte for byte', () => {
