@@ -5,8 +5,9 @@
  * TTL and handed out unchanged. A request for evidence goes round-robin to a
  * healthy enclave, so clients spread across enclaves; each client's requests
  * then reach the enclave holding its key through key-id routing (see pool.ts
- * and forward.ts). From the JSON the relay reads only `keyConfig`'s first byte
- * (the public key id, RFC 9458 §3.1); the client verifies everything else.
+ * and forward.ts). From the JSON the relay reads only the key ids of
+ * `keyConfigs` (the first byte of each entry of the RFC 9458 §3.2 list: one
+ * key per KEM, X-Wing and X25519); the client verifies everything else.
  */
 import type { Enclave, EnclavePool } from './pool';
 import { type Upstream, UpstreamConnectError, UpstreamTimeoutError } from './upstream';
@@ -17,7 +18,7 @@ export const MAX_EVIDENCE_BYTES = 64 * 1024;
 export interface CachedEvidence {
   readonly enclave: Enclave;
   readonly body: Buffer;
-  readonly keyId: number;
+  readonly keyIds: readonly number[];
   readonly fetchedAtMs: number;
 }
 
@@ -34,8 +35,12 @@ export interface EvidenceCacheOptions {
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-/** The key id of a bundle: the first byte of its base64 `keyConfig`; undefined if absent. */
-export function keyIdOfEvidence(body: Buffer): number | undefined {
+/**
+ * The key ids of a bundle: the first byte of each entry of its base64
+ * `keyConfigs` list (RFC 9458 §3.2: 2-byte length, then the config, whose
+ * first byte is the key id, §3.1). Undefined if absent or badly framed.
+ */
+export function keyIdsOfEvidence(body: Buffer): number[] | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -43,9 +48,18 @@ export function keyIdOfEvidence(body: Buffer): number | undefined {
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const keyConfig = (parsed as { keyConfig?: unknown }).keyConfig;
-  if (typeof keyConfig !== 'string' || !BASE64.test(keyConfig)) return undefined;
-  return Buffer.from(keyConfig, 'base64')[0];
+  const keyConfigs = (parsed as { keyConfigs?: unknown }).keyConfigs;
+  if (typeof keyConfigs !== 'string' || !BASE64.test(keyConfigs)) return undefined;
+  const list = Buffer.from(keyConfigs, 'base64');
+  const ids: number[] = [];
+  for (let o = 0; o < list.length;) {
+    if (list.length - o < 3) return undefined;
+    const len = list.readUInt16BE(o);
+    if (len === 0 || list.length - o - 2 < len) return undefined;
+    ids.push(list[o + 2]!);
+    o += 2 + len;
+  }
+  return ids.length > 0 ? ids : undefined;
 }
 
 export class EvidenceCache {
@@ -118,11 +132,11 @@ export class EvidenceCache {
       return 'bad';
     }
     if (res.status === 503) return 'down';
-    const keyId = res.status === 200 ? keyIdOfEvidence(res.body) : undefined;
-    if (keyId === undefined) return 'bad';
-    const entry: CachedEvidence = { enclave, body: res.body, keyId, fetchedAtMs: this.#now() };
+    const keyIds = res.status === 200 ? keyIdsOfEvidence(res.body) : undefined;
+    if (keyIds === undefined) return 'bad';
+    const entry: CachedEvidence = { enclave, body: res.body, keyIds, fetchedAtMs: this.#now() };
     this.#entries.set(enclave.index, entry);
-    enclave.keyId = keyId;
+    enclave.keyIds = keyIds;
     return entry;
   }
 }

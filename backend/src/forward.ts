@@ -192,7 +192,7 @@ export async function forwardOhttp(
     if (status >= 400 && status < 500) {
       // Outer error before decapsulation; if this enclave was known to hold the
       // key, it has rotated: its cached evidence is stale.
-      if (enclave.keyId === keyId) deps.evidence.invalidate(enclave);
+      if (enclave.keyIds.includes(keyId)) deps.evidence.invalidate(enclave);
       if (!last) {
         discard(a, tap);
         continue;

@@ -20,8 +20,8 @@ export interface Enclave {
   readonly index: number;
   readonly url: string;
   healthy: boolean;
-  /** Key id of the enclave's current key, learned from its evidence; undefined until seen. */
-  keyId: number | undefined;
+  /** Key ids of the enclave's current keys (one per KEM), learned from its evidence; empty until seen. */
+  keyIds: readonly number[];
 }
 
 export interface EnclaveStatus {
@@ -47,7 +47,7 @@ export class EnclavePool {
 
   /** Enclaves start healthy (optimistic); {@link start} checks them before traffic. */
   constructor(urls: readonly string[], upstream: Upstream, options: PoolOptions) {
-    this.enclaves = urls.map((url, index) => ({ index, url, healthy: true, keyId: undefined }));
+    this.enclaves = urls.map((url, index) => ({ index, url, healthy: true, keyIds: [] }));
     this.#upstream = upstream;
     this.#options = options;
   }
@@ -134,7 +134,7 @@ export class EnclavePool {
 
   /** Enclaves last seen serving `keyId` (healthy or not); two may collide on one id. */
   withKey(keyId: number): Enclave[] {
-    return this.enclaves.filter((e) => e.keyId === keyId);
+    return this.enclaves.filter((e) => e.keyIds.includes(keyId));
   }
 
   /** For the relay's `/healthz`: URLs and health only, nothing else. */

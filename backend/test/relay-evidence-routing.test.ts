@@ -6,7 +6,7 @@
 import http, { type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { keyIdOfEvidence } from '../src/evidence-cache';
+import { keyIdsOfEvidence } from '../src/evidence-cache';
 import { CHUNKED_REQ, sealedLike, startRelay, type TestRelay } from './support/relay-harness';
 import { evidenceJson, startStandIn } from './support/stand-in-enclave';
 
@@ -44,12 +44,18 @@ const post = (url: string, body: Buffer) =>
   });
 
 describe('evidence pass-through', () => {
-  it('reads the key id from keyConfig and nothing else', () => {
-    expect(keyIdOfEvidence(Buffer.from(evidenceJson(0xab)))).toBe(0xab);
-    expect(keyIdOfEvidence(Buffer.from('not json'))).toBeUndefined();
-    expect(keyIdOfEvidence(Buffer.from('{"keyConfig":"!!"}'))).toBeUndefined();
-    expect(keyIdOfEvidence(Buffer.from('{"keyConfig":""}'))).toBeUndefined();
-    expect(keyIdOfEvidence(Buffer.from('null'))).toBeUndefined();
+  it('reads the key ids from the keyConfigs list and nothing else', () => {
+    expect(keyIdsOfEvidence(Buffer.from(evidenceJson(0xab)))).toEqual([0xab]);
+    expect(keyIdsOfEvidence(Buffer.from(evidenceJson(0xab, 0xac)))).toEqual([0xab, 0xac]);
+    expect(keyIdsOfEvidence(Buffer.from('not json'))).toBeUndefined();
+    expect(keyIdsOfEvidence(Buffer.from('{"keyConfigs":"!!"}'))).toBeUndefined();
+    expect(keyIdsOfEvidence(Buffer.from('{"keyConfigs":""}'))).toBeUndefined();
+    // badly framed lists: a zero length, an entry running past the end, a dangling byte
+    const b64 = (...b: number[]) => Buffer.from(b).toString('base64');
+    for (const list of [b64(0, 0, 1), b64(0, 9, 1, 0, 0x20), b64(0, 1, 7, 3)]) {
+      expect(keyIdsOfEvidence(Buffer.from(JSON.stringify({ keyConfigs: list })))).toBeUndefined();
+    }
+    expect(keyIdsOfEvidence(Buffer.from('null'))).toBeUndefined();
   });
 
   it('serves the enclave bytes unchanged, from cache within the TTL', async () => {
@@ -123,6 +129,22 @@ describe('key-id routing across enclaves', () => {
       s.requests.map((q) => Buffer.concat(q.chunks).subarray(1).toString());
     expect(bodies(a)).toEqual(['to-a-0', 'to-a-1', 'to-a-2']);
     expect(bodies(b)).toEqual(['to-b-0', 'to-b-1', 'to-b-2']);
+  });
+
+  it("routes every key id of an enclave's list to it (one key per KEM: X-Wing and X25519)", async () => {
+    const a = await standIn(1);
+    a.moreKeyIds = [2];
+    const b = await standIn(3);
+    b.moreKeyIds = [4];
+    const r = await relayWith([a.url, b.url], {}, { checkFirst: true });
+    await getEvidence(r.url);
+    await getEvidence(r.url);
+    for (const id of [2, 1, 4, 3])
+      expect((await post(r.url, sealedLike(id, `k${id}`))).status).toBe(200);
+    const bodies = (s: typeof a) =>
+      s.requests.map((q) => Buffer.concat(q.chunks).subarray(1).toString());
+    expect(bodies(a)).toEqual(['k2', 'k1']);
+    expect(bodies(b)).toEqual(['k4', 'k3']);
   });
 
   it("answers 503 enclave_unavailable when the key's enclave is down, and serves a healthy enclave's evidence", async () => {

@@ -117,14 +117,14 @@ async function main(): Promise<void> {
   const provider = await createAttestationProvider(config, REPO_ROOT);
   const modelSha = fromHex(engine.model.sha256);
   const ring = await KeyRing.create({
-    async makeEvidence(keyConfig, createdAt) {
-      const att = await provider.attest(computeReportData(keyConfig, modelSha, config.releaseId));
+    async makeEvidence(keyConfigs, createdAt) {
+      const att = await provider.attest(computeReportData(keyConfigs, modelSha, config.releaseId));
       return JSON.stringify(
         evidenceToJson({
           platform: att.platform,
           report: att.report,
           certificates: att.certificates,
-          keyConfig,
+          keyConfigs,
           model: { name: engine.model.name, sha256: modelSha },
           release: { id: config.releaseId },
           keyCreatedAt: createdAt,

@@ -1,12 +1,13 @@
 /**
- * Builds the evidence bundle for a new gateway key (DESIGN.md, "Evidence bundle"):
- * REPORT_DATA binds the key config, the model digest and the release id, and the
+ * Builds the evidence bundle for a new generation of gateway keys (DESIGN.md,
+ * "Evidence bundle"): REPORT_DATA binds the key config list
+ * (`application/ohttp-keys`), the model digest and the release id, and the
  * attestation provider turns it into a report.
  */
 import { computeReportData, evidenceToJson, fromHex } from '@sotto/protocol';
 import type { AttestationProvider } from './attestation';
 
-export type EvidenceMaker = (keyConfig: Uint8Array, createdAt: Date) => Promise<string>;
+export type EvidenceMaker = (keyConfigs: Uint8Array, createdAt: Date) => Promise<string>;
 
 export function createEvidenceMaker(
   provider: AttestationProvider,
@@ -14,14 +15,14 @@ export function createEvidenceMaker(
   releaseId: string,
 ): EvidenceMaker {
   const modelSha = fromHex(model.sha256);
-  return async (keyConfig, createdAt) => {
-    const att = await provider.attest(computeReportData(keyConfig, modelSha, releaseId));
+  return async (keyConfigs, createdAt) => {
+    const att = await provider.attest(computeReportData(keyConfigs, modelSha, releaseId));
     return JSON.stringify(
       evidenceToJson({
         platform: att.platform,
         report: att.report,
         certificates: att.certificates,
-        keyConfig,
+        keyConfigs,
         model: { name: model.name, sha256: modelSha },
         release: { id: releaseId },
         keyCreatedAt: createdAt,

@@ -28,7 +28,11 @@ async function main(): Promise<void> {
   const provider = await createAttestationProvider(config, REPO_ROOT);
   const ring = await KeyRing.create({
     makeEvidence: createEvidenceMaker(provider, engine.model, config.releaseId),
-    onRotate: (k) => log.lifecycle({ event: 'key-rotated', keyId: k.gatewayKey.config.keyId }),
+    onRotate: (k) =>
+      log.lifecycle({
+        event: 'key-rotated',
+        keyIds: k.gatewayKeys.map((g) => g.config.keyId).join(','),
+      }),
   });
   ring.start(config.keyRotateMs, config.keyGraceMs, (e) =>
     log.lifecycle({
@@ -56,7 +60,7 @@ async function main(): Promise<void> {
       measurement: provider.measurement,
       threads: engine.threads,
       sequences: engine.sequences,
-      keyId: ring.current.gatewayKey.config.keyId,
+      keyIds: ring.currentKeyIds.join(','),
     });
   });
 

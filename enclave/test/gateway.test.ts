@@ -7,6 +7,8 @@ import {
   createChunkedRequest,
   decodeKeyConfig,
   decodeResponseStream,
+  KEM_X25519_HKDF_SHA256,
+  KEM_XWING,
   encodeRequest,
   fetchAttestedKey,
   fromUtf8,
@@ -52,13 +54,36 @@ async function ask(max_tokens = 40) {
 
 describe('enclave gateway', () => {
   it('serves dev evidence that verifies and binds the test model', async () => {
-    const { evidence, keyConfig } = await fetchAttestedKey(enclave.url, { allowDevelopment: true });
+    const { evidence } = await fetchAttestedKey(enclave.url, { allowDevelopment: true });
     expect(evidence.platform).toBe('dev');
     expect(evidence.development).toBe(true);
     expect(evidence.model.sha256).toBe(TEST_MODEL_SHA256);
     expect(evidence.measurement).toMatch(/^[0-9a-f]{96}$/);
-    expect(keyConfig.publicKey).toHaveLength(32);
     await expect(fetchAttestedKey(enclave.url, {})).rejects.toThrow(/development mode is off/);
+  });
+
+  it('binds one key per KEM in one list, and the client seals to X-Wing', async () => {
+    const { keyConfig, keyConfigs } = await fetchAttestedKey(enclave.url, {
+      allowDevelopment: true,
+    });
+    expect(keyConfigs.map((c) => [c.kemId, c.publicKey.length])).toEqual([
+      [KEM_XWING, 1216],
+      [KEM_X25519_HKDF_SHA256, 32],
+    ]);
+    expect(new Set(keyConfigs.map((c) => c.keyId)).size).toBe(2);
+    expect(keyConfig).toBe(keyConfigs[0]);
+    const sealed = await sealChatRequest(keyConfig, { ...ONCE, max_tokens: 3 });
+    expect((sealed.body[1]! << 8) | sealed.body[2]!).toBe(KEM_XWING);
+    const { deltas } = await collect(sealed.openResponse(await postSealed(enclave.url, sealed)));
+    expect(deltas).toBeGreaterThan(0);
+  });
+
+  it('still answers a request sealed to its X25519 key (which the client never picks while X-Wing is bound)', async () => {
+    const { keyConfigs } = await fetchAttestedKey(enclave.url, { allowDevelopment: true });
+    const x25519 = keyConfigs.find((c) => c.kemId === KEM_X25519_HKDF_SHA256)!;
+    const sealed = await sealChatRequest(x25519, { ...ONCE, max_tokens: 3 });
+    const { deltas } = await collect(sealed.openResponse(await postSealed(enclave.url, sealed)));
+    expect(deltas).toBeGreaterThan(0);
   });
 
   it('continues "Once upon a time" greedily, as the model does', async () => {
@@ -152,7 +177,7 @@ describe('enclave gateway', () => {
     expect((await post(sealed.body.slice(0, sealed.body.length - 20))).status).toBe(400);
     expect((await post(sealed.body.slice(0, 5))).status).toBe(400);
     const wrongKey = sealed.body.slice();
-    wrongKey[0] = (wrongKey[0]! + 1) % 256;
+    wrongKey[0] = (wrongKey[0]! + 128) % 256; // neither of the two key ids
     const res = await post(wrongKey);
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
@@ -260,21 +285,24 @@ describe('enclave key rotation', () => {
   it('refuses the old key once rotation and its grace window have passed', async () => {
     const rotating = await startEnclave({ SOTTO_KEY_ROTATE: '1500ms', SOTTO_KEY_GRACE: '300ms' });
     try {
-      const { keyConfig: oldKey } = await fetchAttestedKey(rotating.url, {
+      const { keyConfigs: oldKeys } = await fetchAttestedKey(rotating.url, {
         allowDevelopment: true,
       });
       // Wait for the rotation event, then for the grace window to close: each is an event in the log.
       const rotated = await rotating.waitForLog((l) => l.event === 'key-rotated');
-      const { keyConfig: newKey } = await fetchAttestedKey(rotating.url, {
+      const { keyConfigs: newKeys } = await fetchAttestedKey(rotating.url, {
         allowDevelopment: true,
       });
-      expect(newKey.keyId).toBe(rotated.keyId);
-      expect(newKey.keyId).not.toBe(oldKey.keyId);
-      await rotating.waitForLog((l) => l.event === 'key-rotated' && l.keyId !== rotated.keyId);
-      const stale = await sealChatRequest(oldKey, { ...ONCE, max_tokens: 3 });
-      const err = await postSealed(rotating.url, stale).catch((e) => e);
-      expect(err).toBeInstanceOf(ServiceError);
-      expect(err.message).toMatch(/key identifier unknown/);
+      expect(newKeys.map((k) => k.keyId).join(',')).toBe(rotated.keyIds);
+      expect(newKeys.map((k) => k.keyId)).not.toEqual(oldKeys.map((k) => k.keyId));
+      await rotating.waitForLog((l) => l.event === 'key-rotated' && l.keyIds !== rotated.keyIds);
+      // Both retired keys (X-Wing and X25519) were erased: neither opens a request.
+      for (const oldKey of oldKeys) {
+        const stale = await sealChatRequest(oldKey, { ...ONCE, max_tokens: 3 });
+        const err = await postSealed(rotating.url, stale).catch((e) => e);
+        expect(err).toBeInstanceOf(ServiceError);
+        expect(err.message).toMatch(/key identifier unknown/);
+      }
       const fresh = await fetchAttestedKey(rotating.url, { allowDevelopment: true });
       const ok = await sealChatRequest(fresh.keyConfig, { ...ONCE, max_tokens: 3 });
       expect(

@@ -25,8 +25,10 @@ export type OhttpHandler = (req: IncomingMessage, res: ServerResponse, seen: See
 
 export interface StandIn {
   readonly url: string;
-  /** Key id in the evidence's key config (first byte). */
+  /** Key id of the first config in the evidence's key config list. */
   keyId: number;
+  /** Key ids of further configs in the list (a real enclave has one per KEM). */
+  moreKeyIds: number[];
   evidenceHits: number;
   readonly requests: SeenRequest[];
   onOhttp: OhttpHandler;
@@ -35,15 +37,27 @@ export interface StandIn {
   close(): Promise<void>;
 }
 
-/** Evidence JSON shaped like protocol/evidence (only keyConfig matters to the relay). */
-export function evidenceJson(keyId: number): string {
-  const keyConfig = Buffer.concat([Buffer.from([keyId, 0x00, 0x20]), Buffer.alloc(32, 7)]);
+/**
+ * Evidence JSON shaped like protocol/evidence (only the key ids of `keyConfigs`
+ * matter to the relay): an `application/ohttp-keys` list with one X25519-shaped
+ * config per key id.
+ */
+export function evidenceJson(keyId: number, ...moreKeyIds: number[]): string {
+  const configs = [keyId, ...moreKeyIds].map((id) => {
+    const c = Buffer.concat([
+      Buffer.from([id, 0x00, 0x20]),
+      Buffer.alloc(32, 7),
+      Buffer.from([0, 4, 0, 1, 0, 1]),
+    ]);
+    return Buffer.concat([Buffer.from([0, c.length]), c]);
+  });
+  const keyConfigs = Buffer.concat(configs);
   return JSON.stringify({
     format: 'sotto-evidence/1',
     platform: 'dev',
     report: Buffer.alloc(16, 1).toString('base64'),
     certificates: {},
-    keyConfig: keyConfig.toString('base64'),
+    keyConfigs: keyConfigs.toString('base64'),
     model: { name: 'stand-in', sha256: '00'.repeat(32) },
     release: { id: 'test' },
     keyCreatedAt: new Date(0).toISOString(),
@@ -63,6 +77,7 @@ export async function startStandIn(keyId: number, onOhttp: OhttpHandler = echo):
   const standIn: StandIn = {
     url: '',
     keyId,
+    moreKeyIds: [],
     evidenceHits: 0,
     requests: [],
     onOhttp,
@@ -82,7 +97,7 @@ export async function startStandIn(keyId: number, onOhttp: OhttpHandler = echo):
     if (req.url === '/v1/evidence') {
       standIn.evidenceHits++;
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(evidenceJson(standIn.keyId));
+      res.end(evidenceJson(standIn.keyId, ...standIn.moreKeyIds));
       return;
     }
     if (req.url === '/v1/ohttp' && req.method === 'POST') {

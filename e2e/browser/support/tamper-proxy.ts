@@ -2,11 +2,11 @@
  * A hostile relay for issue 6 flow 7: an HTTP proxy in front of the real relay
  * that passes everything through, except that it tampers with the evidence
  * bundle of `GET /v1/evidence` — one flipped bit in the signed report, or the
- * key config swapped for an attacker's key.
+ * key config list swapped for an attacker's keys (same key ids and KEMs).
  */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { encodeKeyConfig, generateKeyConfig } from '@sotto/protocol';
+import { decodeKeyConfigList, encodeKeyConfigList, generateKeyConfig } from '@sotto/protocol';
 
 export type Tampering = 'flip-report-bit' | 'swap-key-config';
 
@@ -20,15 +20,16 @@ export interface TamperProxy {
 }
 
 function tamper(body: string, mode: Tampering): string {
-  const bundle = JSON.parse(body) as { report: string; keyConfig: string };
+  const bundle = JSON.parse(body) as { report: string; keyConfigs: string };
   if (mode === 'flip-report-bit') {
     const report = Buffer.from(bundle.report, 'base64');
     // The first byte of REPORT_DATA (dev report layout: 0x50, 64 bytes), which the signature covers.
     report[0x50] = (report[0x50] ?? 0) ^ 0x01;
     bundle.report = report.toString('base64');
   } else {
-    const attacker = generateKeyConfig(Buffer.from(bundle.keyConfig, 'base64')[0] ?? 1);
-    bundle.keyConfig = Buffer.from(encodeKeyConfig(attacker.config)).toString('base64');
+    const genuine = decodeKeyConfigList(Buffer.from(bundle.keyConfigs, 'base64'));
+    const attacker = genuine.map((c) => generateKeyConfig(c.keyId, undefined, c.kemId).config);
+    bundle.keyConfigs = Buffer.from(encodeKeyConfigList(attacker)).toString('base64');
   }
   return JSON.stringify(bundle);
 }

@@ -3,21 +3,27 @@
  * fetch and verify evidence, post a sealed request, stream the sealed answer.
  * Only ciphertext and public evidence cross this boundary.
  */
-import { MalformedError, ServiceError, UnreachableError } from '../errors';
+import { MalformedError, ServiceError, UnreachableError, UnsupportedError } from '../errors';
 import {
   type EvidencePolicy,
   parseEvidence,
   type VerifiedEvidence,
   verifyEvidence,
 } from '../evidence';
-import { decodeKeyConfig, type KeyConfig } from '../ohttp';
+import { decodeKeyConfigList, type KeyConfig, selectKeyConfig } from '../ohttp';
 import type { SealedChatRequest } from './chat';
 
 export type FetchLike = typeof fetch;
 
 export interface AttestedKey {
   evidence: VerifiedEvidence;
+  /**
+   * The config this client seals to, chosen from the bound list: X-Wing
+   * whenever it is offered, X25519 only when it is not (see `selectKeyConfig`).
+   */
   keyConfig: KeyConfig;
+  /** Every usable config of the bound list, in its order. */
+  keyConfigs: KeyConfig[];
 }
 
 function trimUrl(relayUrl: string): string {
@@ -57,8 +63,12 @@ async function outerError(res: Response): Promise<ServiceError> {
 }
 
 /**
- * Fetches the evidence the relay passes on and verifies it.
- * @throws UnreachableError, ServiceError, VerificationError (refused), MalformedError.
+ * Fetches the evidence the relay passes on, verifies it, and picks the key to
+ * seal to from the key config list the report binds: the KEM choice follows
+ * from those bytes alone, so a relay cannot steer it (dropping or reordering a
+ * config breaks REPORT_DATA; nothing a request carries is consulted).
+ * @throws UnreachableError, ServiceError, VerificationError (refused), MalformedError
+ *   (the bound list is unreadable or offers no key this client can use).
  */
 export async function fetchAttestedKey(
   relayUrl: string,
@@ -72,13 +82,16 @@ export async function fetchAttestedKey(
   if (!res.ok) throw await outerError(res);
   const bundle = parseEvidence(await res.text());
   const evidence = await verifyEvidence(bundle, policy);
+  let keyConfigs: KeyConfig[];
   let keyConfig: KeyConfig;
   try {
-    keyConfig = decodeKeyConfig(evidence.keyConfig);
+    keyConfigs = decodeKeyConfigList(evidence.keyConfigs);
+    keyConfig = selectKeyConfig(keyConfigs);
   } catch (cause) {
-    throw new MalformedError('the attested key config is unreadable', { cause });
+    const what = cause instanceof UnsupportedError ? 'offers no usable key' : 'is unreadable';
+    throw new MalformedError(`the attested key config list ${what}`, { cause });
   }
-  return { evidence, keyConfig };
+  return { evidence, keyConfig, keyConfigs };
 }
 
 /**

@@ -20,11 +20,14 @@ export interface EvidenceBundle {
   report: Uint8Array;
   /** SEV-SNP: VCEK (DER) and optionally the ASK+ARK chain (PEM). Dev: the P-384 key (SPKI DER). */
   certificates: { vcek?: Uint8Array; chain?: string; devKey?: Uint8Array };
-  /** The RFC 9458 key configuration the client must encrypt to. */
-  keyConfig: Uint8Array;
+  /**
+   * The RFC 9458 §3.2 `application/ohttp-keys` list of the enclave's current
+   * keys (one per KEM: X-Wing and X25519); the client encrypts to one of them.
+   */
+  keyConfigs: Uint8Array;
   model: { name: string; sha256: Uint8Array };
   release: { id: string };
-  /** When the key was made: informational, the report binds the key itself. */
+  /** When the keys were made: informational, the report binds the keys themselves. */
   keyCreatedAt: Date;
 }
 
@@ -33,7 +36,8 @@ interface EvidenceJson {
   platform: Platform;
   report: string;
   certificates: { vcek?: string; chain?: string; devKey?: string };
-  keyConfig: string;
+  /** base64 of the `application/ohttp-keys` bytes. */
+  keyConfigs: string;
   model: { name: string; sha256: string };
   release: { id: string };
   keyCreatedAt: string;
@@ -49,7 +53,7 @@ export function evidenceToJson(b: EvidenceBundle): EvidenceJson {
     platform: b.platform,
     report: toBase64(b.report),
     certificates,
-    keyConfig: toBase64(b.keyConfig),
+    keyConfigs: toBase64(b.keyConfigs),
     model: { name: b.model.name, sha256: toHex(b.model.sha256) },
     release: { id: b.release.id },
     keyCreatedAt: b.keyCreatedAt.toISOString(),
@@ -104,7 +108,7 @@ export function parseEvidence(input: string | unknown): EvidenceBundle {
     platform,
     report: fromBase64(field(o, 'report')),
     certificates,
-    keyConfig: fromBase64(field(o, 'keyConfig', 4096)),
+    keyConfigs: fromBase64(field(o, 'keyConfigs', 8192)),
     model: { name: field(model, 'name', 512), sha256 },
     release: { id: field(release, 'id', 512) },
     keyCreatedAt,

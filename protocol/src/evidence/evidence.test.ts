@@ -2,13 +2,17 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../bytes';
 import { MalformedError, UnsupportedError, VerificationError } from '../errors';
+import { KEM_XWING } from '../hpke/suite';
+import { decodeKeyConfigList, encodeKeyConfigList, generateKeyConfig } from '../ohttp/key-config';
 import { type EvidenceBundle, evidenceToJson, parseEvidence } from './bundle';
 import { type DevSigner, generateDevSigner, signDevReport } from './dev-report';
 import { computeReportData } from './report-data';
 import { verifyEvidence } from './verify';
 
 const NOW = new Date('2026-11-01T12:00:00Z');
-const keyConfig = new Uint8Array([1, 0, 0x20, ...new Uint8Array(32).fill(7), 0, 4, 0, 1, 0, 1]);
+const XWING = generateKeyConfig(2, undefined, KEM_XWING).config;
+const X25519 = generateKeyConfig(3).config;
+const keyConfig = encodeKeyConfigList([XWING, X25519]);
 const modelSha = sha256(utf8('model'));
 const measurement = new Uint8Array(48).fill(0xab);
 let signer: DevSigner;
@@ -18,7 +22,7 @@ async function bundle(over: Partial<EvidenceBundle> = {}, reportData?: Uint8Arra
     platform: 'dev',
     report: new Uint8Array(),
     certificates: { devKey: signer.publicKeySpki },
-    keyConfig,
+    keyConfigs: keyConfig,
     model: { name: 'stories260K', sha256: modelSha },
     release: { id: 'sotto-enclave/0.1.0' },
     keyCreatedAt: NOW,
@@ -26,7 +30,7 @@ async function bundle(over: Partial<EvidenceBundle> = {}, reportData?: Uint8Arra
   };
   b.report = await signDevReport(signer, {
     measurement,
-    reportData: reportData ?? computeReportData(b.keyConfig, b.model.sha256, b.release.id),
+    reportData: reportData ?? computeReportData(b.keyConfigs, b.model.sha256, b.release.id),
     timestamp: NOW,
   });
   return b;
@@ -47,7 +51,7 @@ async function reasons(p: Promise<unknown>): Promise<readonly string[]> {
 }
 
 describe('REPORT_DATA binding', () => {
-  it('is SHA-512 over label, key config, model digest and release id', async () => {
+  it('is SHA-512 over label, key config list, model digest and release id', async () => {
     const { sha512 } = await import('@noble/hashes/sha2.js');
     const expected = sha512(
       new Uint8Array([...utf8('sotto-evidence-v1'), ...keyConfig, ...modelSha, ...utf8('r1')]),
@@ -82,7 +86,8 @@ describe('dev evidence', () => {
     expect(v.development).toBe(true);
     expect(v.measurement).toBe(toHex(measurement));
     expect(v.model.sha256).toBe(toHex(modelSha));
-    expect(v.keyConfig).toEqual(keyConfig);
+    expect(v.keyConfigs).toEqual(keyConfig);
+    expect(decodeKeyConfigList(v.keyConfigs).map((c) => c.kemId)).toEqual([KEM_XWING, 0x20]);
   });
   it('is refused unless development mode is on', async () => {
     const r = await reasons(verifyEvidence(await bundle(), { now: NOW }));
@@ -90,9 +95,17 @@ describe('dev evidence', () => {
   });
   it('refuses a swapped key config (REPORT_DATA mismatch)', async () => {
     const b = await bundle();
-    b.keyConfig = keyConfig.map((x, i) => (i === 10 ? x ^ 1 : x));
+    b.keyConfigs = keyConfig.map((x, i) => (i === 10 ? x ^ 1 : x));
     const r = await reasons(verifyEvidence(b, { allowDevelopment: true, now: NOW }));
-    expect(r).toEqual(['REPORT_DATA does not bind this key config, model and release']);
+    expect(r).toEqual(['REPORT_DATA does not bind this key config list, model and release']);
+  });
+  it('refuses a downgraded list: X-Wing dropped, or the list reordered', async () => {
+    for (const list of [[X25519], [X25519, XWING], [XWING]]) {
+      const b = await bundle();
+      b.keyConfigs = encodeKeyConfigList(list);
+      const r = await reasons(verifyEvidence(b, { allowDevelopment: true, now: NOW }));
+      expect(r).toEqual(['REPORT_DATA does not bind this key config list, model and release']);
+    }
   });
   it('refuses a swapped model digest and a swapped release', async () => {
     const b = await bundle();

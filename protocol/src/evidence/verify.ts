@@ -30,8 +30,8 @@ export interface VerifiedEvidence {
   measurement: string;
   model: { name: string; sha256: string };
   releaseId: string;
-  /** The RFC 9458 key configuration the report binds. */
-  keyConfig: Uint8Array;
+  /** The RFC 9458 §3.2 key configuration list the report binds (`application/ohttp-keys`). */
+  keyConfigs: Uint8Array;
   keyCreatedAt: Date;
   reportTimestamp?: Date;
 }
@@ -47,7 +47,7 @@ export async function verifyEvidence(
   bundle: EvidenceBundle,
   policy: EvidencePolicy = {},
 ): Promise<VerifiedEvidence> {
-  const expected = computeReportData(bundle.keyConfig, bundle.model.sha256, bundle.release.id);
+  const expected = computeReportData(bundle.keyConfigs, bundle.model.sha256, bundle.release.id);
   switch (bundle.platform) {
     case 'dev':
       return verifyDev(bundle, expected, policy);
@@ -79,7 +79,7 @@ async function verifyDev(
   if (!bundle.certificates.devKey) reasons.push('dev evidence carries no signing key');
   else reasons.push(...(await checkDevReportSignature(report, bundle.certificates.devKey)));
   if (!equalBytes(report.reportData, expectedReportData)) {
-    reasons.push('REPORT_DATA does not bind this key config, model and release');
+    reasons.push('REPORT_DATA does not bind this key config list, model and release');
   }
   const measurement = toHex(report.measurement);
   if (policy.allowedMeasurements && !policy.allowedMeasurements.includes(measurement)) {
@@ -96,7 +96,7 @@ async function verifyDev(
     measurement,
     model: { name: bundle.model.name, sha256: toHex(bundle.model.sha256) },
     releaseId: bundle.release.id,
-    keyConfig: bundle.keyConfig,
+    keyConfigs: bundle.keyConfigs,
     keyCreatedAt: bundle.keyCreatedAt,
     reportTimestamp: report.timestamp,
   };
@@ -126,7 +126,7 @@ async function verifySevSnp(
     measurement: verified.measurement,
     model: { name: bundle.model.name, sha256: toHex(bundle.model.sha256) },
     releaseId: bundle.release.id,
-    keyConfig: bundle.keyConfig,
+    keyConfigs: bundle.keyConfigs,
     keyCreatedAt: bundle.keyCreatedAt,
   };
 }
