@@ -125,11 +125,46 @@ describe('the stack: relay + two enclaves + CLI', () => {
   it('prints the verified evidence summary', async () => {
     const r = await sotto(['evidence', '--relay', stack.relay.url, '--allow-dev', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({
       platform: 'dev',
       development: true,
       modelSha256: '1eea071ee5507fc04dd96603c64560e14951db1bef0c006666ea2f5a54568acd',
+      sealsWith: 'X-Wing',
     });
+    // Both keys of the bound list, with their KEM ids; the client seals to the X-Wing one.
+    expect(summary.keys).toEqual([
+      expect.objectContaining({ kemId: 0x647a, kem: 'X-Wing', postQuantum: true }),
+      expect.objectContaining({ kemId: 0x0020, kem: 'X25519', postQuantum: false }),
+    ]);
+    expect(summary.keyId).toBe(summary.keys[0].keyId);
+  });
+
+  it('says with --verbose which KEM sealed the request', async () => {
+    const r = await sotto([
+      'ask',
+      '--relay',
+      stack.relay.url,
+      '--allow-dev',
+      '--verbose',
+      '--max-tokens',
+      '3',
+      'Once upon a time',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /sealing with X-Wing \(KEM 0x647a, post-quantum hybrid ML-KEM-768 \+ X25519\), key id \d+/,
+    );
+    const quiet = await sotto([
+      'ask',
+      '--relay',
+      stack.relay.url,
+      '--allow-dev',
+      '--max-tokens',
+      '3',
+      'Hi',
+    ]);
+    expect(quiet.stderr).not.toMatch(/sealing with/);
   });
 
   it('completes 50 concurrent asks', async () => {

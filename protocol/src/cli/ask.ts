@@ -5,7 +5,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { type ChatMessage, SottoError, streamChat, TruncatedStreamError } from '../index';
+import {
+  type ChatMessage,
+  type KeyConfig,
+  kemName,
+  SottoError,
+  streamChat,
+  TruncatedStreamError,
+} from '../index';
 import { EXIT } from './exit-codes';
 import { describeFailure, policyFromFlags, relayFromFlags } from './shared';
 import type { CliIo } from './verify-snp';
@@ -22,6 +29,7 @@ Options:
   --file PAGE.txt      page text to send with the prompt
   --max-tokens N       answer length limit (default 256)
   --temperature T      0 for greedy decoding (default 0.7)
+  --verbose            say on stderr which key and KEM sealed the request
 
 Exit codes: 0 ok, 2 usage, 3 relay unreachable, 4 evidence refused,
 5 answer cut off twice, 6 relay or enclave error, 1 other.
@@ -74,8 +82,10 @@ export async function runAsk(argv: readonly string[], io: CliIo): Promise<number
   try {
     const events = streamChat(relay, { messages, max_tokens: maxTokens, temperature }, { policy });
     for await (const event of events) {
-      if (event.type === 'attested' && event.key.evidence.development) {
-        io.err('sotto: DEVELOPMENT evidence: this enclave proves no hardware isolation.\n');
+      if (event.type === 'attested') {
+        if (event.key.evidence.development)
+          io.err('sotto: DEVELOPMENT evidence: this enclave proves no hardware isolation.\n');
+        if (values.verbose) io.err(`sotto: ${sealedWith(event.key.keyConfig)}\n`);
       } else if (event.type === 'retry') {
         if (event.reason === 'truncated') io.out('\n');
         io.err(`sotto: ${RETRY_NOTES[event.reason]}; retrying.\n`);
@@ -98,6 +108,15 @@ export async function runAsk(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
+/** One line naming the key and KEM a request is sealed with (public facts only). */
+function sealedWith(config: KeyConfig): string {
+  const kem = kemName(config.kemId);
+  const id = `0x${config.kemId.toString(16).padStart(4, '0')}`;
+  return kem === 'X-Wing'
+    ? `sealing with X-Wing (KEM ${id}, post-quantum hybrid ML-KEM-768 + X25519), key id ${config.keyId}`
+    : `sealing with X25519 (KEM ${id}, not post-quantum: the enclave offers no X-Wing key), key id ${config.keyId}`;
+}
+
 const RETRY_NOTES = {
   'stale-key': 'the enclave rotated its key',
   busy: 'the enclave is busy or unavailable',
@@ -116,6 +135,7 @@ function parse(argv: readonly string[]) {
       file: { type: 'string' },
       'max-tokens': { type: 'string' },
       temperature: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
   });

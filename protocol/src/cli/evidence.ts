@@ -1,6 +1,6 @@
 /** `sotto evidence`: fetch, verify and summarise the evidence the relay passes on. */
 import { parseArgs } from 'node:util';
-import { fetchAttestedKey, keyConfigFingerprint } from '../index';
+import { fetchAttestedKey, isPostQuantumKem, keyConfigFingerprint, kemName } from '../index';
 import { EXIT } from './exit-codes';
 import { describeFailure, policyFromFlags, relayFromFlags } from './shared';
 import type { CliIo } from './verify-snp';
@@ -38,7 +38,7 @@ export async function runEvidence(argv: readonly string[], io: CliIo): Promise<n
     return EXIT.ok;
   }
   try {
-    const { evidence, keyConfig } = await fetchAttestedKey(
+    const { evidence, keyConfig, keyConfigs } = await fetchAttestedKey(
       relayFromFlags(values.relay),
       policyFromFlags(values),
     );
@@ -56,6 +56,16 @@ export async function runEvidence(argv: readonly string[], io: CliIo): Promise<n
       keyId: keyConfig.keyId,
       keyFingerprint: keyConfigFingerprint(keyConfig),
       keyAgeSeconds: ageSeconds,
+      /** The KEM this client seals with: the best the bound list offers. */
+      sealsWith: kemName(keyConfig.kemId),
+      /** Every key of the bound `application/ohttp-keys` list, in its order. */
+      keys: keyConfigs.map((c) => ({
+        keyId: c.keyId,
+        kemId: c.kemId,
+        kem: kemName(c.kemId),
+        postQuantum: isPostQuantumKem(c.kemId),
+        fingerprint: keyConfigFingerprint(c),
+      })),
     };
     if (values.json) {
       io.out(`${JSON.stringify(summary)}\n`);
@@ -67,7 +77,12 @@ export async function runEvidence(argv: readonly string[], io: CliIo): Promise<n
           `model        ${summary.model}`,
           `model sha256 ${summary.modelSha256}`,
           `release      ${summary.release}`,
-          `key          id ${summary.keyId}, ${summary.keyFingerprint.slice(0, 16)}…, ${ageSeconds} s old`,
+          ...summary.keys.map(
+            (k, i) =>
+              `${i === 0 ? 'keys        ' : '            '} id ${k.keyId}, ${k.kem} (KEM 0x${k.kemId.toString(16).padStart(4, '0')}), ${k.fingerprint.slice(0, 16)}…${k.keyId === summary.keyId ? '  ← seals with this' : ''}`,
+          ),
+          `key age      ${ageSeconds} s`,
+          `post-quantum ${summary.sealsWith === 'X-Wing' ? 'yes: X-Wing (ML-KEM-768 + X25519)' : 'NO: X25519 only'}`,
           '',
         ].join('\n'),
       );
