@@ -196,6 +196,10 @@ describe.skipIf(!hasChromium)(
         const evidence = await dialog!.evaluate((e) => e.textContent ?? '');
         expect(evidence).toContain(TEST_MODEL_SHA256);
         expect(evidence).toMatch(/no hardware/i);
+        // The enclave's bound list offers X-Wing, so the request was sealed with it.
+        expect(await panel.$eval('[data-testid="evidence-kem"]', (e) => e.textContent)).toMatch(
+          /^post-quantum: X-Wing/,
+        );
         await panel.click('[data-testid="evidence-close"]');
         await panel.waitForSelector('[data-testid="evidence-dialog"][open]', { hidden: true });
         expect(await panel.$('[data-testid="dev-banner"]')).not.toBeNull();

@@ -73,6 +73,11 @@ export interface EvidenceSummary {
   model: { name: string; sha256: string };
   /** The HPKE key id (RFC 9458 §3) requests are sealed to. */
   keyId: number;
+  /**
+   * The KEM of that key, chosen from the list the report binds: X-Wing
+   * (post-quantum hybrid) whenever the enclave offers it, X25519 otherwise.
+   */
+  kem: 'X-Wing' | 'X25519';
   /** Seconds since the enclave made the key. */
   keyAgeSeconds: number;
   releaseId: string;

@@ -50,6 +50,7 @@ const evidence: EvidenceSummary = {
   measurement: 'a1'.repeat(48),
   model: { name: 'stories260K', sha256: '5c'.repeat(32) },
   keyId: 3,
+  kem: 'X-Wing',
   keyAgeSeconds: 125,
   releaseId: 'dev-local',
   keyCreatedAt: '2026-01-01T00:00:00.000Z',
@@ -234,6 +235,7 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
     expect(dialog).toContain(evidence.model.sha256);
     expect(dialog).toContain('dev-local');
     expect(dialog).toContain('no hardware');
+    expect(dialog).toContain('post-quantum: X-Wing');
     const shots = process.env.SOTTO_SCREENSHOTS;
     if (shots) await page.screenshot({ path: `${shots}/evidence-dialog.png` });
     await page.click('[data-testid="evidence-close"]');

@@ -16,6 +16,7 @@ const evidence: EvidenceSummary = {
   measurement: 'ab'.repeat(48),
   model: { name: 'stories260K', sha256: 'cd'.repeat(32) },
   keyId: 7,
+  kem: 'X-Wing',
   keyAgeSeconds: 30,
   releaseId: 'dev',
   keyCreatedAt: '2026-01-01T00:00:00.000Z',

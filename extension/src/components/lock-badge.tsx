@@ -11,13 +11,32 @@ import { Icon } from './icons';
 
 export type EvidenceView = { summary: EvidenceSummary } | { error: ErrorInfo } | undefined;
 
-function Row({ label, value, mono }: { label: string; value: string; mono?: boolean }) {
+function Row({
+  label,
+  value,
+  mono,
+  testId,
+}: {
+  label: string;
+  value: string;
+  mono?: boolean;
+  testId?: string;
+}) {
   return (
     <>
       <dt>{label}</dt>
-      <dd class={mono ? 'mono' : undefined}>{value}</dd>
+      <dd class={mono ? 'mono' : undefined} data-testid={testId}>
+        {value}
+      </dd>
     </>
   );
+}
+
+/** How the request key is agreed: post-quantum with X-Wing, classical with X25519 alone. */
+function kemLabel(kem: EvidenceSummary['kem']): string {
+  return kem === 'X-Wing'
+    ? 'post-quantum: X-Wing (ML-KEM-768 + X25519)'
+    : 'X25519 only (not post-quantum: this enclave offers no X-Wing key)';
 }
 
 function EvidenceDialog({
@@ -57,6 +76,7 @@ function EvidenceDialog({
             <Row label="Model SHA-256" value={view.summary.model.sha256} mono />
             <Row label="Release" value={view.summary.releaseId} mono />
             <Row label="Key id" value={String(view.summary.keyId)} />
+            <Row label="Encryption" value={kemLabel(view.summary.kem)} testId="evidence-kem" />
             <Row
               label="Key made"
               value={`${view.summary.keyCreatedAt} (${formatAge(view.summary.keyAgeSeconds)} old)`}

@@ -6,7 +6,7 @@
  * sealed to a key this service did not verify. `dev` evidence is refused unless
  * the user switched development mode on. The verified key is cached in memory only.
  */
-import { type AttestedKey, type FetchLike, fetchAttestedKey } from '@sotto/protocol';
+import { type AttestedKey, type FetchLike, fetchAttestedKey, kemName } from '@sotto/protocol';
 import type { EvidenceSummary, Settings } from '../messaging';
 
 /** Re-verify at least this often even when the key has not changed. */
@@ -102,6 +102,7 @@ export class EvidenceService {
         measurement: key.evidence.measurement,
         model: { name: key.evidence.model.name, sha256: key.evidence.model.sha256 },
         keyId: key.keyConfig.keyId,
+        kem: kemName(key.keyConfig.kemId),
         keyAgeSeconds: 0,
         releaseId: key.evidence.releaseId,
         keyCreatedAt: key.evidence.keyCreatedAt.toISOString(),
