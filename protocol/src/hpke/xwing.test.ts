@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Chacha20Poly1305 } from '@hpke/chacha20poly1305';
 import { Aes128Gcm, CipherSuite, HkdfSha256 } from '@hpke/core';
 import { XWing } from '@hpke/hybridkem-x-wing';
+import { ml_kem768_x25519 } from '@noble/post-quantum/hybrid.js';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex, utf8 } from '../bytes';
 import {
@@ -36,6 +37,8 @@ import {
   XWingRecipientKey,
   xwingEncap,
 } from './index';
+import { webCryptoX25519 } from './x25519-webcrypto';
+import { nobleXWingEncap } from './xwing';
 
 interface Vector {
   seed: string;
@@ -69,17 +72,35 @@ describe('X-Wing KEM against the draft vectors', () => {
   });
 
   vectors.forEach((v, i) => {
-    it(`case ${i}: seed → key pair, eseed → ciphertext and shared secret, decapsulation`, () => {
+    it(`case ${i}: seed → key pair, eseed → ciphertext and shared secret, decapsulation`, async () => {
       const kp = generateXWingKeyPair(fromHex(v.seed));
       expect(toHex(kp.privateKey)).toBe(v.sk);
       expect(toHex(kp.publicKey)).toBe(v.pk);
-      const { enc, sharedSecret } = xwingEncap(fromHex(v.pk), fromHex(v.eseed));
+      // The WebCrypto-composed path (the one shipped on Node and Chromium) …
+      const { enc, sharedSecret } = await xwingEncap(fromHex(v.pk), fromHex(v.eseed));
       expect(toHex(enc)).toBe(v.ct);
       expect(toHex(sharedSecret)).toBe(v.ss);
       const key = new XWingRecipientKey(fromHex(v.sk));
       expect(toHex(key.publicKey)).toBe(v.pk);
-      expect(toHex(key.decap(fromHex(v.ct)))).toBe(v.ss);
+      expect(toHex(await key.decap(fromHex(v.ct)))).toBe(v.ss);
+      // … and @noble/post-quantum's ml_kem768_x25519 whole (the fallback).
+      const noble = nobleXWingEncap(fromHex(v.pk), fromHex(v.eseed));
+      expect(toHex(noble.enc)).toBe(v.ct);
+      expect(toHex(noble.sharedSecret)).toBe(v.ss);
+      expect(toHex(ml_kem768_x25519.decapsulate(fromHex(v.ct), fromHex(v.sk)))).toBe(v.ss);
     });
+  });
+
+  it('the two paths agree on random keys both ways', async () => {
+    expect(await webCryptoX25519()).toBe(true);
+    for (let i = 0; i < 8; i++) {
+      const kp = generateXWingKeyPair();
+      const key = new XWingRecipientKey(kp.privateKey);
+      const ours = await xwingEncap(kp.publicKey);
+      expect(ml_kem768_x25519.decapsulate(ours.enc, kp.privateKey)).toEqual(ours.sharedSecret);
+      const ref = nobleXWingEncap(kp.publicKey);
+      expect(await key.decap(ref.enc)).toEqual(ref.sharedSecret);
+    }
   });
 
   it('is reproduced through the HPKE sender with the test-only eseed', async () => {
@@ -159,7 +180,9 @@ describe('X-Wing hostile inputs (typed errors)', () => {
         MalformedError,
       );
     }
-    expect(() => (key as XWingRecipientKey).decap(new Uint8Array(1119))).toThrow(MalformedError);
+    await expect((key as XWingRecipientKey).decap(new Uint8Array(1119))).rejects.toThrow(
+      MalformedError,
+    );
   });
 
   it('refuses public keys of the wrong length and an invalid ML-KEM encapsulation key', async () => {
@@ -221,6 +244,13 @@ describe('X-Wing hostile inputs (typed errors)', () => {
       }
       await expect(opened).rejects.toThrow(DecryptError);
     }
+  });
+
+  it('refuses a seed that does not belong to the public key it was given', async () => {
+    const other = generateXWingKeyPair();
+    const key = new XWingRecipientKey(kp.privateKey, other.publicKey);
+    const s = await setupSender(suite, other.publicKey, utf8('i'));
+    await expect(setupRecipient(suite, s.enc, key, utf8('i'))).rejects.toThrow(MalformedError);
   });
 
   it('an erased key opens nothing, and erasing zeroes what it held', async () => {
