@@ -6,7 +6,7 @@
  *   --quick          fewer repetitions, no 300M model (a smoke run, ~2 minutes)
  *   --skip-big       leave out the ~300M-parameter model in item 4
  *   --no-pin         do not keep the server under test and the client on separate cores
- *   --only=a,b       run only these sections (seal, attestation, relay, ttft, turns, threads);
+ *   --only=a,b       run only these sections (seal, attestation, relay, ttft, turns, threads, kem);
  *                    writes bench/results/partial.json and leaves BENCHMARKS.md alone
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { REPO_ROOT } from './lib/processes';
 import {
   attestationHeadline,
   failed,
+  kemHeadline,
   type Headline,
   relayHeadline,
   sealHeadline,
@@ -28,6 +29,7 @@ import {
 } from './report/headlines';
 import { type Results, writeSummary } from './report/markdown';
 import { benchAttestation } from './sections/attestation';
+import { benchKem } from './sections/kem';
 import { benchRelay } from './sections/relay';
 import { benchSeal } from './sections/seal';
 import { benchThreads, type ThreadsCase } from './sections/threads';
@@ -105,13 +107,14 @@ const relay = wants('relay')
 // ~30M random model (inference dominates, closer to a deployment).
 const ttftCases: TtftCase[] = [];
 let turnsResult: Headline = skipped('≤ 1.2');
+let kemResult: Headline = skipped('≤ 1 ms');
 let ttftError: unknown;
-if (wants('ttft') || wants('turns')) {
+if (wants('ttft') || wants('turns') || wants('kem')) {
   const small = testModel();
-  const mid = ensureRandomModel(RANDOM_30M);
+  const mid = wants('ttft') || wants('turns') ? ensureRandomModel(RANDOM_30M) : undefined;
   for (const [model, contextSize, maxTokens, n] of [
     [small, undefined, 48, reps(16, 3)],
-    [mid, 2048, 24, reps(10, 2)],
+    ...(mid ? ([[mid, 2048, 24, reps(10, 2)]] as const) : []),
   ] as const) {
     log(`starting enclave + relay for ${model.name}`);
     try {
@@ -121,6 +124,14 @@ if (wants('ttft') || wants('turns')) {
           log(`ttft: ${model.name}`);
           ttftCases.push(
             ...(await benchTtft(stack, model.name, [1024, 32768, 262144], n, maxTokens)),
+          );
+        }
+        if (wants('kem') && model === small) {
+          kemResult = await attempt(
+            'kem',
+            '≤ 1 ms',
+            () => benchKem(stack, model.name, reps(60, 10), reps(30, 6)),
+            kemHeadline,
           );
         }
         if (wants('turns') && model === mid) {
@@ -197,6 +208,7 @@ const results: Results = {
   threads,
   turns: turnsResult,
   attestation,
+  kem: kemResult,
 };
 
 const dir = resolve(REPO_ROOT, 'bench/results');

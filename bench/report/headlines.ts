@@ -4,6 +4,7 @@
  * Where several cases were measured the headline is the worst one; all cases stay in `details`.
  */
 import type { AttestationResult } from '../sections/attestation';
+import type { KemResult } from '../sections/kem';
 import type { RelayResult } from '../sections/relay';
 import type { SealCase } from '../sections/seal';
 import type { ThreadsCase } from '../sections/threads';
@@ -155,5 +156,26 @@ export function failed(target: string, error: unknown): Headline {
     case: 'not measured: the section failed',
     details: null,
     error: error instanceof Error ? error.message.slice(0, 500) : String(error),
+  };
+}
+
+/** Issue 18: the worst of the per-request figures X-Wing adds over X25519 (ms). */
+export function kemHeadline(k: KemResult): Headline {
+  const figures: [string, number][] = [
+    ['TTFT via relay', k.ttft.addedMs.median],
+    ['CLI (Node seal + open)', k.cliAddedMs],
+  ];
+  if (k.extensionAddedMs !== null)
+    figures.push(['extension (Chromium seal + Node open)', k.extensionAddedMs]);
+  const [name, worst] = figures.reduce((a, b) => (b[1] > a[1] ? b : a));
+  return {
+    ratio: null,
+    median: worst,
+    unit: 'ms added per request (X-Wing − X25519)',
+    spread: name === 'TTFT via relay' ? [k.ttft.addedMs.p10, k.ttft.addedMs.p90] : null,
+    target: '≤ 1 ms',
+    met: figures.every(([, v]) => v <= 1),
+    case: `worst of ${figures.map(([n, v]) => `${n} ${v}`).join(', ')}; request +${k.requestBytes.overhead} bytes`,
+    details: k,
   };
 }

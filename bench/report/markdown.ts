@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Summary } from '../lib/stats';
 import type { AttestationResult, AttestationRuntime } from '../sections/attestation';
+import type { KemResult, KemRuntime } from '../sections/kem';
 import type { RelayResult } from '../sections/relay';
 import type { SealCase } from '../sections/seal';
 import type { ThreadsCase } from '../sections/threads';
@@ -37,6 +38,7 @@ export interface Results {
   threads: Headline;
   turns: Headline;
   attestation: Headline;
+  kem: Headline;
 }
 
 const KEYS = [
@@ -47,6 +49,7 @@ const KEYS = [
   ['threads', '4. Chosen threads ÷ fastest, tokens/s'],
   ['turns', '5. TTFT turn 10 ÷ turn 1'],
   ['attestation', '6. SEV-SNP verification, cold'],
+  ['kem', '8. X-Wing over X25519, added per request'],
 ] as const;
 
 const s = (x: Summary) => `${x.median} (${x.p10}–${x.p90})`;
@@ -161,6 +164,27 @@ function attestationTable(a: AttestationResult): string[] {
   return rows;
 }
 
+function kemTable(k: KemResult): string[] {
+  const rows = [
+    `Per request: sealing a chunked request with a 1 KiB body (client) and opening it (gateway), each KEM in turn. Request on the wire: X25519 ${k.requestBytes.x25519} bytes, X-Wing ${k.requestBytes.xwing} bytes (+${k.requestBytes.overhead}).`,
+    '',
+    '| runtime | seal X25519 ms | seal X-Wing ms | added | open X25519 ms | open X-Wing ms | added |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  const line = (r: KemRuntime) =>
+    `| ${r.runtime.slice(0, 60)} | ${s(r.sealMs.x25519)} | ${s(r.sealMs.xwing)} | **${s(r.sealMs.added)}** | ${s(r.openMs.x25519)} | ${s(r.openMs.xwing)} | **${s(r.openMs.added)}** |`;
+  rows.push(line(k.node));
+  if ('skipped' in k.chromium) rows.push(`| Chromium | skipped: ${k.chromium.skipped} | | | | | |`);
+  else rows.push(line(k.chromium));
+  rows.push(
+    '',
+    `Added per request: CLI (Node both sides) ${k.cliAddedMs} ms; extension (Chromium seal, Node open) ${k.extensionAddedMs ?? '—'} ms.`,
+    '',
+    `TTFT through the relay (${k.ttft.model}, 1 KiB page, ${k.ttft.reps} pairs): X25519 ${s(k.ttft.x25519Ms)} ms, X-Wing ${s(k.ttft.xwingMs)} ms, added **${s(k.ttft.addedMs)}** ms.`,
+  );
+  return rows;
+}
+
 function section(title: string, h: Headline, body: (d: never) => string[]): string[] {
   if (h.error || h.details === null) return [`### ${title}`, '', `Not measured: ${h.error}`, ''];
   return [`### ${title}`, '', ...body(h.details as never), ''];
@@ -192,6 +216,7 @@ export function renderSummary(r: Results): string {
     ...section('4. Enclave threads', r.threads, threadsTable),
     ...section('5. Multi-turn (encrypted via relay)', r.turns, turnsTable),
     ...section('6. Attestation', r.attestation, attestationTable),
+    ...section('8. Post-quantum sealing (X-Wing vs X25519)', r.kem, kemTable),
     END,
   ];
   return lines.join('\n');

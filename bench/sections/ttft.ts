@@ -47,6 +47,8 @@ export interface EnclaveStack {
   enclave: Child;
   relay: Child;
   keyConfig: Awaited<ReturnType<typeof fetchAttestedKey>>['keyConfig'];
+  /** Every key of the bound list (X-Wing and X25519); `keyConfig` is the client's choice. */
+  keyConfigs: Awaited<ReturnType<typeof fetchAttestedKey>>['keyConfigs'];
   stop(): Promise<void>;
 }
 
@@ -76,11 +78,12 @@ export async function startStack(
     await enclave.stop();
     throw e;
   }
-  const { keyConfig } = await fetchAttestedKey(relay.url, { allowDevelopment: true });
+  const { keyConfig, keyConfigs } = await fetchAttestedKey(relay.url, { allowDevelopment: true });
   return {
     enclave,
     relay,
     keyConfig,
+    keyConfigs,
     async stop() {
       await relay.stop();
       await enclave.stop();

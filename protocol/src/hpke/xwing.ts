@@ -101,17 +101,21 @@ export async function xwingEncap(
   const pkM = publicKey.subarray(0, MLKEM_PK_BYTES);
   const pkX = publicKey.subarray(MLKEM_PK_BYTES);
   // eseed = m (ML-KEM randomness, 32) || ek_X (X25519 ephemeral secret, 32), as in the vectors.
-  let ctX: Uint8Array;
-  let ssX: Uint8Array;
-  if (fixedEseed) {
-    ctX = x25519PublicKey(fixedEseed.subarray(32));
-    ssX = await webCryptoX25519Dh(await importX25519PrivateKey(fixedEseed.subarray(32)), pkX);
-  } else {
+  // WebCrypto works off the main thread (Node's thread pool): start the X25519 half first,
+  // so it overlaps ML-KEM's encapsulation instead of following it.
+  const x25519Half = (async (): Promise<{ ctX: Uint8Array; ssX: Uint8Array }> => {
+    if (fixedEseed) {
+      const ekX = fixedEseed.subarray(32);
+      const ssX = await webCryptoX25519Dh(await importX25519PrivateKey(ekX), pkX);
+      return { ctX: x25519PublicKey(ekX), ssX };
+    }
     const ek = await generateWebCryptoX25519();
-    ctX = ek.publicKey;
-    ssX = await webCryptoX25519Dh(ek.privateKey, pkX);
-  }
+    return { ctX: ek.publicKey, ssX: await webCryptoX25519Dh(ek.privateKey, pkX) };
+  })();
+  // Settle the X25519 half even if ML-KEM refuses the key, so no rejection goes unhandled.
+  x25519Half.catch(() => undefined);
   const { cipherText: ctM, sharedSecret: ssM } = mlkemEncaps(pkM, fixedEseed?.subarray(0, 32));
+  const { ctX, ssX } = await x25519Half;
   const sharedSecret = combiner(ssM, ssX, ctX, pkX);
   ssM.fill(0);
   ssX.fill(0);
@@ -196,8 +200,11 @@ export class XWingRecipientKey implements RecipientKey {
     }
     const ctM = enc.subarray(0, MLKEM_CT_BYTES);
     const ctX = enc.subarray(MLKEM_CT_BYTES);
+    // The X25519 half runs in WebCrypto (off the main thread in Node) while ML-KEM decapsulates.
+    const x25519Half = webCryptoX25519Dh(key.skX, ctX);
+    x25519Half.catch(() => undefined);
     const ssM = ml_kem768.decapsulate(ctM, key.skM);
-    const ssX = await webCryptoX25519Dh(key.skX, ctX);
+    const ssX = await x25519Half;
     if (!this.#seed) throw new UnknownKeyError('the private key was erased');
     const ss = combiner(ssM, ssX, ctX, key.pkX);
     ssM.fill(0);
