@@ -124,6 +124,7 @@ describe('protocol core is browser-safe', () => {
         trailers: [['x-finish', 'stop']],
       },
       oneShotStatus: 204,
+      xwingStatus: 204,
       record: { title: 'hello', events: 3 },
       replay: 'DECRYPT_FAILED',
       wrongPasskey: 'LOCKED',

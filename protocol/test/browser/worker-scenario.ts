@@ -99,6 +99,13 @@ export async function run(S: Sotto): Promise<Record<string, unknown>> {
   const res = await gw.encapsulateResponse(S.encodeResponse({ status: 204 }));
   out.oneShotStatus = S.decodeResponse(await oneShot.decapsulateResponse(res)).status;
 
+  // Post-quantum: the same one-shot exchange sealed with an X-Wing key (KEM 0x647a).
+  const pqKey = S.generateKeyConfig(8, undefined, S.KEM_XWING);
+  const pq = await S.encapsulateRequest(pqKey.config, request);
+  const pqGw = await S.decapsulateRequest(pq.encapsulated, new Map([[8, pqKey]]));
+  const pqRes = await pqGw.encapsulateResponse(S.encodeResponse({ status: 204 }));
+  out.xwingStatus = S.decodeResponse(await pq.decapsulateResponse(pqRes)).status;
+
   // Sealed history: vault key under a passkey PRF, records bound to id/type/schema.
   const prf = crypto.getRandomValues(new Uint8Array(32));
   const credentialId = S.utf8('credential');
