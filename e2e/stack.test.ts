@@ -115,6 +115,23 @@ describe('the stack: relay + two enclaves + CLI', () => {
     expect(r.stdout.startsWith(', there was a little girl named Lily')).toBe(true);
   });
 
+  it('sent that request sealed with X-Wing: the KEM id on the wire is 0x647a, never 0x0020', async () => {
+    // The client proxy saw every byte of the ask above; each OHTTP request body starts with
+    // key id (1) || KEM id (2) || KDF id (2) || AEAD id (2) (RFC 9458 §4.1).
+    const wire = stack.clientProxy.recorded();
+    const kems: string[] = [];
+    for (
+      let at = wire.indexOf('POST /v1/ohttp');
+      at >= 0;
+      at = wire.indexOf('POST /v1/ohttp', at + 1)
+    ) {
+      const body = wire.indexOf('\r\n\r\n', at) + 4;
+      kems.push(wire.subarray(body + 1, body + 3).toString('hex'));
+    }
+    expect(kems.length).toBeGreaterThan(0);
+    expect(new Set(kems)).toEqual(new Set(['647a']));
+  });
+
   it('refuses development evidence without --allow-dev, and says so', async () => {
     const r = await sotto(['ask', '--relay', stack.relay.url, 'Once upon a time']);
     expect(r.code).toBe(4);
