@@ -179,6 +179,12 @@ function kemTable(k: KemResult): string[] {
   rows.push(
     '',
     `Added per request: CLI (Node both sides) ${k.cliAddedMs} ms; extension (Chromium seal, Node open) ${k.extensionAddedMs ?? '—'} ms.`,
+    ...(k.node.cpuMs
+      ? [
+          '',
+          `CPU time of seal + open in Node (steadier than wall time on a shared machine): X25519 ${s(k.node.cpuMs.x25519)} ms, X-Wing ${s(k.node.cpuMs.xwing)} ms, added **${s(k.node.cpuMs.added)}** ms.`,
+        ]
+      : []),
     '',
     `TTFT through the relay (${k.ttft.model}, 1 KiB page, ${k.ttft.reps} pairs): X25519 ${s(k.ttft.x25519Ms)} ms, X-Wing ${s(k.ttft.xwingMs)} ms, added **${s(k.ttft.addedMs)}** ms.`,
   );

@@ -25,6 +25,8 @@ export interface KemRuntime {
   runtime: string;
   sealMs: { x25519: Summary; xwing: Summary; added: Summary };
   openMs: { x25519: Summary; xwing: Summary; added: Summary };
+  /** Seal + open, CPU time (Node only; absent in Chromium). */
+  cpuMs?: { x25519: Summary; xwing: Summary; added: Summary };
 }
 
 export interface KemResult {
@@ -54,6 +56,15 @@ function shape(t: KemTimings): KemRuntime {
       xwing: s(t.xwing.openMs),
       added: s(diffs(t.xwing.openMs, t.x25519.openMs)),
     },
+    ...(t.x25519.cpuMs.some(Number.isFinite)
+      ? {
+          cpuMs: {
+            x25519: s(t.x25519.cpuMs),
+            xwing: s(t.xwing.cpuMs),
+            added: s(diffs(t.xwing.cpuMs, t.x25519.cpuMs)),
+          },
+        }
+      : {}),
   };
 }
 
