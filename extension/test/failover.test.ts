@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { equalBytes, parseEvidence } from '@sotto/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EnclaveProcess, startEnclave } from '../../enclave/test/support/enclave-process';
+import { waitForRelayLog } from '../../e2e/browser/support/stack';
 import { type RelayProcess, startRelayProcess } from '../../e2e/support/relay-process';
 import type { WorkerToPanel } from '../src/messaging';
 import type { ChatStart } from '../src/services/chat';
@@ -19,9 +20,10 @@ import { type Harness, harness, prfBytes } from './support/services';
 
 let enclaves: EnclaveProcess[] = [];
 let relay: RelayProcess;
+let dataDir: string;
 
 beforeAll(async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sotto-enclave-'));
+  dataDir = mkdtempSync(join(tmpdir(), 'sotto-enclave-'));
   // One after the other: the first makes the dev signing key the second reads.
   enclaves.push(await startEnclave({ SOTTO_DATA_DIR: dataDir }));
   enclaves.push(await startEnclave({ SOTTO_DATA_DIR: dataDir }));
@@ -37,7 +39,27 @@ afterAll(async () => {
   enclaves = [];
 });
 
-async function ready(): Promise<Harness> {
+const isDead = (e: EnclaveProcess) => e.child.exitCode !== null || e.child.signalCode !== null;
+
+/** Starts dead enclaves again on their ports (same data dir), and waits until the relay sees them. */
+async function reviveAll(): Promise<void> {
+  for (let i = 0; i < enclaves.length; i++) {
+    const old = enclaves[i]!;
+    if (!isDead(old)) continue;
+    const skip = relay.logs().length;
+    enclaves[i] = await startEnclave({
+      SOTTO_DATA_DIR: dataDir,
+      SOTTO_ENCLAVE_PORT: new URL(old.url).port,
+    });
+    await waitForRelayLog(
+      relay,
+      (l) => l.event === 'enclave_health' && l.healthy === true && l.enclave === i,
+      skip,
+    );
+  }
+}
+
+async function ready(maxTokens = 24): Promise<Harness> {
   const h = harness();
   await h.vault.create({
     prf: prfBytes(9),
@@ -47,7 +69,7 @@ async function ready(): Promise<Harness> {
   await h.settings.set({
     relayUrl: relay.url,
     developmentMode: true,
-    generation: { maxTokens: 24, temperature: 0 },
+    generation: { maxTokens, temperature: 0 },
   });
   return h;
 }
@@ -58,16 +80,23 @@ const start = (content: string): ChatStart => ({
   messages: [{ role: 'user', content }],
 });
 
-async function run(h: Harness, request: ChatStart): Promise<WorkerToPanel[]> {
+async function run(
+  h: Harness,
+  request: ChatStart,
+  onMessage?: (m: WorkerToPanel) => void,
+): Promise<WorkerToPanel[]> {
   const out: WorkerToPanel[] = [];
-  await h.chat.run(request, (m) => out.push(m));
+  await h.chat.run(request, (m) => {
+    out.push(m);
+    onMessage?.(m);
+  });
   return out;
 }
 
 /** The running enclave whose own evidence names this key config. */
 async function holderOf(keyConfig: Uint8Array): Promise<EnclaveProcess> {
   for (const e of enclaves) {
-    if (e.child.exitCode !== null || e.child.signalCode !== null) continue;
+    if (isDead(e)) continue;
     const bundle = parseEvidence(await (await fetch(`${e.url}/v1/evidence`)).text());
     if (equalBytes(bundle.keyConfig, keyConfig)) return e;
   }
@@ -75,9 +104,37 @@ async function holderOf(keyConfig: Uint8Array): Promise<EnclaveProcess> {
 }
 
 describe('failover when the enclave holding the key dies', () => {
-  it('refetches evidence once and answers with the enclave that is up', async () => {
-    const h = await ready();
+  it('mid-answer: the cut answer is retried with fresh evidence, on the enclave that is up', async () => {
+    const h = await ready(400);
     const first = await h.evidence.current();
+    const holder = await holderOf(first.evidence.keyConfig);
+    let killed: Promise<void> | undefined;
+    const out = await run(h, start('Once upon a time there was a big castle'), (m) => {
+      if (m.type === 'chat/delta' && !killed) killed = holder.stop('SIGKILL');
+    });
+    await killed;
+    expect(out.filter((m) => m.type === 'chat/retrying')).toEqual([
+      expect.objectContaining({ reason: 'truncated' }),
+    ]);
+    expect(out.at(-1)).toMatchObject({ type: 'chat/done' });
+    expect(h.fetchCalls).toEqual([
+      'GET /v1/evidence',
+      'POST /v1/ohttp',
+      'GET /v1/evidence', // fresh, after the cut
+      'POST /v1/ohttp',
+    ]);
+    const now = await h.evidence.current();
+    expect(equalBytes(now.evidence.keyConfig, first.evidence.keyConfig)).toBe(false);
+    // Only the retried, complete answer is stored.
+    const stored = await h.db.messages.count();
+    expect(stored).toBe(2);
+  }, 120_000);
+
+  it('between answers: refetches evidence once and answers with the enclave that is up', async () => {
+    await reviveAll();
+    const h = await ready();
+    // Fresh: the relay's short evidence cache may still hold the revived enclave's old key.
+    const first = await h.evidence.current({ fresh: true });
     const holder = await holderOf(first.evidence.keyConfig);
     await holder.stop('SIGKILL');
 
@@ -103,6 +160,7 @@ describe('failover when the enclave holding the key dies', () => {
   }, 120_000);
 
   it('with no enclave left, says the enclave is down (not busy), and stores nothing', async () => {
+    await reviveAll();
     const h = await ready();
     await h.evidence.current();
     for (const e of enclaves) await e.stop('SIGKILL');

@@ -112,7 +112,7 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
     expect(await attr(page, '[data-testid="answer"]', 'data-state')).toBe('streaming');
     expect(await attr(page, '[data-testid="answer"]', 'aria-busy')).toBe('true');
     expect(await page.$eval('[data-testid="dev-banner"]', (e) => e.textContent)).toBe(
-      'Development mode: this answer is not protected by hardware.',
+      'Development mode: no hardware protects this answer; whoever runs the enclave can read it.',
     );
     expect(await page.$('[data-testid="copy"]')).toBeNull();
 

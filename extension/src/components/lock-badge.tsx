@@ -64,7 +64,10 @@ function EvidenceDialog({
               : 'Verified enclave'}
           </h2>
           {view.summary.development && (
-            <p class="banner-dev">Development mode: no hardware protects these answers.</p>
+            <p class="banner-dev">
+              Development mode: no hardware protects these answers; whoever runs this enclave can
+              read them.
+            </p>
           )}
           <dl class="facts">
             <Row label="Platform" value={platformLabel(view.summary.platform)} />

@@ -67,7 +67,7 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
     >
       {m.development && (
         <p class="banner-dev" data-testid="dev-banner" role="note">
-          Development mode: this answer is not protected by hardware.
+          Development mode: no hardware protects this answer; whoever runs the enclave can read it.
         </p>
       )}
       {m.note && (
