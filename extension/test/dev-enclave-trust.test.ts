@@ -104,6 +104,10 @@ describe('a development enclave while development mode is off', () => {
     const other = `http://localhost:${port}`;
     await h.settings.set({ relayUrl: other });
     expect(errorOf(await run(h))).toMatchObject({ code: 'dev-refused', relayUrl: other });
+
+    // "Erase everything" forgets the choice and the pinned key with the rest.
+    await h.handlers['history/erase-all']({});
+    expect(await h.devTrust.get(enclave.url)).toEqual({ accepted: false });
   }, 120_000);
 
   it('accepts the choice only for the relay in use, and a fingerprint only as 64 hex digits', async () => {
