@@ -19,7 +19,12 @@ import { REPO_ROOT } from '../../enclave/test/support/enclave-process';
 import { type ArticleServer, startArticleServer } from './support/article-server';
 import { saveArtifacts } from './support/artifacts';
 import { addAuthenticator } from './support/authenticator';
-import { type ExtensionBrowser, hasChromium, launchBrowser } from './support/browser';
+import {
+  EXTENSION_ORIGIN,
+  type ExtensionBrowser,
+  hasChromium,
+  launchBrowser,
+} from './support/browser';
 import { testExtension } from './support/extension-build';
 import { askOk, sendChat, waitForAnswer, waitForVault } from './support/panel';
 import { type BrowserStack, startBrowserStack, waitForRelayLog } from './support/stack';
@@ -182,6 +187,34 @@ describe.skipIf(!hasChromium)('first run, development mode off (issue 11)', () =
       await panel.click('[data-testid="trust-dev-key"]');
       await waitForAnswer(panel, 1, ['done']);
       await panel.waitForSelector('[data-testid="lock-badge"][data-state="dev"]');
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    'the options page lists the chosen development enclave; Forget makes the panel ask again',
+    async () => {
+      const options = await ext!.openPage(`${EXTENSION_ORIGIN}/options.html`);
+      const entry = await options.waitForSelector(
+        `[data-testid="dev-enclave"][data-relay="${stack.clientProxy.url}"]`,
+      );
+      expect(await entry!.evaluate((e) => e.textContent ?? '')).toMatch(/key [0-9a-f]{16}…/);
+      await options.click('[data-testid="dev-enclave-forget"]');
+      await options.waitForSelector('[data-testid="dev-enclave"]', { hidden: true });
+      expect(await options.$eval('#development-mode', (e) => (e as HTMLInputElement).checked)).toBe(
+        false,
+      );
+      await options.close();
+      await panel.bringToFront();
+      await panel.click('[data-testid="new-chat"]');
+      await panel.waitForSelector('[data-testid="empty-state"]');
+      await sendChat(panel, 'Once upon a time there was a frog');
+      await waitForAnswer(panel, 1, ['error']);
+      expect(await panel.$eval('[data-testid="error"]', (e) => e.getAttribute('data-code'))).toBe(
+        'dev-refused',
+      );
+      await panel.click('[data-testid="use-dev-enclave"]');
+      await waitForAnswer(panel, 1, ['done']);
     },
     FLOW_TIMEOUT_MS,
   );

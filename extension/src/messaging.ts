@@ -227,6 +227,13 @@ export interface MessageMap {
     request: { relayUrl: string; devKeySha256: string };
     response: Record<string, never>;
   };
+  /** Relays with a development choice or a pinned dev key (options page). */
+  'evidence/dev-list': {
+    request: Record<string, never>;
+    response: { relayUrl: string; accepted: boolean; keySha256?: string }[];
+  };
+  /** Forgets a relay's development choice and pinned dev key. */
+  'evidence/dev-forget': { request: { relayUrl: string }; response: Record<string, never> };
   /** Fetches (if needed) and verifies the relay's evidence. Never throws: errors come in `error`. */
   'evidence/get': {
     request: { fresh?: boolean };

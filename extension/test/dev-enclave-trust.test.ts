@@ -105,6 +105,17 @@ describe('a development enclave while development mode is off', () => {
     await h.settings.set({ relayUrl: other });
     expect(errorOf(await run(h))).toMatchObject({ code: 'dev-refused', relayUrl: other });
 
+    // Listed for the options page; Forget makes the panel ask again.
+    expect((await ask(h, { type: 'evidence/dev-list' })) as unknown).toEqual({
+      ok: true,
+      value: [{ relayUrl: enclave.url, accepted: true, keySha256: await devKeyOf(enclave.url) }],
+    });
+    await h.settings.set({ relayUrl: enclave.url });
+    expect((await run(h)).at(-1)).toMatchObject({ type: 'chat/done' });
+    await ask(h, { type: 'evidence/dev-forget', relayUrl: enclave.url });
+    expect(errorOf(await run(h))).toMatchObject({ code: 'dev-refused', relayUrl: enclave.url });
+    await ask(h, { type: 'evidence/use-dev', relayUrl: enclave.url });
+
     // "Erase everything" forgets the choice and the pinned key with the rest.
     await h.handlers['history/erase-all']({});
     expect(await h.devTrust.get(enclave.url)).toEqual({ accepted: false });

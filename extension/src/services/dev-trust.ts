@@ -67,6 +67,20 @@ export class DevTrustStore {
     });
   }
 
+  /** Every relay with a choice or a pinned key, as the options page lists them. */
+  async list(): Promise<({ relayUrl: string } & RelayDevTrust)[]> {
+    return Object.entries(await this.#read()).map(([relayUrl, t]) => ({ relayUrl, ...t }));
+  }
+
+  /** Forgets the choice and the pinned key for `relayUrl`: the panel asks again. */
+  async forget(relayUrl: string): Promise<void> {
+    await this.#db.transaction('rw', this.#db.settings, async () => {
+      const table = await this.#read();
+      delete table[relayUrl];
+      await this.#db.settings.put({ key: ROW, value: table });
+    });
+  }
+
   /** What is remembered for `relayUrl` (nothing: not accepted, no pin). */
   async get(relayUrl: string): Promise<RelayDevTrust> {
     return (await this.#read())[relayUrl] ?? { accepted: false };

@@ -96,6 +96,12 @@ export function createHandlers(s: Services): Handlers {
       s.evidence.invalidate();
       return {};
     },
+    'evidence/dev-list': () => s.devTrust.list(),
+    'evidence/dev-forget': async (r) => {
+      await s.devTrust.forget(String(r.relayUrl));
+      s.evidence.invalidate();
+      return {};
+    },
     'evidence/get': async (r) => {
       try {
         return (await s.evidence.current({ fresh: Boolean(r?.fresh) })).summary;
