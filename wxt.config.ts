@@ -45,7 +45,8 @@ const EXTENSION_PAGES_CSP = "script-src 'self'; object-src 'none'; img-src 'self
 
 export default defineConfig({
   srcDir: 'extension',
-  outDir: '.output',
+  // `npm start` and its test build elsewhere with SOTTO_OUTPUT_DIR.
+  outDir: process.env.SOTTO_OUTPUT_DIR || '.output',
   publicDir: 'extension/public',
   imports: false,
   vite: () => ({

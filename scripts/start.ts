@@ -1,10 +1,15 @@
 /**
- * `npm start`: builds the extension, starts one enclave and the relay, waits until
- * both answer, and prints what to load and where. Ctrl-C stops everything.
+ * `npm start`: checks that a first run can work (the model source, the ports) before
+ * anything is built, builds the extension for the relay it starts (its default relay
+ * and host permission), starts one enclave and the relay, waits until both answer,
+ * and prints the exact next steps. Ctrl-C stops everything.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ConfigurationError } from '@sotto/protocol';
+import { loadConfig } from '../enclave/src/config';
+import { checkModelSource, checkPortFree, relayPlan, StartCheckError } from './start-checks';
 
 /** A real instruct model for real use; downloaded once into the enclave's cache. */
 const DEFAULT_MODEL = 'hf:bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M';
@@ -12,10 +17,21 @@ const root = resolve(import.meta.dirname, '..');
 const env = { ...process.env };
 env.SOTTO_MODEL ||= DEFAULT_MODEL;
 env.SOTTO_ENCLAVE_PORT ||= '8788';
-env.SOTTO_RELAY_PORT ||= '8787';
+let plan: ReturnType<typeof relayPlan>;
+try {
+  plan = relayPlan(env);
+} catch (e) {
+  console.error(`Sotto: ${(e as Error).message}`);
+  process.exit(1);
+}
+env.SOTTO_RELAY_PORT = plan.relayPort;
+// The extension is built for this relay; the CLI examples below use it too.
+env.SOTTO_RELAY_URL = plan.relayUrl;
 env.SOTTO_ENCLAVES ||= `http://127.0.0.1:${env.SOTTO_ENCLAVE_PORT}`;
-const relayUrl = `http://127.0.0.1:${env.SOTTO_RELAY_PORT}`;
-const extensionDir = resolve(root, '.output/chrome-mv3');
+const relayUrl = plan.relayUrl;
+const localRelayUrl = `http://127.0.0.1:${env.SOTTO_RELAY_PORT}`;
+/** `SOTTO_OUTPUT_DIR` moves the build (wxt.config.ts); tests use it. */
+const extensionDir = resolve(root, env.SOTTO_OUTPUT_DIR || '.output', 'chrome-mv3');
 
 const children: ChildProcess[] = [];
 let stopping = false;
@@ -65,9 +81,31 @@ async function waitFor(url: string, what: string): Promise<Response> {
 process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
 
+// Before building anything: a first run without a model, or with a port taken, fails now.
+try {
+  const enclaveConfig = loadConfig(env);
+  console.log(`Sotto: checking the model ${env.SOTTO_MODEL}…`);
+  const source = await checkModelSource(env.SOTTO_MODEL, { cacheDir: enclaveConfig.modelCacheDir });
+  if (source.kind === 'download') {
+    console.log(
+      `Sotto: the model is not cached yet; the enclave downloads it from ${source.host}.`,
+    );
+  }
+  await checkPortFree(Number(env.SOTTO_ENCLAVE_PORT), 'SOTTO_ENCLAVE_PORT');
+  await checkPortFree(Number(env.SOTTO_RELAY_PORT), 'SOTTO_RELAY_PORT');
+} catch (e) {
+  if (!(e instanceof StartCheckError) && !(e instanceof ConfigurationError)) throw e;
+  console.error(`Sotto cannot start: ${e.message}`);
+  process.exit(1);
+}
+
 if (existsSync(resolve(root, 'wxt.config.ts'))) {
-  console.log('Sotto: building the extension…');
-  const build = spawnSync('npm', ['run', 'build:extension'], { cwd: root, stdio: 'inherit' });
+  console.log(`Sotto: building the extension for the relay at ${relayUrl}…`);
+  const build = spawnSync('npm', ['run', 'build:extension'], {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+  });
   if (build.status !== 0) {
     console.error('Sotto: the extension build failed (see above).');
     process.exit(1);
@@ -85,17 +123,31 @@ const evidence = (await evidenceRes.json()) as {
   model: { name: string; sha256: string };
 };
 run('relay', 'backend/src/server.ts');
-await waitFor(`${relayUrl}/healthz`, 'the relay');
+await waitFor(`${localRelayUrl}/healthz`, 'the relay');
 
 const dev = evidence.platform === 'dev';
 console.log(`
 Sotto is running.
-  relay        ${relayUrl}
+  relay        ${relayUrl}${relayUrl !== localRelayUrl ? `  (listening on ${localRelayUrl})` : ''}
   model        ${evidence.model.name}
   model sha256 ${evidence.model.sha256}
-  attestation  ${evidence.platform}${dev ? '  (DEVELOPMENT: no hardware proof; clients must enable development mode)' : ''}
-  extension    load ${existsSync(extensionDir) ? extensionDir : '(extension not built yet)'} as an unpacked extension
-               (chrome://extensions → Developer mode → Load unpacked)
-  try it       npx sotto ask --relay ${relayUrl}${dev ? ' --allow-dev' : ''} "Once upon a time"
+  attestation  ${evidence.platform}${dev ? '  (DEVELOPMENT: proves no hardware; whoever runs it can read the conversation)' : ''}
+  extension    ${existsSync(extensionDir) ? extensionDir : '(extension not built)'}  (built for ${relayUrl})
+
+Next steps:
+  1. In Chromium or Chrome, open chrome://extensions, switch on "Developer mode",
+     press "Load unpacked" and pick ${extensionDir}
+     (loaded before? press its reload button: the build changed).
+  2. Click Sotto's toolbar icon (pin it from the puzzle-piece menu) to open the side panel.
+  3. Press "Create passkey": your browser asks for your screen lock or security key.
+     The passkey unlocks your history; nothing else can.
+  4. Ask something.${
+    dev
+      ? ` This enclave is a development one: the panel explains that and asks once;
+     press "Use this development enclave" and your question is sent. Every answer then
+     carries the "Development mode" banner.`
+      : ''
+  }
+  From a terminal: npx sotto ask --relay ${relayUrl}${dev ? ' --allow-dev' : ''} "Once upon a time"
 
 Press Ctrl-C to stop.`);

@@ -182,7 +182,9 @@ describe.skipIf(!hasChromium)('when things go wrong (flows 7-9)', () => {
         code: e.getAttribute('data-code'),
         text: e.textContent ?? '',
       }));
-      expect(['truncated', 'service', 'relay-unreachable', 'busy']).toContain(error.code);
+      expect(['truncated', 'service', 'relay-unreachable', 'enclave-unavailable']).toContain(
+        error.code,
+      );
       expect(error.text.length).toBeGreaterThan(10);
       expect(await panel.$('[data-testid="retry"]')).not.toBeNull();
       // The cut answer is not in the history, as complete or otherwise.

@@ -89,15 +89,19 @@ export interface EvidenceSummary {
 
 /**
  * Error codes the worker reports. Chat codes: `relay-unreachable`, `evidence-refused`
- * (with `reasons`), `dev-refused` (dev evidence while development mode is off),
- * `locked`, `truncated` (the answer was cut twice), `service` (with `status`), `busy`
- * (with `retryAfterSeconds`). Vault codes: `no-vault`, `vault-exists`, `wrong-passkey`.
+ * (with `reasons`), `dev-refused` (dev evidence not accepted for this relay, with
+ * `relayUrl`), `dev-key-changed` (not the dev key pinned for the relay, with `relayUrl`
+ * and `devKeySha256`), `locked`, `truncated` (the answer was cut twice), `service`
+ * (with `status`), `busy` (overload, with `retryAfterSeconds`), `enclave-unavailable`
+ * (the relay has no enclave up for the key, even after fresh evidence). Vault codes: `no-vault`, `vault-exists`, `wrong-passkey`.
  * Others: `invalid` (bad request), `backup-invalid`, `not-found`, `internal`.
  */
 export type ErrorCode =
   | 'relay-unreachable'
   | 'evidence-refused'
   | 'dev-refused'
+  | 'dev-key-changed'
+  | 'enclave-unavailable'
   | 'locked'
   | 'truncated'
   | 'service'
@@ -123,6 +127,10 @@ export interface ErrorInfo {
   status?: number;
   /** `busy`: wait this long before retrying. */
   retryAfterSeconds?: number;
+  /** `dev-refused`, `dev-key-changed`: the relay the choice is for. */
+  relayUrl?: string;
+  /** `dev-key-changed`: hex SHA-256 of the dev signing key the relay serves now. */
+  devKeySha256?: string;
 }
 
 export type ConversationKind = 'chat' | 'summarize' | 'rewrite';
@@ -214,6 +222,23 @@ export interface MessageMap {
     response: { status: VaultStatus; conversations: number; messages: number };
   };
 
+  /**
+   * "Use this development enclave": accept `dev` evidence from this relay (the current
+   * relay URL only). Remembered per relay; development mode stays as it is.
+   */
+  'evidence/use-dev': { request: { relayUrl: string }; response: Record<string, never> };
+  /** Accept the dev signing key a `dev-key-changed` error named, for the current relay. */
+  'evidence/trust-dev-key': {
+    request: { relayUrl: string; devKeySha256: string };
+    response: Record<string, never>;
+  };
+  /** Relays with a development choice or a pinned dev key (options page). */
+  'evidence/dev-list': {
+    request: Record<string, never>;
+    response: { relayUrl: string; accepted: boolean; keySha256?: string }[];
+  };
+  /** Forgets a relay's development choice and pinned dev key. */
+  'evidence/dev-forget': { request: { relayUrl: string }; response: Record<string, never> };
   /** Fetches (if needed) and verifies the relay's evidence. Never throws: errors come in `error`. */
   'evidence/get': {
     request: { fresh?: boolean };
@@ -335,6 +360,8 @@ export type PanelToWorker =
     }
   | { type: 'chat/stop'; requestId: string };
 
+export type RetryingReason = 'truncated' | 'key-rotated' | 'enclave-down' | 'busy';
+
 /** Worker → panel on the port. Every `chat/*` message carries the panel's `requestId`. */
 export type WorkerToPanel =
   /** Evidence verified and the request is about to be sealed to this key. */
@@ -345,8 +372,11 @@ export type WorkerToPanel =
       evidence: EvidenceSummary;
     }
   | { type: 'chat/delta'; requestId: string; text: string }
-  /** The first attempt was cut short; the worker retries once. Discard the text so far. */
-  | { type: 'chat/retrying'; requestId: string; reason: 'truncated' | 'key-rotated' }
+  /**
+   * The worker retries with fresh evidence: the first attempt was cut short, the key
+   * rotated, the enclave holding the key is down, or it was busy. Discard the text so far.
+   */
+  | { type: 'chat/retrying'; requestId: string; reason: RetryingReason }
   | {
       type: 'chat/done';
       requestId: string;

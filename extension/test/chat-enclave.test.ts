@@ -5,6 +5,9 @@
  * deltas streamed as they open, Stop, the stale-key retry after an enclave
  * restart, a killed enclave, and the history stored sealed.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type EnclaveProcess,
@@ -212,7 +215,9 @@ describe('chat service against the real enclave', () => {
 
 describe('chat service when the enclave dies and comes back', () => {
   it('reports the failure, stores nothing, and a retry after restart re-verifies the new key', async () => {
-    const own = await startEnclave();
+    // A restart keeps its data dir, and with it the dev signing key the client pinned.
+    const dataDir = mkdtempSync(join(tmpdir(), 'sotto-enclave-'));
+    const own = await startEnclave({ SOTTO_DATA_DIR: dataDir });
     try {
       const h = harness();
       await h.vault.create({
@@ -246,21 +251,32 @@ describe('chat service when the enclave dies and comes back', () => {
       expect(await h.db.messages.count()).toBe(0);
       expect(await h.db.conversations.count()).toBe(0);
 
-      // Restart on the same port: a new process has a new key; the cached one is stale.
+      // Restart on the same port: a new process has a new key. The cut answer's retry
+      // already dropped the old key (its fresh evidence fetch failed), so the next
+      // request verifies the new key before sealing anything.
       const port = new URL(own.url).port;
-      const again = await startEnclave({ SOTTO_ENCLAVE_PORT: port });
+      let again = await startEnclave({ SOTTO_ENCLAVE_PORT: port, SOTTO_DATA_DIR: dataDir });
       try {
         expect(again.url).toBe(own.url);
         const retry = await run(h, { ...request, requestId: crypto.randomUUID() });
-        expect(retry.filter((m) => m.type === 'chat/retrying')).toEqual([
+        expect(retry.filter((m) => m.type === 'chat/retrying')).toEqual([]);
+        const started = retry[0] as Extract<WorkerToPanel, { type: 'chat/started' }>;
+        expect(started.evidence.keyCreatedAt).not.toBe(first.summary.keyCreatedAt);
+        expect(retry.at(-1)).toMatchObject({ type: 'chat/done' });
+        expect(await h.db.messages.count()).toBe(2);
+
+        // Restarted between two requests: the cached key is stale; the relay's 400
+        // (key identifier unknown) makes the worker verify the new key and re-seal.
+        const cached = await h.evidence.current();
+        await again.stop();
+        again = await startEnclave({ SOTTO_ENCLAVE_PORT: port, SOTTO_DATA_DIR: dataDir });
+        const rekeyed = await run(h, start('Once upon a time there was a dog'));
+        expect(rekeyed.filter((m) => m.type === 'chat/retrying')).toEqual([
           expect.objectContaining({ reason: 'key-rotated' }),
         ]);
-        const started = retry[0] as Extract<WorkerToPanel, { type: 'chat/started' }>;
-        expect(started.evidence.keyCreatedAt).toBe(first.summary.keyCreatedAt);
-        expect(retry.at(-1)).toMatchObject({ type: 'chat/done' });
+        expect(rekeyed.at(-1)).toMatchObject({ type: 'chat/done' });
         const latest = await h.evidence.current();
-        expect(latest.summary.keyCreatedAt).not.toBe(first.summary.keyCreatedAt);
-        expect(await h.db.messages.count()).toBe(2);
+        expect(latest.summary.keyCreatedAt).not.toBe(cached.summary.keyCreatedAt);
       } finally {
         await again.stop();
       }

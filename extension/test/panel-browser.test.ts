@@ -113,7 +113,7 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
     expect(await attr(page, '[data-testid="answer"]', 'data-state')).toBe('streaming');
     expect(await attr(page, '[data-testid="answer"]', 'aria-busy')).toBe('true');
     expect(await page.$eval('[data-testid="dev-banner"]', (e) => e.textContent)).toBe(
-      'Development mode: this answer is not protected by hardware.',
+      'Development mode: no hardware protects this answer; whoever runs the enclave can read it.',
     );
     expect(await page.$('[data-testid="copy"]')).toBeNull();
 
@@ -217,6 +217,7 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
     await page.evaluate((summary) => {
       (window as unknown as { mount: (n: string, p: unknown) => void }).mount('LockBadge', {
         view: { summary },
+        now: Date.parse(summary.verifiedAt) + 60_000,
       });
     }, evidence);
     expect(await attr(page, '[data-testid="lock-badge"]', 'data-state')).toBe('dev');
@@ -240,6 +241,39 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
     if (shots) await page.screenshot({ path: `${shots}/evidence-dialog.png` });
     await page.click('[data-testid="evidence-close"]');
     await page.waitForSelector('[data-testid="evidence-dialog"]', { hidden: true });
+  });
+
+  it('the lock badge says stale when the evidence was verified over an hour ago', async () => {
+    await page.evaluate((summary) => {
+      (window as unknown as { mount: (n: string, p: unknown) => void }).mount('LockBadge', {
+        view: { summary },
+        now: Date.parse(summary.verifiedAt) + 2 * 60 * 60_000,
+      });
+    }, evidence);
+    expect(await attr(page, '[data-testid="lock-badge"]', 'data-state')).toBe('stale');
+    const label = await page.$eval('[data-testid="lock-badge"]', (e) => e.textContent ?? '');
+    expect(label).toMatch(/^\W*Stale/);
+  });
+
+  it('the lock badge shows the current failure: unreachable, enclave down, dev key changed', async () => {
+    for (const [code, state] of [
+      ['relay-unreachable', 'unreachable'],
+      ['enclave-unavailable', 'down'],
+      ['dev-key-changed', 'refused'],
+      ['dev-refused', 'refused'],
+    ]) {
+      await page.evaluate(
+        (error) => {
+          (window as unknown as { mount: (n: string, p: unknown) => void }).mount('LockBadge', {
+            view: { error },
+          });
+        },
+        { code, message: 'x', retryable: true },
+      );
+      expect({ code, state: await attr(page, '[data-testid="lock-badge"]', 'data-state') }).toEqual(
+        { code, state },
+      );
+    }
   });
 
   it('refused evidence: the badge says so and the dialog lists every reason', async () => {

@@ -9,7 +9,7 @@ import type { PortLike } from '../src/services/panel-hub';
 import { dispatch, isForWorker } from '../src/services/router';
 import { DEFAULT_SETTINGS, mergeSettings, settingsFromStorage } from '../src/services/settings';
 import { SettingsStore } from '../src/services/settings-store';
-import { type Harness, harness } from './support/services';
+import { type Harness, harness, TEST_EXTENSION_ORIGIN } from './support/services';
 
 const ORIGIN = 'chrome-extension://dnkpelokofdngkeleinjlkmnanbolecg/';
 const opened: Harness[] = [];
@@ -125,19 +125,24 @@ describe('settings', () => {
 });
 
 /** An in-memory runtime.Port pair: what the hub posts lands in `received`. */
-function port(): PortLike & {
+type TestPort = PortLike & {
   received: WorkerToPanel[];
+  disconnected: boolean;
   fromPanel(m: unknown): void;
-  disconnect(): void;
+  drop(): void;
   next(type: WorkerToPanel['type']): Promise<WorkerToPanel>;
-} {
+};
+
+function port(senderUrl = `${TEST_EXTENSION_ORIGIN}sidepanel.html`): TestPort {
   const onMessage: ((m: unknown) => void)[] = [];
   const onDisconnect: (() => void)[] = [];
   const waiters: { type: string; resolve: (m: WorkerToPanel) => void }[] = [];
   const received: WorkerToPanel[] = [];
-  return {
+  const p: TestPort = {
     name: PANEL_PORT,
+    sender: { url: senderUrl },
     received,
+    disconnected: false,
     postMessage(m) {
       received.push(m);
       for (const w of [...waiters]) {
@@ -152,8 +157,12 @@ function port(): PortLike & {
     fromPanel: (m) => {
       for (const fn of onMessage) fn(m);
     },
-    disconnect: () => {
+    /** The other side going away (the hub's own `disconnect()` only marks it). */
+    drop: () => {
       for (const fn of onDisconnect) fn();
+    },
+    disconnect: () => {
+      p.disconnected = true;
     },
     next: (type) =>
       new Promise((resolve) => {
@@ -162,6 +171,7 @@ function port(): PortLike & {
         else waiters.push({ type, resolve });
       }),
   };
+  return p;
 }
 
 const summarize = (windowId: number): PageAction => ({
@@ -196,7 +206,7 @@ describe('panel hub', () => {
     expect(h.panels.hasPanel(5)).toBe(true);
     expect(h.panels.close(5)).toBe(true);
     expect(p.received.at(-1)).toEqual({ type: 'panel/close' });
-    p.disconnect();
+    p.drop();
     expect(h.panels.hasPanel(5)).toBe(false);
     expect(h.panels.close(5)).toBe(false);
     h.panels.deliver(5, summarize(5));
@@ -209,6 +219,30 @@ describe('panel hub', () => {
     h.panels.attach(p);
     p.fromPanel({ type: 'panel/hello', windowId: 1 });
     expect(h.panels.hasPanel(1)).toBe(false);
+  });
+
+  it('disconnects a port that is not from one of the extension’s pages, before reading it', async () => {
+    const h = fresh();
+    h.panels.deliver(3, summarize(3));
+    for (const url of [
+      'https://news.example/story', // a content script beside a page
+      'chrome-extension://otherextensionidaaaaaaaaaaaaaaaa/page.html',
+      undefined,
+    ]) {
+      const p = port(url as string);
+      if (url === undefined) delete (p as { sender?: unknown }).sender;
+      expect(h.panels.attach(p)).toBe(false);
+      expect(p.disconnected).toBe(true);
+      p.fromPanel({ type: 'panel/hello', windowId: 3 });
+      p.fromPanel({
+        type: 'chat/start',
+        requestId: 'r',
+        messages: [{ role: 'user', content: 'x' }],
+      });
+      expect(p.received).toEqual([]);
+    }
+    expect(h.panels.hasPanel(3)).toBe(false);
+    expect(h.panels.take(3)).toEqual(summarize(3));
   });
 
   it('runs a chat per port and answers on that port', async () => {

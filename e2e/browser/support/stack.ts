@@ -2,8 +2,13 @@
  * The real stack for one browser test file: an enclave process with the test
  * model, the relay process, and recording TCP proxies on both sides of the
  * relay (browser ↔ relay, relay ↔ enclave) so a test can prove what crossed
- * each boundary. The enclave can be killed and restarted on the same port.
+ * each boundary. The enclave can be killed and restarted on the same port, with
+ * its data dir (and so its dev signing key, which the extension pins) kept, as a
+ * real restart keeps `.data/enclave` — or replaced, as a different enclave would be.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type EnclaveProcess, startEnclave } from '../../../enclave/test/support/enclave-process';
 import { type RecordingProxy, startRecordingProxy } from '../../support/recording-proxy';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process';
@@ -16,8 +21,12 @@ export interface BrowserStack {
   clientProxy: RecordingProxy;
   /** Output of every enclave process this stack started (restarts included). */
   enclaveOutput(): string;
-  /** Starts a new enclave process on the same port (new key, new evidence). */
-  restartEnclave(): Promise<EnclaveProcess>;
+  /**
+   * Starts a new enclave process on the same port (new key, new evidence). The same
+   * data dir (dev signing key) unless `newDataDir`: then another dev key, as if another
+   * machine answered at that address.
+   */
+  restartEnclave(options?: { newDataDir?: boolean }): Promise<EnclaveProcess>;
   stop(): Promise<void>;
 }
 
@@ -27,7 +36,9 @@ export async function startBrowserStack(
   enclaveEnv: Record<string, string> = {},
 ): Promise<BrowserStack> {
   const outputs: (() => string)[] = [];
-  let enclave = await startEnclave(enclaveEnv);
+  const dataDir = () => mkdtempSync(join(tmpdir(), 'sotto-enclave-'));
+  let env = { SOTTO_DATA_DIR: dataDir(), ...enclaveEnv };
+  let enclave = await startEnclave(env);
   outputs.push(enclave.output);
   const port = portOf(enclave.url);
   const enclaveProxy = await startRecordingProxy({ host: '127.0.0.1', port });
@@ -42,9 +53,10 @@ export async function startBrowserStack(
     relay,
     clientProxy,
     enclaveOutput: () => outputs.map((o) => o()).join('\n'),
-    async restartEnclave() {
+    async restartEnclave(options = {}) {
       await enclave.stop('SIGKILL');
-      enclave = await startEnclave({ ...enclaveEnv, SOTTO_ENCLAVE_PORT: String(port) });
+      if (options.newDataDir) env = { ...env, SOTTO_DATA_DIR: dataDir() };
+      enclave = await startEnclave({ ...env, SOTTO_ENCLAVE_PORT: String(port) });
       outputs.push(enclave.output);
       stack.enclave = enclave;
       return enclave;

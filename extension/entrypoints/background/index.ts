@@ -13,6 +13,7 @@ import {
 } from '../../src/services/browser-adapters';
 import { ChatService } from '../../src/services/chat';
 import { openDb } from '../../src/services/db';
+import { DevTrustStore } from '../../src/services/dev-trust';
 import { EvidenceService } from '../../src/services/evidence';
 import { HistoryService } from '../../src/services/history';
 import { createMenus, listenForActions, type MenuBrowser } from '../../src/services/menus';
@@ -49,13 +50,22 @@ export default defineBackground({
       idleLockMinutes: async () => (await settings.get()).idleLockMinutes,
       onChange: (state) => panels?.broadcast({ type: 'vault/changed', state }),
     });
-    evidence = new EvidenceService({ settings: () => settings.get() });
+    const devTrust = new DevTrustStore(db);
+    evidence = new EvidenceService({ settings: () => settings.get(), devTrust });
     const history = new HistoryService(db, vault);
     const backup = new BackupService(history, vault);
     const chat = new ChatService({ evidence, history, vault, settings: () => settings.get() });
-    panels = new PanelHub(chat);
-    const handlers = createHandlers({ vault, history, backup, evidence, settings, panels });
     const extensionOrigin = browser.runtime.getURL('/');
+    panels = new PanelHub(chat, extensionOrigin);
+    const handlers = createHandlers({
+      vault,
+      history,
+      backup,
+      evidence,
+      settings,
+      panels,
+      devTrust,
+    });
     const b = browser as unknown as MenuBrowser;
 
     browser.runtime.onInstalled.addListener(() => {
@@ -77,7 +87,7 @@ export default defineBackground({
       );
       return true;
     });
-    browser.runtime.onConnect.addListener((port) => panels?.attach(port));
+    browser.runtime.onConnect.addListener((port) => void panels?.attach(port));
     browser.alarms.onAlarm.addListener((alarm) => {
       if (alarm.name === IDLE_LOCK_ALARM) void vault?.lock();
     });

@@ -1,11 +1,12 @@
 /**
  * The options page: relay URL (asks for its host permission), development mode
- * (with a warning), generation settings, idle-lock time, export/import of the
+ * (with a warning, and the development enclaves chosen per relay), generation settings, idle-lock time, export/import of the
  * encrypted history, lock now, and erase everything (two-step confirm). Every
  * change goes through the worker (messaging.ts); nothing here touches storage.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
+import { DevEnclaves } from '../../src/components/dev-enclaves';
 import {
   type EvidenceSummary,
   fromBase64Url,
@@ -214,6 +215,7 @@ export function OptionsApp() {
           who can read your prompts. Turn this on only for a relay and enclave you run yourself.
           Every answer will carry a development banner.
         </div>
+        <DevEnclaves />
       </section>
 
       <section aria-labelledby="releases-h">

@@ -8,6 +8,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { MessageError, type PageAction, sendMessage, type VaultState } from '../messaging';
 import { ChatView } from './chat-view';
+import { isEvidenceState } from './format';
 import type { EvidenceView } from './lock-badge';
 import { connectPanel, type PanelConnection } from './panel-port';
 import { useChat } from './use-chat';
@@ -53,12 +54,9 @@ export function App({ passkey, windowId }: AppProps) {
       else if (m.type === 'panel/close') window.close();
       else if (m.type === 'action/summarize' || m.type === 'action/rewrite') setAction(m);
       else if (m.type === 'chat/started') setEvidence({ summary: m.evidence });
-      else if (
-        m.type === 'chat/error' &&
-        (m.code === 'evidence-refused' || m.code === 'dev-refused')
-      ) {
-        setEvidence({ error: m });
-      } else if (m.type === 'chat/error' && m.code === 'locked') void refreshVault();
+      // The badge shows what holds now (unreachable, refused, down), not the last good evidence.
+      else if (m.type === 'chat/error' && isEvidenceState(m.code)) setEvidence({ error: m });
+      else if (m.type === 'chat/error' && m.code === 'locked') void refreshVault();
     });
     setConn(c);
     return off;

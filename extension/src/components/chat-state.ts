@@ -14,6 +14,7 @@ import type {
   ConversationSummary,
   ErrorInfo,
   EvidenceSummary,
+  RetryingReason,
   StoredMessage,
   WorkerToPanel,
 } from '../messaging';
@@ -43,8 +44,8 @@ export interface UiMessage {
   insert?: InsertTarget;
   /** Shown above a summary answer when the page was cut. */
   note?: string;
-  /** The worker is trying once more (`chat/retrying`): the first attempt was cut or the key rotated. */
-  retrying?: 'truncated' | 'key-rotated';
+  /** The worker is trying once more (`chat/retrying`), and why. */
+  retrying?: RetryingReason;
   /** An errored answer came from a regenerate (the old answer is still stored): Retry regenerates too. */
   retryRegenerates?: boolean;
 }

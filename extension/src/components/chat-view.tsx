@@ -23,6 +23,9 @@ export interface ChatViewProps {
   onLock(): void;
 }
 
+/** What Continue sends after an answer cut at the token limit. */
+export const CONTINUE_PROMPT = 'Continue.';
+
 function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
   const ref = useRef<HTMLDivElement>(null);
   const { messages } = chat.state;
@@ -60,6 +63,9 @@ function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
             onCopy: (t) => navigator.clipboard.writeText(t),
             onRetry: chat.retry,
             ...(regenerable && i === messages.length - 1 ? { onRegenerate: chat.regenerate } : {}),
+            ...(!chat.state.active && i === messages.length - 1
+              ? { onContinue: () => chat.send({ role: 'user', content: CONTINUE_PROMPT }) }
+              : {}),
             ...(m.insert ? { onInsert: (t: string) => page.insert(m.insert!, t) } : {}),
           }}
         />

@@ -1,11 +1,68 @@
 /**
  * An error as the user sees it: a title by code, the worker's message, refused-evidence
- * reasons, Retry when trying again may work, and the settings when they are the fix.
+ * reasons, the fix where there is one (use a development enclave, accept its new key,
+ * the settings), and Retry — after the fix too, so nobody retypes a prompt.
  */
 
+import { useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-import type { ErrorInfo } from '../messaging';
-import { errorTitle } from './format';
+import { type ErrorInfo, MessageError, sendMessage } from '../messaging';
+import { canRetry, errorTitle, fixableInSettings, shortHash } from './format';
+
+/** The one-click fixes: each asks the worker, then sends the waiting prompt again. */
+function DevFix({ error, onRetry }: { error: ErrorInfo; onRetry?: (() => void) | undefined }) {
+  const [problem, setProblem] = useState<string>();
+  const { relayUrl } = error;
+  if (!relayUrl) return null;
+  const run = async () => {
+    try {
+      if (error.code === 'dev-refused') await sendMessage('evidence/use-dev', { relayUrl });
+      else
+        await sendMessage('evidence/trust-dev-key', {
+          relayUrl,
+          devKeySha256: error.devKeySha256!,
+        });
+      setProblem(undefined);
+      onRetry?.();
+    } catch (e) {
+      if (!(e instanceof MessageError)) throw e;
+      setProblem(e.info.message);
+    }
+  };
+  if (error.code === 'dev-refused') {
+    return (
+      <>
+        <button
+          type="button"
+          class="btn btn-primary"
+          data-testid="use-dev-enclave"
+          onClick={() => void run()}
+        >
+          Use this development enclave
+        </button>
+        {problem && <p role="status">{problem}</p>}
+      </>
+    );
+  }
+  if (error.code === 'dev-key-changed' && error.devKeySha256) {
+    return (
+      <>
+        <p class="muted">
+          New key{' '}
+          <span class="mono" data-testid="dev-key">
+            {shortHash(error.devKeySha256, 16, 8)}
+          </span>{' '}
+          at {relayUrl}
+        </p>
+        <button type="button" class="btn" data-testid="trust-dev-key" onClick={() => void run()}>
+          Trust the new key
+        </button>
+        {problem && <p role="status">{problem}</p>}
+      </>
+    );
+  }
+  return null;
+}
 
 export function ErrorNotice({ error, onRetry }: { error: ErrorInfo; onRetry?: () => void }) {
   return (
@@ -20,21 +77,24 @@ export function ErrorNotice({ error, onRetry }: { error: ErrorInfo; onRetry?: ()
         </ul>
       )}
       {error.retryAfterSeconds !== undefined && <p>Try again in {error.retryAfterSeconds} s.</p>}
-      {(error.code === 'dev-refused' || error.code === 'relay-unreachable') && (
-        <button
-          type="button"
-          class="btn"
-          data-testid="open-options"
-          onClick={() => void browser.runtime.openOptionsPage()}
-        >
-          Open settings
-        </button>
-      )}
-      {error.retryable && onRetry && (
-        <button type="button" class="btn" data-testid="retry" onClick={onRetry}>
-          Retry
-        </button>
-      )}
+      <div class="actions">
+        <DevFix error={error} onRetry={onRetry} />
+        {fixableInSettings(error) && (
+          <button
+            type="button"
+            class="btn"
+            data-testid="open-options"
+            onClick={() => void browser.runtime.openOptionsPage()}
+          >
+            Open settings
+          </button>
+        )}
+        {canRetry(error) && onRetry && (
+          <button type="button" class="btn" data-testid="retry" onClick={onRetry}>
+            Retry
+          </button>
+        )}
+      </div>
     </div>
   );
 }

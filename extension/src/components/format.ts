@@ -33,13 +33,17 @@ export function errorTitle(e: ErrorInfo): string {
     case 'evidence-refused':
       return 'The enclave could not be verified, so nothing was sent';
     case 'dev-refused':
-      return 'Development enclave refused';
+      return 'This is a development enclave';
+    case 'dev-key-changed':
+      return 'The development enclave’s key changed';
+    case 'enclave-unavailable':
+      return 'The enclave is down';
     case 'locked':
       return 'Your history is locked';
     case 'truncated':
       return 'The answer was cut off';
     case 'busy':
-      return 'The service is busy';
+      return 'The enclave is busy';
     case 'service':
       return e.status === 413
         ? 'Too long for this model: try a shorter text or page'
@@ -53,4 +57,30 @@ export function errorTitle(e: ErrorInfo): string {
     default:
       return 'Something went wrong';
   }
+}
+
+/** Failures a setting in the options can fix (relay URL, development mode, trusted releases). */
+export function fixableInSettings(e: ErrorInfo): boolean {
+  return (
+    e.code === 'dev-refused' || e.code === 'relay-unreachable' || e.code === 'evidence-refused'
+  );
+}
+
+/**
+ * Whether to offer Retry: when trying again may work, and after a fix in the settings
+ * (the prompt is resent as it was; the one-click fixes in the notice retry by themselves).
+ */
+export function canRetry(e: ErrorInfo): boolean {
+  return e.retryable || fixableInSettings(e);
+}
+
+/** Evidence failures the lock badge shows instead of the last good evidence. */
+export function isEvidenceState(code: ErrorInfo['code']): boolean {
+  return (
+    code === 'relay-unreachable' ||
+    code === 'evidence-refused' ||
+    code === 'dev-refused' ||
+    code === 'dev-key-changed' ||
+    code === 'enclave-unavailable'
+  );
 }

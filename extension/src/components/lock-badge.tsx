@@ -1,15 +1,31 @@
 /**
  * The lock badge (issue 5 item 5): verified platform, short measurement, model,
  * key age; a click opens the full evidence summary. When verification failed
- * it says so and the dialog lists every reason.
+ * it says so and the dialog lists every reason. It shows the state that holds
+ * now (issue 11): relay unreachable, evidence refused, enclave down, or evidence
+ * verified longer ago than the worker keeps it (stale) — never the last good
+ * evidence while requests fail.
  */
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ErrorInfo, EvidenceSummary } from '../messaging';
+import type { ErrorCode, ErrorInfo, EvidenceSummary } from '../messaging';
 import { errorTitle, formatAge, platformLabel, shortHash } from './format';
 import { Icon } from './icons';
 
 export type EvidenceView = { summary: EvidenceSummary } | { error: ErrorInfo } | undefined;
+
+/** The worker re-verifies at least this often (services/evidence.ts); older evidence is stale. */
+export const STALE_AFTER_MS = 60 * 60 * 1000;
+
+type BadgeState = 'verified' | 'dev' | 'stale' | 'refused' | 'unreachable' | 'down' | 'unavailable';
+
+const ERROR_STATES: Partial<Record<ErrorCode, { state: BadgeState; label: string }>> = {
+  'evidence-refused': { state: 'refused', label: 'Not verified' },
+  'dev-refused': { state: 'refused', label: 'Development enclave: not accepted' },
+  'dev-key-changed': { state: 'refused', label: 'Development key changed' },
+  'relay-unreachable': { state: 'unreachable', label: 'Relay unreachable' },
+  'enclave-unavailable': { state: 'down', label: 'Enclave down' },
+};
 
 function Row({
   label,
@@ -67,7 +83,10 @@ function EvidenceDialog({
               : 'Verified enclave'}
           </h2>
           {view.summary.development && (
-            <p class="banner-dev">Development mode: no hardware protects these answers.</p>
+            <p class="banner-dev">
+              Development mode: no hardware protects these answers; whoever runs this enclave can
+              read them.
+            </p>
           )}
           <dl class="facts">
             <Row label="Platform" value={platformLabel(view.summary.platform)} />
@@ -106,7 +125,8 @@ function EvidenceDialog({
   );
 }
 
-export function LockBadge({ view }: { view: EvidenceView }) {
+/** `now` (ms) decides staleness; the panel passes nothing and gets the clock. */
+export function LockBadge({ view, now }: { view: EvidenceView; now?: number }) {
   const [open, setOpen] = useState(false);
   if (!view) {
     return (
@@ -117,22 +137,35 @@ export function LockBadge({ view }: { view: EvidenceView }) {
   }
   const s = 'summary' in view ? view.summary : undefined;
   const code = 'error' in view ? view.error.code : undefined;
-  // Refused evidence is a verdict; an unreachable relay or a locked vault is not.
-  const refused = code === 'evidence-refused' || code === 'dev-refused';
+  const failed = code
+    ? (ERROR_STATES[code] ?? { state: 'unavailable', label: 'Not checked yet' })
+    : undefined;
+  const stale = s !== undefined && (now ?? Date.now()) - Date.parse(s.verifiedAt) > STALE_AFTER_MS;
+  const state: BadgeState = s
+    ? stale
+      ? 'stale'
+      : s.development
+        ? 'dev'
+        : 'verified'
+    : failed!.state;
   const label = s
-    ? `${platformLabel(s.platform)} · ${shortHash(s.measurement, 6, 0)} · ${s.model.name} · key ${formatAge(s.keyAgeSeconds)}`
-    : refused
-      ? 'Not verified'
-      : code === 'relay-unreachable'
-        ? 'Relay unreachable'
-        : 'Not checked yet';
+    ? `${stale ? 'Stale · ' : ''}${platformLabel(s.platform)} · ${shortHash(s.measurement, 6, 0)} · ${s.model.name} · key ${formatAge(s.keyAgeSeconds)}`
+    : failed!.label;
+  const look =
+    state === 'verified'
+      ? 'badge-ok'
+      : state === 'dev'
+        ? 'badge-dev'
+        : state === 'refused'
+          ? 'badge-bad'
+          : 'badge-pending';
   return (
     <>
       <button
         type="button"
-        class={`badge ${s ? (s.development ? 'badge-dev' : 'badge-ok') : refused ? 'badge-bad' : 'badge-pending'}`}
+        class={`badge ${look}`}
         data-testid="lock-badge"
-        data-state={s ? (s.development ? 'dev' : 'verified') : refused ? 'refused' : 'unavailable'}
+        data-state={state}
         data-code={code}
         data-platform={s?.platform}
         data-model-sha256={s?.model.sha256}
@@ -140,7 +173,7 @@ export function LockBadge({ view }: { view: EvidenceView }) {
         aria-haspopup="dialog"
         onClick={() => setOpen(true)}
       >
-        <Icon name={s ? 'lock' : 'warn'} /> {label}
+        <Icon name={s && !stale ? 'lock' : 'warn'} /> {label}
       </button>
       {open && <EvidenceDialog view={view} onClose={() => setOpen(false)} />}
     </>

@@ -1,8 +1,10 @@
 /**
  * One transcript entry. User turns from page actions show as a short label
  * (not the whole page); answers render through the safe markdown renderer,
- * carry the development banner whenever a `dev` enclave answered, and offer
- * Copy, Regenerate (last answer), Retry (failed answer) and Insert (rewrites).
+ * carry the development banner whenever a `dev` enclave answered, are marked
+ * "cut off" when the model hit the token limit (`finish_reason: length`), and offer
+ * Copy, Regenerate (last answer), Retry (failed answer), Continue (last cut-off
+ * answer) and Insert (rewrites).
  */
 
 import { useState } from 'preact/hooks';
@@ -14,6 +16,13 @@ import { formatCount } from './format';
 import { Icon } from './icons';
 import { MarkdownView } from './markdown-view';
 import { insertFailure } from './use-page-actions';
+
+const RETRYING_NOTES: Record<NonNullable<UiMessage['retrying']>, string> = {
+  truncated: 'The answer was cut off; verifying the enclave again and asking once more…',
+  'key-rotated': 'The enclave changed its key; verifying again…',
+  'enclave-down': 'The enclave holding the key is down; verifying another and asking again…',
+  busy: 'The enclave is busy; waiting as it asked, then asking again…',
+};
 
 function UserTurn({ content }: { content: string }) {
   const d = describeTurn(content);
@@ -41,6 +50,8 @@ export interface AnswerActions {
   onRegenerate?: () => void;
   onRetry(): void;
   onInsert?: (text: string) => Promise<PageInsertResult>;
+  /** The last answer stopped at the token limit: ask the model to go on. */
+  onContinue?: () => void;
 }
 
 function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
@@ -56,7 +67,7 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
     >
       {m.development && (
         <p class="banner-dev" data-testid="dev-banner" role="note">
-          Development mode: this answer is not protected by hardware.
+          Development mode: no hardware protects this answer; whoever runs the enclave can read it.
         </p>
       )}
       {m.note && (
@@ -68,16 +79,32 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
         <MarkdownView text={m.content} testId="answer-text" />
       ) : streaming ? (
         <p class="muted" data-testid="answer-waiting">
-          {m.retrying === 'truncated'
-            ? 'The answer was cut off; asking once more…'
-            : m.retrying === 'key-rotated'
-              ? 'The enclave changed its key; verifying again…'
-              : 'Verifying the enclave and sealing your request…'}
+          {m.retrying
+            ? RETRYING_NOTES[m.retrying]
+            : 'Verifying the enclave and sealing your request…'}
         </p>
       ) : null}
       {m.state === 'stopped' && (
         <p class="muted" data-testid="stopped-note">
           Stopped. The answer above is incomplete.
+        </p>
+      )}
+      {m.state === 'done' && m.finishReason === 'length' && (
+        <p class="notice notice-info" data-testid="cut-off" role="note">
+          Cut off: the answer reached the length limit before it ended.
+          {actions.onContinue && (
+            <>
+              {' '}
+              <button
+                type="button"
+                class="btn-small btn-primary"
+                data-testid="continue"
+                onClick={actions.onContinue}
+              >
+                Continue
+              </button>
+            </>
+          )}
         </p>
       )}
       {m.state === 'error' && m.error && <ErrorNotice error={m.error} onRetry={actions.onRetry} />}

@@ -3,9 +3,12 @@
  * verified key → seal (chunked OHTTP, protocol client/chat.ts) → post to the relay →
  * open each sealed chunk as it arrives and forward its text at once.
  *
- * Retries: once with fresh evidence when the relay says the key rotated away
- * (`isStaleKey`), once when the answer is cut short (`TruncatedStreamError`); the
- * panel is told (`chat/retrying`) and discards the text so far.
+ * Retries (protocol client/stream-chat.ts, shared with the CLI), each with fresh
+ * evidence through {@link EvidenceService}: once when the relay says the key rotated
+ * away, once when the enclave holding the key is down (`503 enclave_unavailable` or
+ * the connection failing: another enclave, or the restarted one, has a new key),
+ * once when the answer is cut short, and a few times after Retry-After when busy.
+ * The panel is told (`chat/retrying`) and discards the text so far.
  *
  * What is stored (sealed, history.ts): on success, the new user turn and the whole
  * answer (`status: 'complete'`). On Stop, the user turn and the text that arrived,
@@ -17,13 +20,17 @@
 import {
   type ChatRequest,
   type FetchLike,
-  isStaleKey,
-  postSealed,
-  sealChatRequest,
-  TruncatedStreamError,
+  type RetryReason,
+  streamChat,
   VerificationError,
 } from '@sotto/protocol';
-import type { ChatTurn, PanelToWorker, Settings, WorkerToPanel } from '../messaging';
+import type {
+  ChatTurn,
+  PanelToWorker,
+  RetryingReason,
+  Settings,
+  WorkerToPanel,
+} from '../messaging';
 import { describeTurn } from '../page/prompts';
 import type { EvidenceService } from './evidence';
 import { ServiceFailure, toErrorInfo } from './failure';
@@ -34,6 +41,13 @@ export type ChatStart = Extract<PanelToWorker, { type: 'chat/start' }>;
 export type Send = (message: WorkerToPanel) => void;
 
 export const MAX_TURNS = 200;
+
+const RETRYING: Record<RetryReason, RetryingReason> = {
+  'stale-key': 'key-rotated',
+  'enclave-down': 'enclave-down',
+  truncated: 'truncated',
+  busy: 'busy',
+};
 export const MAX_PROMPT_CHARS = 512 * 1024;
 
 export interface ChatOptions {
@@ -156,47 +170,36 @@ export class ChatService {
       max_tokens: m.settings?.maxTokens ?? settings.generation.maxTokens,
       temperature: m.settings?.temperature ?? settings.generation.temperature,
     };
-    let rekeyed = false;
-    let retried = false;
     let text = '';
     let finishReason = 'stop';
-    for (;;) {
-      text = '';
-      try {
-        const sealed = await sealChatRequest(attested.keyConfig, body);
-        const stream = await postSealed(attested.relayUrl, sealed, {
-          signal,
-          ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
-        });
-        for await (const event of sealed.openResponse(stream)) {
-          if (signal.aborted) break;
-          if (event.type === 'delta') {
-            text += event.text;
-            send({ type: 'chat/delta', requestId, text: event.text });
-          } else {
-            finishReason = event.finishReason;
-          }
+    const events = streamChat(attested.relayUrl, body, {
+      policy: {},
+      key: attested,
+      attest: () => this.#opts.evidence.current({ fresh: true }),
+      signal,
+      ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
+    });
+    try {
+      for await (const event of events) {
+        if (signal.aborted) break;
+        if (event.type === 'delta') {
+          text += event.text;
+          send({ type: 'chat/delta', requestId, text: event.text });
+        } else if (event.type === 'done') {
+          finishReason = event.finishReason;
+        } else if (event.type === 'retry') {
+          text = '';
+          send({ type: 'chat/retrying', requestId, reason: RETRYING[event.reason] });
+        } else if (event.key !== attested) {
+          // Fresh evidence for the retry: the badge shows the enclave that answers.
+          attested = event.key;
+          send({ type: 'chat/started', requestId, conversationId, evidence: attested.summary });
         }
-        if (signal.aborted) finishReason = 'user-stop';
-        break;
-      } catch (e) {
-        if (signal.aborted) {
-          finishReason = 'user-stop';
-          break;
-        }
-        if (isStaleKey(e) && !rekeyed) {
-          rekeyed = true;
-          attested = await this.#opts.evidence.current({ fresh: true });
-          send({ type: 'chat/retrying', requestId, reason: 'key-rotated' });
-          continue;
-        }
-        if (e instanceof TruncatedStreamError && !retried) {
-          retried = true;
-          send({ type: 'chat/retrying', requestId, reason: 'truncated' });
-          continue;
-        }
-        throw e;
       }
+      if (signal.aborted) finishReason = 'user-stop';
+    } catch (e) {
+      if (!signal.aborted) throw e;
+      finishReason = 'user-stop';
     }
 
     const stopped = finishReason === 'user-stop';

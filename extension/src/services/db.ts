@@ -30,7 +30,8 @@ export interface MessageRow {
 }
 
 export interface SettingsRow {
-  key: 'settings';
+  /** `settings`: the user's settings; `dev-trust`: development enclaves accepted per relay (dev-trust.ts). */
+  key: 'settings' | 'dev-trust';
   value: unknown;
 }
 

@@ -4,16 +4,28 @@
  * first request, again when the relay says the key rotated (`isStaleKey`), when
  * the relay URL or development mode changes, and at least hourly. Nothing is
  * sealed to a key this service did not verify. `dev` evidence is refused unless
- * the user switched development mode on. The verified key is cached in memory only.
+ * the user switched development mode on, or chose "Use this development enclave"
+ * for this relay (dev-trust.ts); either way the relay's dev signing key is pinned
+ * on first use and a changed key is refused. The verified key is cached in memory only.
  */
-import { type AttestedKey, type FetchLike, fetchAttestedKey, kemName } from '@sotto/protocol';
+import {
+  type AttestedKey,
+  type FetchLike,
+  fetchAttestedKey,
+  kemName,
+  VerificationError,
+} from '@sotto/protocol';
 import type { EvidenceSummary, Settings } from '../messaging';
+import type { DevTrustStore } from './dev-trust';
+import { devKeyChanged, devRefused, isDevRefusal } from './failure';
 
 /** Re-verify at least this often even when the key has not changed. */
 export const EVIDENCE_MAX_AGE_MS = 60 * 60 * 1000;
 
 export interface EvidenceOptions {
   settings: () => Promise<Settings>;
+  /** Per-relay development choices and pinned dev keys; without it dev keys are not pinned. */
+  devTrust?: DevTrustStore;
   fetch?: FetchLike;
   now?: () => number;
 }
@@ -48,7 +60,8 @@ export class EvidenceService {
   /**
    * The verified key for the current settings; fetched and verified when not cached.
    * `fresh` forces a refetch past the relay's cache (after a stale-key answer).
-   * @throws VerificationError (refused; `dev` while development mode is off included),
+   * @throws ServiceFailure `dev-refused` (dev evidence, not accepted for this relay) or
+   *   `dev-key-changed` (not the dev key pinned for this relay); VerificationError (refused),
    *   UnreachableError, ServiceError, MalformedError — see protocol client/relay.ts.
    */
   async current(options: { fresh?: boolean } = {}): Promise<Attested> {
@@ -81,17 +94,31 @@ export class EvidenceService {
 
   async #verify(settings: Settings, fresh: boolean): Promise<Attested> {
     this.#cached = undefined;
-    const key = await fetchAttestedKey(
-      settings.relayUrl,
-      {
-        allowDevelopment: settings.developmentMode,
-        now: new Date(this.#now()),
-        ...(settings.allowedMeasurements.length > 0
-          ? { allowedMeasurements: settings.allowedMeasurements }
-          : {}),
-      },
-      { ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}), fresh },
-    );
+    const { relayUrl } = settings;
+    const trust = (await this.#opts.devTrust?.get(relayUrl)) ?? { accepted: false };
+    let key: AttestedKey;
+    try {
+      key = await fetchAttestedKey(
+        relayUrl,
+        {
+          allowDevelopment: settings.developmentMode || trust.accepted,
+          now: new Date(this.#now()),
+          ...(settings.allowedMeasurements.length > 0
+            ? { allowedMeasurements: settings.allowedMeasurements }
+            : {}),
+        },
+        { ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}), fresh },
+      );
+    } catch (e) {
+      if (e instanceof VerificationError && isDevRefusal(e)) throw devRefused(relayUrl, e);
+      throw e;
+    }
+    if (key.evidence.platform === 'dev' && this.#opts.devTrust) {
+      const seen = key.devKeySha256;
+      if (!seen) throw new VerificationError(['dev evidence carries no signing key']);
+      if (!trust.keySha256) await this.#opts.devTrust.pin(relayUrl, seen);
+      else if (trust.keySha256 !== seen) throw devKeyChanged(relayUrl, seen);
+    }
     const verifiedAtMs = this.#now();
     const attested: Attested = {
       ...key,

@@ -5,6 +5,8 @@
  */
 import {
   DecryptError,
+  isEnclaveUnavailable,
+  isOverloaded,
   LockedError,
   ServiceError,
   TruncatedStreamError,
@@ -26,20 +28,46 @@ export class ServiceFailure extends Error {
 /** The reason `verifyEvidence` gives when dev evidence meets development mode off (protocol/src/evidence/verify.ts). */
 const DEV_REFUSED = /^development evidence refused/;
 
+/** True when the only reason for refusing is that development evidence was not accepted. */
+export function isDevRefusal(e: VerificationError): boolean {
+  return e.reasons.length > 0 && e.reasons.every((r) => DEV_REFUSED.test(r));
+}
+
+/**
+ * `dev` evidence the user has not accepted for this relay. One sentence says what it
+ * means; the panel offers "Use this development enclave" (dev-trust.ts), then retries.
+ */
+export function devRefused(relayUrl?: string, cause?: unknown): ServiceFailure {
+  return new ServiceFailure(
+    {
+      code: 'dev-refused',
+      message:
+        'This enclave runs in development mode: it proves no hardware, so whoever runs it can read this conversation.',
+      retryable: false,
+      ...(relayUrl ? { relayUrl } : {}),
+    },
+    { cause },
+  );
+}
+
+/** The relay's dev enclave signs with another key than the one pinned for it. */
+export function devKeyChanged(relayUrl: string, devKeySha256: string): ServiceFailure {
+  return new ServiceFailure({
+    code: 'dev-key-changed',
+    message:
+      'The development enclave behind this relay now signs with a different key than the one you accepted, so nothing was sent. Accept the new key only if you restarted or replaced that enclave yourself.',
+    retryable: false,
+    relayUrl,
+    devKeySha256,
+  });
+}
+
 /** Maps any thrown value to an {@link ErrorInfo}. Unknown errors become `internal` without their text. */
 export function toErrorInfo(e: unknown): ErrorInfo {
   if (e instanceof ServiceFailure || e instanceof MessageError) return e.info;
   if (e instanceof VerificationError) {
     const reasons = [...e.reasons];
-    if (reasons.length > 0 && reasons.every((r) => DEV_REFUSED.test(r))) {
-      return {
-        code: 'dev-refused',
-        message:
-          'The relay serves development evidence (no TEE hardware). Turn on development mode in the options to accept it.',
-        retryable: false,
-        reasons,
-      };
-    }
+    if (isDevRefusal(e)) return devRefused().info;
     return {
       code: 'evidence-refused',
       message: 'The enclave’s evidence was refused, so nothing was sent.',
@@ -62,10 +90,19 @@ export function toErrorInfo(e: unknown): ErrorInfo {
     };
   }
   if (e instanceof ServiceError) {
-    if (e.status === 429 || e.status === 503) {
+    if (isEnclaveUnavailable(e)) {
+      return {
+        code: 'enclave-unavailable',
+        message:
+          'The enclave is down: the relay has no running enclave to send this to. Try again once it is back.',
+        retryable: true,
+        status: e.status,
+      };
+    }
+    if (isOverloaded(e)) {
       return {
         code: 'busy',
-        message: 'The enclave is busy. Try again in a moment.',
+        message: 'The enclave is busy with other requests. Try again in a moment.',
         retryable: true,
         status: e.status,
         ...(e.retryAfterSeconds !== undefined ? { retryAfterSeconds: e.retryAfterSeconds } : {}),

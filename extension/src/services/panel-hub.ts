@@ -4,6 +4,11 @@
  * and hands page actions to the panel of the right window — pushed if that panel
  * is already connected, otherwise kept until it connects and says hello or asks
  * (`action/take`). Never by a timer.
+ *
+ * Only the extension's own pages may connect: a port whose sender is not a page
+ * of this extension's origin (a content script beside an untrusted page, another
+ * extension) is disconnected at once, before any message is read — otherwise it
+ * could run chats against the unlocked vault or take page actions meant for a panel.
  */
 import type { PageAction, PanelToWorker, WorkerToPanel } from '../messaging';
 import { PANEL_PORT } from '../messaging';
@@ -12,7 +17,10 @@ import type { ChatService, ChatStart } from './chat';
 /** The part of `runtime.Port` the hub uses. */
 export interface PortLike {
   name: string;
+  /** Who opened the port (`runtime.Port.sender`). */
+  sender?: { id?: string; url?: string };
   postMessage(message: WorkerToPanel): void;
+  disconnect(): void;
   onMessage: { addListener(fn: (message: unknown) => void): void };
   onDisconnect: { addListener(fn: () => void): void };
 }
@@ -31,13 +39,34 @@ export class PanelHub {
   readonly #panels = new Set<Panel>();
   readonly #pending = new Map<number, PageAction>();
 
-  constructor(chat: ChatService) {
+  readonly #extensionOrigin: string;
+
+  /** `extensionOrigin`: `chrome-extension://<id>/` (`runtime.getURL('/')`). */
+  constructor(chat: ChatService, extensionOrigin: string) {
     this.#chat = chat;
+    this.#extensionOrigin = extensionOrigin;
   }
 
-  /** Takes over a newly connected port (ignores ports with another name). */
-  attach(port: PortLike): void {
-    if (port.name !== PANEL_PORT) return;
+  /** True when the port was opened by one of this extension's own pages. */
+  #isOwnPage(port: PortLike): boolean {
+    const url = port.sender?.url;
+    return typeof url === 'string' && url.startsWith(this.#extensionOrigin);
+  }
+
+  /**
+   * Takes over a newly connected port. Ignores ports with another name; disconnects
+   * ports from anything but this extension's pages. Returns whether it was taken.
+   */
+  attach(port: PortLike): boolean {
+    if (port.name !== PANEL_PORT) return false;
+    if (!this.#isOwnPage(port)) {
+      try {
+        port.disconnect();
+      } catch {
+        // already gone
+      }
+      return false;
+    }
     const panel: Panel = { port, windowId: undefined, requests: new Set() };
     this.#panels.add(panel);
     port.onDisconnect.addListener(() => {
@@ -45,6 +74,7 @@ export class PanelHub {
       for (const id of panel.requests) this.#chat.stop(id);
     });
     port.onMessage.addListener((raw) => this.#onMessage(panel, raw as PanelToWorker));
+    return true;
   }
 
   #post(panel: Panel, message: WorkerToPanel): void {

@@ -16,6 +16,7 @@ import {
   toBase64Url,
 } from '../messaging';
 import { type BackupService, backupEnvelope } from './backup';
+import type { DevTrustStore } from './dev-trust';
 import type { EvidenceService } from './evidence';
 import { ServiceFailure, toErrorInfo } from './failure';
 import type { HistoryService } from './history';
@@ -34,7 +35,21 @@ export interface Services {
   evidence: EvidenceService;
   settings: SettingsStore;
   panels: PanelHub;
+  devTrust: DevTrustStore;
   now?: () => number;
+}
+
+/** A per-relay development choice is only ever made for the relay in use now. */
+async function currentRelay(s: Services, relayUrl: unknown): Promise<string> {
+  const current = (await s.settings.get()).relayUrl;
+  if (relayUrl !== current) {
+    throw new ServiceFailure({
+      code: 'invalid',
+      message: 'The relay changed meanwhile; try again.',
+      retryable: false,
+    });
+  }
+  return current;
 }
 
 /** The handlers, wired to the services. */
@@ -61,6 +76,31 @@ export function createHandlers(s: Services): Handlers {
       });
       const imported = await s.backup.import(data);
       return { status, ...imported };
+    },
+    'evidence/use-dev': async (r) => {
+      await s.devTrust.accept(await currentRelay(s, r.relayUrl));
+      s.evidence.invalidate();
+      return {};
+    },
+    'evidence/trust-dev-key': async (r) => {
+      const relayUrl = await currentRelay(s, r.relayUrl);
+      try {
+        await s.devTrust.pin(relayUrl, String(r.devKeySha256));
+      } catch {
+        throw new ServiceFailure({
+          code: 'invalid',
+          message: 'That is not a key fingerprint.',
+          retryable: false,
+        });
+      }
+      s.evidence.invalidate();
+      return {};
+    },
+    'evidence/dev-list': () => s.devTrust.list(),
+    'evidence/dev-forget': async (r) => {
+      await s.devTrust.forget(String(r.relayUrl));
+      s.evidence.invalidate();
+      return {};
     },
     'evidence/get': async (r) => {
       try {

@@ -7,6 +7,7 @@ import { IDBKeyRange, indexedDB } from 'fake-indexeddb';
 import { BackupService } from '../../src/services/backup';
 import { ChatService } from '../../src/services/chat';
 import { openDb, type SottoDb } from '../../src/services/db';
+import { DevTrustStore } from '../../src/services/dev-trust';
 import { EvidenceService } from '../../src/services/evidence';
 import { HistoryService } from '../../src/services/history';
 import { PanelHub } from '../../src/services/panel-hub';
@@ -15,6 +16,9 @@ import { SettingsStore } from '../../src/services/settings-store';
 import { type IdleTimer, type KeyHolder, VaultService } from '../../src/services/vault';
 
 let dbCounter = 0;
+
+/** The extension origin the harness's panel hub accepts ports from. */
+export const TEST_EXTENSION_ORIGIN = 'chrome-extension://dnkpelokofdngkeleinjlkmnanbolecg/';
 
 /** A key holder in memory, like `storage.session` (which never touches disk). */
 export function memoryHolder(): KeyHolder & { peek(): Uint8Array | undefined } {
@@ -57,6 +61,7 @@ export interface Harness {
   evidence: EvidenceService;
   chat: ChatService;
   panels: PanelHub;
+  devTrust: DevTrustStore;
   handlers: Handlers;
   fetchCalls: string[];
 }
@@ -93,7 +98,12 @@ export function harness(name?: string, tamper?: Tamper): Harness {
     timer,
     idleLockMinutes: async () => (await settings.get()).idleLockMinutes,
   });
-  evidence = new EvidenceService({ settings: () => settings.get(), fetch: recordingFetch });
+  const devTrust = new DevTrustStore(db);
+  evidence = new EvidenceService({
+    settings: () => settings.get(),
+    fetch: recordingFetch,
+    devTrust,
+  });
   const history = new HistoryService(db, vault);
   const backup = new BackupService(history, vault);
   const chat = new ChatService({
@@ -103,8 +113,16 @@ export function harness(name?: string, tamper?: Tamper): Harness {
     settings: () => settings.get(),
     fetch: recordingFetch,
   });
-  const panels = new PanelHub(chat);
-  const handlers = createHandlers({ vault, history, backup, evidence, settings, panels });
+  const panels = new PanelHub(chat, TEST_EXTENSION_ORIGIN);
+  const handlers = createHandlers({
+    vault,
+    history,
+    backup,
+    evidence,
+    settings,
+    panels,
+    devTrust,
+  });
   return {
     db,
     dbName,
@@ -117,6 +135,7 @@ export function harness(name?: string, tamper?: Tamper): Harness {
     evidence,
     chat,
     panels,
+    devTrust,
     handlers,
     fetchCalls,
   };

@@ -119,7 +119,8 @@ function sealedWith(config: KeyConfig): string {
 
 const RETRY_NOTES = {
   'stale-key': 'the enclave rotated its key',
-  busy: 'the enclave is busy or unavailable',
+  busy: 'the enclave is busy',
+  'enclave-down': 'the enclave holding the key is down; verifying another',
   truncated: 'the answer was cut off',
 } as const;
 

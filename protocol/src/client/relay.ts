@@ -3,6 +3,8 @@
  * fetch and verify evidence, post a sealed request, stream the sealed answer.
  * Only ciphertext and public evidence cross this boundary.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { toHex } from '../bytes';
 import { MalformedError, ServiceError, UnreachableError, UnsupportedError } from '../errors';
 import {
   type EvidencePolicy,
@@ -24,6 +26,12 @@ export interface AttestedKey {
   keyConfig: KeyConfig;
   /** Every usable config of the bound list, in its order. */
   keyConfigs: KeyConfig[];
+  /**
+   * `dev` evidence only: hex SHA-256 of the signing key's SPKI, the key the report's
+   * signature was just checked against. A dev key proves nothing by itself, so clients
+   * pin it per relay on first use and refuse a change (trust on first use).
+   */
+  devKeySha256?: string;
 }
 
 function trimUrl(relayUrl: string): string {
@@ -44,14 +52,21 @@ async function outerError(res: Response): Promise<ServiceError> {
   const text = await res.text().catch(() => '');
   let detail = '';
   try {
-    const body = JSON.parse(text) as { error?: unknown; title?: unknown };
-    if (typeof body.error === 'string') detail = body.error;
-    else if (typeof body.title === 'string') detail = body.title;
+    const body = JSON.parse(text) as { error?: unknown; type?: unknown; title?: unknown };
+    // `{"error": code}` from the relay, or RFC 9457 problem details (the type URI's
+    // last segment names the problem; the title says it in words).
+    const type = typeof body.type === 'string' ? body.type.replace(/^.*[/#:]/, '') : undefined;
+    detail = [body.error, type, body.title]
+      .filter((d): d is string => typeof d === 'string' && d !== '')
+      .join(': ')
+      // Hostile text: no control characters (terminal escapes) beyond this point.
+      // eslint-disable-next-line no-control-regex -- matching them is the point
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
   } catch {
     // status only
   }
   return new ServiceError(
-    `the relay answered ${res.status}${detail ? ` (${detail.slice(0, 80)})` : ''}`,
+    `the relay answered ${res.status}${detail ? ` (${detail.slice(0, 120)})` : ''}`,
     {
       status: res.status,
       inner: false,
@@ -91,7 +106,13 @@ export async function fetchAttestedKey(
     const what = cause instanceof UnsupportedError ? 'offers no usable key' : 'is unreadable';
     throw new MalformedError(`the attested key config list ${what}`, { cause });
   }
-  return { evidence, keyConfig, keyConfigs };
+  const devKey = bundle.platform === 'dev' ? bundle.certificates.devKey : undefined;
+  return {
+    evidence,
+    keyConfig,
+    keyConfigs,
+    ...(devKey ? { devKeySha256: toHex(sha256(devKey)) } : {}),
+  };
 }
 
 /**
@@ -121,5 +142,26 @@ export function isStaleKey(e: unknown): boolean {
     !e.inner &&
     e.status === 400 &&
     /key identifier unknown/.test(e.message)
+  );
+}
+
+/**
+ * True when the relay says no enclave holding this key is up (`503 enclave_unavailable`):
+ * the enclave died or restarted. Fetch fresh evidence (another enclave, or the new key)
+ * and re-seal; waiting will not bring the old key back.
+ */
+export function isEnclaveUnavailable(e: unknown): boolean {
+  return (
+    e instanceof ServiceError &&
+    !e.inner &&
+    e.status === 503 &&
+    /enclave_unavailable/.test(e.message)
+  );
+}
+
+/** True for overload (429, or 503 other than {@link isEnclaveUnavailable}): wait `retryAfterSeconds`, then retry. */
+export function isOverloaded(e: unknown): boolean {
+  return (
+    e instanceof ServiceError && (e.status === 429 || e.status === 503) && !isEnclaveUnavailable(e)
   );
 }

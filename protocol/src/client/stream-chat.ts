@@ -1,29 +1,41 @@
 /**
  * One chat completion through the relay with the retries a user would expect:
  * a rotated key (refetch evidence, re-seal), a busy enclave (wait as told, refetch
- * evidence so the relay may pick another enclave), and a cut-off answer (once).
- * Every retry re-seals with a fresh ephemeral key: nothing is ever resent as-is.
+ * evidence so the relay may pick another enclave), a dead enclave (the relay's
+ * `503 enclave_unavailable`, or the request's connection failing: refetch evidence
+ * once, so the key of an enclave that is up is used), and a cut-off answer (once,
+ * with fresh evidence too). Every retry re-seals with a fresh ephemeral key:
+ * nothing is ever resent as-is. The CLI and the extension's worker share this loop.
  */
-import { ServiceError, TruncatedStreamError } from '../errors';
+import { type ServiceError, TruncatedStreamError, UnreachableError } from '../errors';
 import type { EvidencePolicy } from '../evidence';
 import { type ChatEvent, type ChatRequest, sealChatRequest } from './chat';
 import {
   type AttestedKey,
   type FetchLike,
   fetchAttestedKey,
+  isEnclaveUnavailable,
+  isOverloaded,
   isStaleKey,
   postSealed,
 } from './relay';
 
-export type StreamChatEvent =
-  | ChatEvent
-  | { type: 'attested'; key: AttestedKey }
-  | { type: 'retry'; reason: 'stale-key' | 'busy' | 'truncated'; afterSeconds: number };
+export type RetryReason = 'stale-key' | 'busy' | 'enclave-down' | 'truncated';
 
-export interface StreamChatOptions {
+export type StreamChatEvent<K extends AttestedKey = AttestedKey> =
+  | ChatEvent
+  | { type: 'attested'; key: K }
+  | { type: 'retry'; reason: RetryReason; afterSeconds: number };
+
+export interface StreamChatOptions<K extends AttestedKey = AttestedKey> {
   policy: EvidencePolicy;
   /** A key verified earlier; fetched (and verified) when absent. */
-  key?: AttestedKey;
+  key?: K;
+  /**
+   * Fetches and verifies evidence in the caller's own way (a cache, a pinned dev key);
+   * `fresh` asks past the relay's cache. Default: {@link fetchAttestedKey} with `policy`.
+   */
+  attest?: (fresh: boolean) => Promise<K>;
   fetch?: FetchLike;
   signal?: AbortSignal;
   /** Busy retries before giving up. Default 3. */
@@ -43,10 +55,6 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
     });
   });
 
-function isBusy(e: unknown): e is ServiceError {
-  return e instanceof ServiceError && (e.status === 503 || e.status === 429);
-}
-
 /**
  * Streams one answer. Yields `attested` whenever a (new) verified key is in use,
  * `retry` before each retry (a UI shows it; text yielded before a truncation retry
@@ -54,21 +62,26 @@ function isBusy(e: unknown): e is ServiceError {
  * @throws as {@link fetchAttestedKey}, {@link postSealed} and the response stream,
  *   after the retries are spent (TruncatedStreamError on the second cut-off).
  */
-export async function* streamChat(
+export async function* streamChat<K extends AttestedKey = AttestedKey>(
   relayUrl: string,
   request: ChatRequest,
-  options: StreamChatOptions,
-): AsyncGenerator<StreamChatEvent, void, undefined> {
+  options: StreamChatOptions<K>,
+): AsyncGenerator<StreamChatEvent<K>, void, undefined> {
   const fetchOpts = options.fetch ? { fetch: options.fetch } : {};
   const sleep = options.sleep ?? defaultSleep;
-  let key = options.key ?? (await fetchAttestedKey(relayUrl, options.policy, fetchOpts));
+  const attest =
+    options.attest ??
+    ((fresh: boolean) =>
+      fetchAttestedKey(relayUrl, options.policy, { ...fetchOpts, fresh }) as Promise<K>);
+  let key = options.key ?? (await attest(false));
   yield { type: 'attested', key };
   let stale = 0;
   let busy = 0;
+  let down = 0;
   let truncated = 0;
   for (;;) {
     const sealed = await sealChatRequest(key.keyConfig, request);
-    let reason: 'stale-key' | 'busy' | 'truncated';
+    let reason: RetryReason;
     let afterSeconds = 0;
     try {
       const body = await postSealed(relayUrl, sealed, {
@@ -80,15 +93,18 @@ export async function* streamChat(
     } catch (e) {
       if (options.signal?.aborted) throw e;
       if (isStaleKey(e) && stale++ === 0) reason = 'stale-key';
-      else if (isBusy(e) && busy++ < (options.maxBusyRetries ?? 3)) {
+      else if ((isEnclaveUnavailable(e) || e instanceof UnreachableError) && down++ === 0) {
+        reason = 'enclave-down';
+      } else if (isOverloaded(e) && busy++ < (options.maxBusyRetries ?? 3)) {
         reason = 'busy';
-        afterSeconds = Math.min(e.retryAfterSeconds ?? 1, options.maxRetryAfterSeconds ?? 10);
+        const told = (e as ServiceError).retryAfterSeconds;
+        afterSeconds = Math.min(told ?? 1, options.maxRetryAfterSeconds ?? 10);
       } else if (e instanceof TruncatedStreamError && truncated++ === 0) reason = 'truncated';
       else throw e;
     }
     yield { type: 'retry', reason, afterSeconds };
     if (afterSeconds > 0) await sleep(afterSeconds * 1000, options.signal);
-    key = await fetchAttestedKey(relayUrl, options.policy, { ...fetchOpts, fresh: true });
+    key = await attest(true);
     yield { type: 'attested', key };
   }
 }
