@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   BusyError,
+  concat,
   fromUtf8,
   LimitExceededError,
   MalformedError,
@@ -121,7 +122,25 @@ export async function serveInnerRequest(
   });
 
   let started = false;
-  const batch = new TokenBatcher((bytes) => out.write(bytes));
+  // A batch's consecutive text deltas become one event: fewer bytes per token, so a
+  // padded slot (pacer.ts) carries more of the answer.
+  const batch = new TokenBatcher<string | Uint8Array>(
+    (bytes) => out.write(bytes),
+    (items) => {
+      const parts: Uint8Array[] = [];
+      let text = '';
+      for (const item of items) {
+        if (typeof item === 'string') text += item;
+        else {
+          if (text !== '') parts.push(sse(chunk({ content: text }, null)));
+          text = '';
+          parts.push(item);
+        }
+      }
+      if (text !== '') parts.push(sse(chunk({ content: text }, null)));
+      return concat(...parts);
+    },
+  );
   try {
     for await (const ev of engine.complete(body, signal)) {
       if (!started) {
@@ -130,7 +149,7 @@ export async function serveInnerRequest(
         started = true;
       }
       if (ev.type === 'delta') {
-        batch.push(sse(chunk({ content: ev.text }, null)));
+        if (ev.text !== '') batch.push(ev.text);
       } else {
         const usage = {
           prompt_tokens: ev.usage.promptTokens,

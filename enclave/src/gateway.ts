@@ -29,11 +29,14 @@ import {
   sendError,
   serveInnerRequest,
 } from './completions';
+import { PacedResponse, type PacingSettings, type SlotChooser } from './pacer';
 
 export interface GatewayOptions {
   keys: KeyStore;
   engine: CompletionEngine;
   maxBodyBytes: number;
+  /** Paced, padded chunked answers (pacer.ts); absent: one unpadded chunk per write. */
+  pacing?: { settings: PacingSettings; chooser: SlotChooser };
 }
 
 export interface OuterError {
@@ -148,6 +151,26 @@ export async function openChunkedExchange(
     maxTotalBytes: options.maxBodyBytes,
   });
   const plaintext = await readAll(opened.request, options.maxBodyBytes);
+  if (options.pacing) {
+    const { nonce, sealer } = opened.createResponseSealer();
+    const paced = new PacedResponse(
+      nonce,
+      sealer,
+      options.pacing.settings,
+      options.pacing.chooser,
+      signal,
+    );
+    const outcome = serveBhttp(plaintext, options, paced, signal).catch((e: unknown) => {
+      paced.fail(e);
+      throw e;
+    });
+    return {
+      contentType: OHTTP_CHUNKED_RESPONSE_MEDIA_TYPE,
+      body: paced.body,
+      outcome,
+      requestBytes: plaintext.length,
+    };
+  }
   const sealer = opened.createResponseEncapsulator();
   const writer = sealer.writable.getWriter();
   let encoder: ReturnType<typeof createResponseEncoder> | undefined;

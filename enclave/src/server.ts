@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     queueLimit: config.queueLimit,
     maxBodyBytes: config.maxBodyBytes,
     log,
+    ...(config.pacing ? { pacing: config.pacing } : {}),
   });
   server.listen(config.port, config.host, () => {
     const address = server.address();

@@ -64,7 +64,8 @@ describe('enclave gateway', () => {
   it('continues "Once upon a time" greedily, as the model does', async () => {
     const { text, deltas, done } = await ask(40);
     expect(text.startsWith(', there was a little girl named Lily')).toBe(true);
-    expect(deltas).toBeGreaterThan(1);
+    // Paced (pacer.ts): the tiny model writes all 40 tokens within one interval, so one delta.
+    expect(deltas).toBeGreaterThanOrEqual(1);
     expect(done).toMatchObject({ type: 'done', finishReason: 'length' });
   });
 
@@ -97,7 +98,8 @@ describe('enclave gateway', () => {
     expect(response.status).toBe(200);
     const body = fromUtf8(new Uint8Array(await new Response(response.body).arrayBuffer()));
     expect(body).toContain('data: [DONE]');
-    expect(chunks).toBeGreaterThan(5);
+    // Paced: at least the smallest chunk-count bucket (4), each chunk one padded slot.
+    expect(chunks).toBeGreaterThanOrEqual(4);
   });
 
   it('answers a whole (non-chunked) OHTTP request too', async () => {

@@ -6,7 +6,7 @@
  */
 import { decodeResponseStream, encodeRequest } from '../bhttp';
 import { fromUtf8, utf8 } from '../bytes';
-import { MalformedError, ServiceError, TruncatedStreamError } from '../errors';
+import { DecryptError, MalformedError, ServiceError, TruncatedStreamError } from '../errors';
 import {
   type ChunkedClientOptions,
   createChunkedRequest,
@@ -129,14 +129,16 @@ async function* readChatResponse(
   const reader = response.body.getReader();
   let finishReason = 'stop';
   let usage: Extract<ChatEvent, { type: 'done' }>['usage'];
+  let sawDone = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      if (sawDone) continue; // padding after `[DONE]` (SSE comments): read only to reach the end
       for (const data of parser.push(value)) {
         if (data === '[DONE]') {
-          yield usage ? { type: 'done', finishReason, usage } : { type: 'done', finishReason };
-          return;
+          sawDone = true;
+          break;
         }
         let event: {
           choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[];
@@ -164,8 +166,20 @@ async function* readChatResponse(
         if (event.usage) usage = event.usage;
       }
     }
+  } catch (e) {
+    // `[DONE]` arrived but the sealed stream's end did not authenticate (a final chunk
+    // altered or sealed without the "final" AAD): the answer is not known to be whole.
+    if (sawDone && e instanceof DecryptError)
+      throw new TruncatedStreamError('the answer ended without a valid final chunk', { cause: e });
+    throw e;
   } finally {
     reader.releaseLock();
+  }
+  // Done only once the body has ended, which the decoder allows only after the Binary HTTP
+  // message and the chunked OHTTP final chunk (AAD "final", draft-08 §6.2) both checked out.
+  if (sawDone) {
+    yield usage ? { type: 'done', finishReason, usage } : { type: 'done', finishReason };
+    return;
   }
   // The sealed stream ended cleanly but the answer did not: treat it as cut short.
   throw new TruncatedStreamError('the answer ended before its end marker');
