@@ -226,7 +226,10 @@ export class PacedResponse implements InnerResponseWriter {
       const { status, headers, parts } = this.#whole;
       const msg = encodeResponse({ status, headers, body: concat(...parts) });
       // RFC 9292 §3.8: zeros after the message, to the final slot's size.
-      return { pt: concat(msg, new Uint8Array(Math.max(0, this.#slotBytes + 1 - msg.length))), final: true };
+      return {
+        pt: concat(msg, new Uint8Array(Math.max(0, this.#slotBytes + 1 - msg.length))),
+        final: true,
+      };
     }
     const f = this.#framer!;
     if (this.#ending && f.canFinish() && chunkCountBucket(this.#chunks + 1) === this.#chunks + 1)
