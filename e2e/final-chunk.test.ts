@@ -56,7 +56,8 @@ function tamper(body: Buffer, how: Tamper): Buffer {
 async function hostileHop(
   relayUrl: string,
   mode: () => Tamper,
-): Promise<{ url: string; server: Server }> {
+): Promise<{ url: string; server: Server; incremental: { sent: string[]; returned: string[] } }> {
+  const incremental = { sent: [] as string[], returned: [] as string[] };
   const server = createServer(async (req, res) => {
     const parts: Buffer[] = [];
     for await (const p of req) parts.push(p as Buffer);
@@ -68,6 +69,10 @@ async function hostileHop(
       headers,
       ...(req.method === 'POST' ? { body: Buffer.concat(parts) } : {}),
     });
+    if (req.method === 'POST') {
+      incremental.sent.push(String(req.headers.incremental));
+      incremental.returned.push(String(up.headers.get('incremental')));
+    }
     const body = Buffer.from(await up.arrayBuffer());
     const type = up.headers.get('content-type') ?? 'application/octet-stream';
     res.writeHead(up.status, { 'content-type': type });
@@ -75,7 +80,11 @@ async function hostileHop(
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const a = server.address();
-  return { url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`, server };
+  return {
+    url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`,
+    server,
+    incremental,
+  };
 }
 
 function sotto(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -93,7 +102,7 @@ function sotto(args: string[]): Promise<{ code: number | null; stdout: string; s
 describe('a relay that drops or alters the final chunk', () => {
   let enclave: EnclaveProcess;
   let relay: RelayProcess;
-  let hop: { url: string; server: Server };
+  let hop: Awaited<ReturnType<typeof hostileHop>>;
   let mode: Tamper = 'none';
   beforeAll(async () => {
     enclave = await startEnclave();
@@ -124,6 +133,8 @@ describe('a relay that drops or alters the final chunk', () => {
     const r = await ask();
     expect(r.code).toBe(0);
     expect(r.stdout.startsWith(', there was a little girl')).toBe(true);
+    // Incremental: ?1 (chunked OHTTP §3) from the client, and from the enclave back through the relay.
+    expect(hop.incremental).toEqual({ sent: ['?1'], returned: ['?1'] });
   });
 
   for (const how of ['drop-final', 'alter-final', 'final-as-non-final'] as const) {

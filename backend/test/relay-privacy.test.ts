@@ -79,6 +79,26 @@ describe('relay privacy', () => {
     expect(res.body.toString()).toBe('sealed');
   });
 
+  it('sends Incremental: ?1 with chunked requests and passes the enclave’s back (chunked OHTTP §3)', async () => {
+    const e = await startStandIn(1, (req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'message/ohttp-chunked-res', incremental: '?1' });
+        res.end('sealed');
+      });
+    });
+    cleanups.push(() => e.close());
+    const r = await startRelay([e.url]);
+    cleanups.push(() => r.close());
+    const res = await rawPost(r.url, sealedLike(1), {
+      'content-type': CHUNKED_REQ,
+      incremental: '?1',
+    });
+    expect(res.status).toBe(200);
+    expect(e.requests[0]!.headers.incremental).toBe('?1');
+    expect(res.headers.incremental).toBe('?1');
+  });
+
   it('logs one line per request with no body byte, no header value and no client address', async () => {
     const canary = `CANARY-${randomBytes(12).toString('hex')}`;
     const forms = [
