@@ -13,6 +13,7 @@ import {
   type KeyConfig,
   OHTTP_CHUNKED_REQUEST_MEDIA_TYPE,
 } from '../ohttp';
+import { requestBucketBytes } from './request-padding';
 import { SseParser } from './sse';
 
 export interface ChatMessage {
@@ -59,14 +60,17 @@ export async function sealChatRequest(
   request: ChatRequest,
   options: ChunkedClientOptions = {},
 ): Promise<SealedChatRequest> {
-  const inner = encodeRequest({
+  const init = {
     method: 'POST',
     scheme: 'https',
     authority: INNER_AUTHORITY,
     path: '/v1/chat/completions',
-    headers: [['content-type', 'application/json']],
+    headers: [['content-type', 'application/json']] as [string, string][],
     body: utf8(JSON.stringify({ ...request, stream: true })),
-  });
+  };
+  // RFC 9292 §3.8 padding to the request's size bucket (request-padding.ts).
+  const unpadded = encodeRequest(init).length;
+  const inner = encodeRequest(init, { padding: requestBucketBytes(unpadded) - unpadded });
   const chunked = await createChunkedRequest(keyConfig, options);
   const body = await chunked.encapsulate(inner);
   return {
