@@ -139,7 +139,8 @@ async function main(): Promise<void> {
     engine: bounded,
     queueLimit: 64,
     maxBodyBytes: MAX_BODY_BYTES,
-    log: createLogger((line) => process.stdout.write(`${line}\n`)),
+    // The bench reads per-request token counts: detailed logging, as SOTTO_LOG_DETAIL=1 would give.
+    log: createLogger((line) => process.stdout.write(`${line}\n`), { detail: true }),
   });
   const enclaveHandler = enclave.listeners('request')[0] as (
     req: IncomingMessage,

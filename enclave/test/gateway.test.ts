@@ -196,7 +196,9 @@ describe('enclave gateway', () => {
     }
     expect(ended).toBe('failed');
     const line = await enclave.waitForLog((l) => l.outcome === 'client-gone');
-    expect(Number(line.completionTokens ?? 0)).toBeLessThan(400);
+    // No per-request token count in the log (issue 13): id, route, status, outcome, key only.
+    const allowed = ['t', 'requestId', 'route', 'status', 'outcome', 'keyId'];
+    for (const k of Object.keys(line)) expect(allowed).toContain(k);
     expect((await ask(5)).text.length).toBeGreaterThan(0);
   });
 
@@ -209,10 +211,7 @@ describe('enclave gateway', () => {
       temperature: 0,
     });
     const { text } = await collect(sealed.openResponse(await postSealed(enclave.url, sealed)));
-    await enclave.waitForLog(
-      (l) =>
-        l.route === 'ohttp' && l.outcome === 'inner-200-length' && (l.requestBytes as number) > 40,
-    );
+    await enclave.waitForLog((l) => l.route === 'ohttp' && l.outcome === 'inner-200-length');
     expect(enclave.output()).not.toContain(canary);
     expect(enclave.output()).not.toContain(text.trim().slice(0, 12));
   });
