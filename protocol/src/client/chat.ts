@@ -28,6 +28,12 @@ export interface ChatRequest {
   top_p?: number;
   stop?: string | string[];
   seed?: number;
+  /**
+   * A random id per conversation (16–64 of A-Z a-z 0-9 _ -), sealed with the request: the
+   * enclave reuses a cached prompt prefix only for requests with the same id, so one user's
+   * prefix never makes another's answer faster. Absent: no reuse.
+   */
+  cache_id?: string;
 }
 
 export type ChatEvent =
