@@ -218,7 +218,14 @@ export async function benchTurns(
       // evaluates about the same number of new tokens, and the ratio isolates the history.
       const chars = turn === 1 ? TURN_CHARS + FIRST_TURN_EXTRA_CHARS : TURN_CHARS;
       messages.push({ role: 'user', content: `${pageText(chars, 100 * c + turn)}\n` });
-      const request: ChatRequest = { messages, max_tokens: maxTokens, temperature: 0, seed: 1 };
+      const request: ChatRequest = {
+        messages,
+        max_tokens: maxTokens,
+        temperature: 0,
+        seed: 1,
+        // One conversation, one cache id: prefix reuse is scoped to it (sequence-pool.ts).
+        cache_id: `bench-conversation-${c}`,
+      };
       let answer = '';
       const start = performance.now();
       let first = Number.NaN;
