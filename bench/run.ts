@@ -6,7 +6,8 @@
  *   --quick          fewer repetitions, no 300M model (a smoke run, ~2 minutes)
  *   --skip-big       leave out the ~300M-parameter model in item 4
  *   --no-pin         do not keep the server under test and the client on separate cores
- *   --only=a,b       run only these sections (seal, attestation, relay, ttft, turns, threads);
+ *   --only=a,b       run only these sections (seal, attestation, relay, ttft, turns, threads,
+ *                    pacing);
  *                    writes bench/results/partial.json and leaves BENCHMARKS.md alone
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import {
   attestationHeadline,
   failed,
   type Headline,
+  pacingHeadline,
   relayHeadline,
   sealHeadline,
   threadsHeadline,
@@ -28,6 +30,7 @@ import {
 } from './report/headlines';
 import { type Results, writeSummary } from './report/markdown';
 import { benchAttestation } from './sections/attestation';
+import { benchPacing, type PacingCase } from './sections/pacing';
 import { benchRelay } from './sections/relay';
 import { benchSeal } from './sections/seal';
 import { benchThreads, type ThreadsCase } from './sections/threads';
@@ -150,6 +153,33 @@ if (ttftCases.length > 0) {
   log(`ttft: ${ttft.median} (target ${ttft.target}); tokens/s: ${tokensPerSecond.median}`);
 }
 
+// Issue 13: padding and pacing on vs off, same requests interleaved, in this run.
+const pacingCases: PacingCase[] = [];
+const pacing = wants('pacing')
+  ? await attempt(
+      'pacing',
+      '≥ 0.99; added TTFT ≤ 50ms',
+      async () => {
+        log('pacing: stories260K');
+        pacingCases.push(
+          await benchPacing(testModel(), undefined, 200, reps(12, 3), pinning ?? undefined),
+        );
+        log('pacing: ~30M');
+        pacingCases.push(
+          await benchPacing(
+            ensureRandomModel(RANDOM_30M),
+            2048,
+            48,
+            reps(8, 2),
+            pinning ?? undefined,
+          ),
+        );
+        return pacingCases;
+      },
+      pacingHeadline,
+    )
+  : skipped('≥ 0.99; added TTFT ≤ 50ms');
+
 // Item 4 measures the engine alone, on every core.
 pinSelf(undefined);
 
@@ -197,6 +227,7 @@ const results: Results = {
   threads,
   turns: turnsResult,
   attestation,
+  pacing,
 };
 
 const dir = resolve(REPO_ROOT, 'bench/results');

@@ -51,7 +51,9 @@ export interface EnclaveStack {
 }
 
 /**
- * Starts a bench enclave and a relay in front of it. With `pinning`, the enclave gets the
+ * Starts a bench enclave and a relay in front of it; answers unpaced unless `pace` names a
+ * cadence (items 1 and 5 measure the encryption; bench/sections/pacing.ts adds pacing's cost).
+ * With `pinning`, the enclave gets the
  * server cores and the relay shares the client's (the relay is not what item 1 measures, and
  * in deployment it runs on another host than the enclave).
  */
@@ -60,11 +62,13 @@ export async function startStack(
   threads: number,
   contextSize?: number,
   pinning?: Pinning,
+  pace = 'off',
 ): Promise<EnclaveStack> {
   const enclave = await startBenchEnclave({
     model,
     threads,
     sequences: 1,
+    pace,
     promptTailChars: PROMPT_TAIL_CHARS,
     ...(contextSize ? { contextSize } : {}),
     ...(pinning ? { cpus: pinning.server } : {}),
