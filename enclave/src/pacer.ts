@@ -108,6 +108,8 @@ export class PacedResponse implements InnerResponseWriter {
   #whole: { status: number; headers: [string, string][]; parts: Uint8Array[] } | undefined;
   #slotBytes = 0;
   #chunks = 0;
+  /** Ticks since `start`: the grid, whether or not a tick sent a chunk. */
+  #ticks = 0;
   #pushed = 0;
   #largestWrite = 0;
   #ending = false;
@@ -189,7 +191,7 @@ export class PacedResponse implements InnerResponseWriter {
 
   #schedule(): void {
     if (this.#closed) return;
-    const due = this.#t0 + (this.#chunks + 1) * this.#settings.cadenceMs;
+    const due = this.#t0 + (this.#ticks + 1) * this.#settings.cadenceMs;
     this.#timer = setTimeout(
       () => {
         this.#tick().catch((e: unknown) => this.fail(e));
@@ -200,6 +202,7 @@ export class PacedResponse implements InnerResponseWriter {
 
   async #tick(): Promise<void> {
     if (this.#closed) return;
+    this.#ticks++;
     const { pt, final } = this.#next();
     if (pt === undefined) return this.#schedule(); // a whole (non-stream) response not ended yet
     const frame = await this.#sealer.seal(pt, final);
