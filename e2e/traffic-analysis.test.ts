@@ -85,11 +85,11 @@ const modeOf = (xs: number[]) => {
 };
 
 /**
- * Chunks that carry text, by the layout of the unpadded stream: the first two hold the
- * response head and the role event, the last three the finish event, the Binary HTTP
- * end and the final chunk.
+ * Chunks that carry text, by the layout of the unpadded stream: the first holds the
+ * response head, the next the role event and the first text, then one per text delta;
+ * the last three the finish event, the Binary HTTP end and the final chunk.
  */
-const textChunks = (t: AnswerTrace) => t.chunks.slice(2, -3);
+const textChunks = (t: AnswerTrace) => t.chunks.slice(1, -3);
 
 function calibrate(traces: AnswerTrace[], truth: number[][]): Calibration {
   const diffs: number[] = [];

@@ -20,6 +20,8 @@ export interface PacingRun {
   tokensPerSecond: number;
   doneMs: number;
   requestBytes: number;
+  /** The same request unpadded (the client pads in both runs; this is what padding added). */
+  unpaddedRequestBytes: number;
   responseBytes: number;
   completionTokens: number;
 }
@@ -36,6 +38,7 @@ export interface PacingCase {
   /** on / off, paired (higher is better; target ≥ 0.99). */
   tokensPerSecondRatio: Summary;
   doneMs: { off: Summary; on: Summary };
+  /** off: the sealed request without its padding; on: as sent. */
   requestBytes: { off: Summary; on: Summary };
   responseBytes: { off: Summary; on: Summary };
 }
@@ -81,6 +84,7 @@ async function pacedRun(
         : Number.NaN,
     doneMs: done - start,
     requestBytes: sealed.body.length,
+    unpaddedRequestBytes: sealed.body.length - sealed.paddingBytes,
     responseBytes,
     completionTokens: tokens,
   };
@@ -130,7 +134,10 @@ export async function benchPacing(
       tokensPerSecond: both(tps),
       tokensPerSecondRatio: roundSummary(pairedRatio(pick('on', tps), pick('off', tps))),
       doneMs: both((r) => r.doneMs),
-      requestBytes: both((r) => r.requestBytes),
+      requestBytes: {
+        off: roundSummary(summarize(pick('on', (r) => r.unpaddedRequestBytes))),
+        on: roundSummary(summarize(pick('on', (r) => r.requestBytes))),
+      },
       responseBytes: both((r) => r.responseBytes),
     };
   } finally {

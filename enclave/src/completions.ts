@@ -143,14 +143,17 @@ export async function serveInnerRequest(
   );
   try {
     for await (const ev of engine.complete(body, signal)) {
+      // The role event goes out with the first delta, in one write: a paced answer's first
+      // slot (pacer.ts) then carries the first text, so pacing adds nothing to the TTFT.
+      const role = started ? [] : [sse(chunk({ role: 'assistant', content: '' }, null))];
       if (!started) {
         await out.start(200, SSE_HEADERS);
-        batch.push(sse(chunk({ role: 'assistant', content: '' }, null)));
         started = true;
       }
       if (ev.type === 'delta') {
-        if (ev.text !== '') batch.push(ev.text);
+        batch.push(...role, ...(ev.text === '' ? [] : [ev.text]));
       } else {
+        if (role.length > 0) batch.push(...role);
         const usage = {
           prompt_tokens: ev.usage.promptTokens,
           completion_tokens: ev.usage.completionTokens,

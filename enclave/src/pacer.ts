@@ -8,7 +8,8 @@
  *   filler), sealed as one chunked OHTTP chunk (draft-08 §5). One slot size per
  *   stream, from a short list; the final chunk is one plaintext byte longer, so
  *   on the wire it is the same size too (its length field is one byte shorter).
- * - Time: slots leave on a fixed grid from the moment the answer starts; tokens
+ * - Time: slots leave on a fixed grid from the moment the answer starts (the first
+ *   one at once, with the first text, so TTFT is not delayed); tokens
  *   made between two ticks are coalesced into the next slot; a tick with
  *   nothing ready sends a slot of filler. A write resolves once its bytes have
  *   left, so the token batcher upstream coalesces while it waits.
@@ -191,7 +192,9 @@ export class PacedResponse implements InnerResponseWriter {
 
   #schedule(): void {
     if (this.#closed) return;
-    const due = this.#t0 + (this.#ticks + 1) * this.#settings.cadenceMs;
+    // Tick 0 right after `start` (the first slot carries the head, the role and the first
+    // text, written in the same turn), then one every `cadenceMs` on the grid from there.
+    const due = this.#t0 + this.#ticks * this.#settings.cadenceMs;
     this.#timer = setTimeout(
       () => {
         this.#tick().catch((e: unknown) => this.fail(e));

@@ -22,9 +22,9 @@ export class TokenBatcher<T = Uint8Array> {
     this.#merge = merge;
   }
 
-  /** Queues an item; sends at once when nothing is in flight. */
-  push(item: T): void {
-    this.#pending.push(item);
+  /** Queues items (together); sends at once when nothing is in flight. */
+  push(...items: T[]): void {
+    this.#pending.push(...items);
     if (!this.#inflight) this.#flush();
   }
 

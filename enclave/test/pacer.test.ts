@@ -50,7 +50,7 @@ async function exchange(
     encodeRequest({ method: 'POST', scheme: 'https', authority: 'e', path: '/' }),
   );
   const gw = await openChunkedRequest(
-    new Response(req).body as ReadableStream<Uint8Array>,
+    new Response(req as BodyInit).body as ReadableStream<Uint8Array>,
     new Map([[9, KEY]]),
   );
   const { nonce, sealer } = gw.createResponseSealer();
@@ -59,7 +59,7 @@ async function exchange(
   const wire = new Uint8Array(await new Response(paced.body).arrayBuffer());
   await served;
   const res = await decodeResponseStream(
-    client.decapsulateResponse(new Response(wire).body as ReadableStream<Uint8Array>),
+    client.decapsulateResponse(new Response(wire as BodyInit).body as ReadableStream<Uint8Array>),
   );
   const body = new Uint8Array(await new Response(res.body).arrayBuffer());
   return { status: res.status, body, sizes: frameSizes(wire, nonce.length) };

@@ -52,6 +52,8 @@ export interface SealedChatRequest {
   contentType: typeof OHTTP_CHUNKED_REQUEST_MEDIA_TYPE;
   /** The whole encapsulated body (browsers cannot stream request bodies over HTTP/1.1). */
   body: Uint8Array;
+  /** RFC 9292 §3.8 padding bytes inside `body`, to reach the size bucket (request-padding.ts). */
+  paddingBytes: number;
   /**
    * Opens the streamed `message/ohttp-chunked-res` body and yields text as it arrives.
    * @throws TruncatedStreamError when the stream ends before the final chunk or `[DONE]`.
@@ -76,12 +78,14 @@ export async function sealChatRequest(
   };
   // RFC 9292 §3.8 padding to the request's size bucket (request-padding.ts).
   const unpadded = encodeRequest(init).length;
-  const inner = encodeRequest(init, { padding: requestBucketBytes(unpadded) - unpadded });
+  const paddingBytes = requestBucketBytes(unpadded) - unpadded;
+  const inner = encodeRequest(init, { padding: paddingBytes });
   const chunked = await createChunkedRequest(keyConfig, options);
   const body = await chunked.encapsulate(inner);
   return {
     contentType: OHTTP_CHUNKED_REQUEST_MEDIA_TYPE,
     body,
+    paddingBytes,
     openResponse: (response) => readChatResponse(chunked.decapsulateResponse(response)),
   };
 }
