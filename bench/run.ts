@@ -164,16 +164,20 @@ const pacing = wants('pacing')
         pacingCases.push(
           await benchPacing(testModel(), undefined, 200, reps(12, 3), pinning ?? undefined),
         );
-        log('pacing: ~30M');
-        pacingCases.push(
-          await benchPacing(
-            ensureRandomModel(RANDOM_30M),
-            2048,
-            48,
-            reps(8, 2),
-            pinning ?? undefined,
-          ),
-        );
+        // The cadence setting: the default and one step either side, on the ~30M model.
+        for (const cadence of ['25ms', '50ms', '100ms']) {
+          log(`pacing: ~30M, ${cadence}`);
+          pacingCases.push(
+            await benchPacing(
+              ensureRandomModel(RANDOM_30M),
+              2048,
+              48,
+              reps(8, 2),
+              pinning ?? undefined,
+              cadence,
+            ),
+          );
+        }
         return pacingCases;
       },
       pacingHeadline,
