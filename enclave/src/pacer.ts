@@ -104,7 +104,6 @@ export class PacedResponse implements InnerResponseWriter {
   readonly #sealer: ChunkSealer;
   readonly #settings: PacingSettings;
   readonly #chooser: SlotChooser;
-  readonly #signal: AbortSignal;
   #framer: PaddedResponseFramer | undefined;
   #whole: { status: number; headers: [string, string][]; parts: Uint8Array[] } | undefined;
   #slotBytes = 0;
@@ -130,7 +129,6 @@ export class PacedResponse implements InnerResponseWriter {
     this.#sealer = sealer;
     this.#settings = settings;
     this.#chooser = chooser;
-    this.#signal = signal;
     let resolve!: () => void;
     this.#ended = { promise: new Promise<void>((r) => (resolve = r)), resolve };
     this.body = new ReadableStream<Uint8Array>({
