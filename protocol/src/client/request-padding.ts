@@ -6,8 +6,8 @@
  *
  * Powers of two rather than fixed steps: fixed 4 KiB steps would give a long
  * page hundreds of distinguishable sizes; doubling gives 13 classes from 1 KiB
- * to 4 MiB, at an average cost of about 40% more upload bytes (measured in
- * BENCHMARKS.md, "Padding and pacing"). A request above the largest bucket
+ * to 4 MiB, at a cost of at most 2× the upload bytes (~44% on average for
+ * sizes spread evenly on a log scale; one measured case in BENCHMARKS.md §8). A request above the largest bucket
  * that still fits the relay's and enclave's limit (4 MiB sealed by default) is
  * padded to that limit's bucket minus headroom for the chunk framing.
  */
