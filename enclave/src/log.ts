@@ -6,7 +6,9 @@
  * Sizes, token counts, cache hits and timings (issue 13) describe what was
  * asked and answered, so they never leave this process per request: they are
  * summed in memory and written as one `traffic` line per interval, only for an
- * interval with at least {@link MIN_AGGREGATE_REQUESTS} requests. A logger made
+ * interval with at least {@link MIN_AGGREGATE_REQUESTS} requests, the sums rounded to two
+ * significant digits (whoever sends four of five requests in an interval knows their
+ * figures; the rounding blurs what differencing leaves of the fifth). A logger made
  * with `detail: true` (`SOTTO_LOG_DETAIL=1`, the bench) writes them on every
  * line instead; the process says so when it starts.
  */
@@ -64,10 +66,23 @@ export function createLogger(
     /** Writes the interval's `traffic` line, if it saw enough requests, and starts a new one. */
     flushAggregates(): void {
       if (sums.requests < MIN_AGGREGATE_REQUESTS) return;
-      sink(JSON.stringify({ t: stamp(), event: 'traffic', ...sums }));
+      sink(
+        JSON.stringify({
+          t: stamp(),
+          event: 'traffic',
+          requests: sums.requests,
+          promptTokens: twoDigits(sums.promptTokens),
+          completionTokens: twoDigits(sums.completionTokens),
+          cachedPromptTokens: twoDigits(sums.cachedPromptTokens),
+        }),
+      );
       sums.requests = sums.promptTokens = sums.completionTokens = sums.cachedPromptTokens = 0;
     },
   };
 }
 
 export type Logger = ReturnType<typeof createLogger>;
+
+function twoDigits(n: number): number {
+  return n === 0 ? 0 : Number(n.toPrecision(2));
+}

@@ -21,7 +21,7 @@ const entry = (i: number) => ({
 });
 
 describe('enclave request log', () => {
-  it('writes no per-request figure, and sums only over five or more requests', () => {
+  it('writes no per-request figure, and only rounded sums over five or more requests', () => {
     const lines: string[] = [];
     const log = createLogger((l) => lines.push(l));
     for (let i = 0; i < 4; i++) log.request(entry(i));
@@ -43,9 +43,10 @@ describe('enclave request log', () => {
     expect(JSON.parse(lines.at(-1)!)).toMatchObject({
       event: 'traffic',
       requests: 5,
-      promptTokens: 5 * 451,
-      completionTokens: 5 * 17 + 10,
-      cachedPromptTokens: 5 * 450,
+      // Sums to two significant digits: 2255 → 2300, 95, 2250 → 2300.
+      promptTokens: 2300,
+      completionTokens: 95,
+      cachedPromptTokens: 2300,
     });
     log.flushAggregates();
     expect(lines).toHaveLength(6);
