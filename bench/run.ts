@@ -6,7 +6,8 @@
  *   --quick          fewer repetitions, no 300M model (a smoke run, ~2 minutes)
  *   --skip-big       leave out the ~300M-parameter model in item 4
  *   --no-pin         do not keep the server under test and the client on separate cores
- *   --only=a,b       run only these sections (seal, attestation, relay, ttft, turns, threads, kem);
+ *   --only=a,b       run only these sections (seal, attestation, relay, ttft, turns, threads, kem,
+ *                    pacing);
  *                    writes bench/results/partial.json and leaves BENCHMARKS.md alone
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import {
   failed,
   kemHeadline,
   type Headline,
+  pacingHeadline,
   relayHeadline,
   sealHeadline,
   threadsHeadline,
@@ -30,6 +32,7 @@ import {
 import { type Results, writeSummary } from './report/markdown';
 import { benchAttestation } from './sections/attestation';
 import { benchKem } from './sections/kem';
+import { benchPacing, type PacingCase } from './sections/pacing';
 import { benchRelay } from './sections/relay';
 import { benchSeal } from './sections/seal';
 import { benchThreads, type ThreadsCase } from './sections/threads';
@@ -161,6 +164,37 @@ if (ttftCases.length > 0) {
   log(`ttft: ${ttft.median} (target ${ttft.target}); tokens/s: ${tokensPerSecond.median}`);
 }
 
+// Issue 13: padding and pacing on vs off, same requests interleaved, in this run.
+const pacingCases: PacingCase[] = [];
+const pacing = wants('pacing')
+  ? await attempt(
+      'pacing',
+      '≥ 0.99; added TTFT ≤ 50ms',
+      async () => {
+        log('pacing: stories260K');
+        pacingCases.push(
+          await benchPacing(testModel(), undefined, 200, reps(12, 3), pinning ?? undefined),
+        );
+        // The cadence setting: the default and one step either side, on the ~30M model.
+        for (const cadence of ['25ms', '50ms', '100ms']) {
+          log(`pacing: ~30M, ${cadence}`);
+          pacingCases.push(
+            await benchPacing(
+              ensureRandomModel(RANDOM_30M),
+              2048,
+              48,
+              reps(8, 2),
+              pinning ?? undefined,
+              cadence,
+            ),
+          );
+        }
+        return pacingCases;
+      },
+      pacingHeadline,
+    )
+  : skipped('≥ 0.99; added TTFT ≤ 50ms');
+
 // Item 4 measures the engine alone, on every core.
 pinSelf(undefined);
 
@@ -209,6 +243,7 @@ const results: Results = {
   turns: turnsResult,
   attestation,
   kem: kemResult,
+  pacing,
 };
 
 const dir = resolve(REPO_ROOT, 'bench/results');

@@ -12,6 +12,7 @@ import { EvidenceCache } from './evidence-cache';
 import type { ForwardDeps } from './forward';
 import { TokenBucketLimiter } from './limits';
 import { type LogSink, recordOf, requestLogger, stdoutSink } from './log';
+import { TrafficAggregate } from './log-aggregate';
 import { EnclavePool } from './pool';
 import { sendError } from './respond';
 import { evidenceRoute } from './routes/evidence';
@@ -38,6 +39,8 @@ export interface Relay {
   startInterval(): void;
   /** Stops the health checks and drops upstream agents. */
   stop(): void;
+  /** Writes the aggregated `traffic` line now (it is also written every interval). */
+  flushTraffic(): void;
 }
 
 /** Per-client rate limit; the key (remote address) never leaves this function. */
@@ -71,7 +74,10 @@ export function createRelay(config: RelayConfig, options: RelayOptions = {}): Re
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestLogger(sink));
+  const aggregate = new TrafficAggregate(sink);
+  const flushTimer = setInterval(() => aggregate.flush(), config.trafficLogIntervalMs);
+  flushTimer.unref();
+  app.use(requestLogger(sink, undefined, { detail: config.logDetail, aggregate }));
   app.get('/healthz', healthRoute(pool));
   if (config.rateLimit)
     app.use('/v1', rateLimit(new TokenBucketLimiter(config.rateLimit, options.now)));
@@ -98,7 +104,9 @@ export function createRelay(config: RelayConfig, options: RelayOptions = {}): Re
     evidence,
     start: () => pool.start(),
     startInterval: () => pool.startInterval(),
+    flushTraffic: () => aggregate.flush(),
     stop: () => {
+      clearInterval(flushTimer);
       pool.stop();
       upstream.destroy();
     },

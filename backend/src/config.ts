@@ -28,12 +28,17 @@ export interface RelayConfig {
   readonly evidenceTtlMs: number;
   readonly healthIntervalMs: number;
   readonly healthTimeoutMs: number;
+  /** `SOTTO_LOG_DETAIL=1`: exact sizes and timings on every request line (debugging only). */
+  readonly logDetail: boolean;
+  /** How often the aggregated `traffic` line is written (`SOTTO_TRAFFIC_LOG_INTERVAL`). */
+  readonly trafficLogIntervalMs: number;
 }
 
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_ENCLAVE = 'http://127.0.0.1:8788';
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_TRAFFIC_LOG_INTERVAL_MS = 60_000;
 export const DEFAULT_RATE_BURST = 100;
 export const DEFAULT_RATE_PER_SECOND = 60;
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
@@ -145,5 +150,11 @@ export function loadConfig(env: Env = process.env): RelayConfig {
     evidenceTtlMs: duration(env, 'SOTTO_EVIDENCE_TTL', DEFAULT_EVIDENCE_TTL_MS),
     healthIntervalMs: duration(env, 'SOTTO_HEALTH_INTERVAL', DEFAULT_HEALTH_INTERVAL_MS),
     healthTimeoutMs: duration(env, 'SOTTO_HEALTH_TIMEOUT', DEFAULT_HEALTH_TIMEOUT_MS),
+    logDetail: env.SOTTO_LOG_DETAIL === '1',
+    trafficLogIntervalMs: duration(
+      env,
+      'SOTTO_TRAFFIC_LOG_INTERVAL',
+      DEFAULT_TRAFFIC_LOG_INTERVAL_MS,
+    ),
   };
 }

@@ -52,6 +52,7 @@ type Attempt =
   | { readonly kind: 'aborted' };
 
 const RETRY_AFTER = /^\d{1,6}$/;
+const OHTTP_CHUNKED_REQ = 'message/ohttp-chunked-req';
 
 /** A timer that can be pushed back; `unref`'d so it never holds the process open. */
 function resettable(ms: number, fire: () => void) {
@@ -81,6 +82,8 @@ function attempt(
     // Only what the protocol needs: no cookie, address, agent or credential.
     const headers: Record<string, string> = { 'content-type': mediaType };
     if (declared !== undefined) headers['content-length'] = String(declared);
+    // draft-ietf-ohai-chunked-ohttp §3: chunked messages are processed incrementally, hop by hop.
+    if (mediaType === OHTTP_CHUNKED_REQ) headers.incremental = '?1';
     const req = deps.upstream.request(enclave.url, '/v1/ohttp', 'POST', headers);
     req.on('error', () => settle({ kind: 'connect_failed' }));
     // No answer and no request progress for this long: if the client is still
@@ -222,6 +225,7 @@ function stream(
   const ra = up.headers['retry-after'];
   if (typeof ra === 'string' && RETRY_AFTER.test(ra)) res.setHeader('retry-after', ra);
   res.setHeader('cache-control', 'no-store');
+  if (up.headers.incremental === '?1') res.setHeader('incremental', '?1');
   if (!req.complete) res.setHeader('connection', 'close');
   res.flushHeaders();
   record.outcome = status < 400 ? undefined : 'enclave_rejected';

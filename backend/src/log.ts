@@ -1,11 +1,18 @@
 /**
  * Request logs (issue 4, item 3): one JSON line per request with a random id,
- * method, route, status, sizes, timings, enclave index and outcome. Built from
- * a fixed list of fields so that no body byte, no header value and no client
- * address can reach a log line. The sink is injectable so tests can read it.
+ * method, route, status, enclave index and outcome. Built from a fixed list of
+ * fields so that no body byte, no header value and no client address can reach
+ * a log line. The sink is injectable so tests can read it.
+ *
+ * Sizes and timings (issue 13): by default a line carries only each size's
+ * class (`sizeClass`) and a time to the minute; exact sizes, time to first byte
+ * and duration go only into the aggregate (`TrafficAggregate`), written as
+ * histograms over coarse classes once per interval. `SOTTO_LOG_DETAIL=1`
+ * restores the exact figures on every line, for debugging, and says so at start.
  */
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { sizeClass, type TrafficAggregate } from './log-aggregate';
 
 export type LogSink = (line: string) => void;
 
@@ -65,6 +72,7 @@ export function recordOf(res: Response): RequestRecord {
 export function requestLogger(
   sink: LogSink,
   now: () => number = performance.now.bind(performance),
+  options: { detail?: boolean; aggregate?: TrafficAggregate } = {},
 ) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const start = now();
@@ -105,25 +113,41 @@ export function requestLogger(
 
     res.once('close', () => {
       const finished = res.writableFinished;
+      const totalMs = Math.round(now() - start);
+      const ttfbMs = firstByteAt === undefined ? null : Math.round(firstByteAt - start);
+      const outcome = record.outcome ?? (finished ? 'ok' : 'client_aborted');
+      options.aggregate?.add({
+        route: record.route,
+        outcome,
+        requestBytes: record.requestBytes,
+        responseBytes,
+        ttfbMs,
+        totalMs,
+      });
+      const figures = options.detail
+        ? { requestBytes: record.requestBytes, responseBytes, ttfbMs, totalMs }
+        : { requestSize: sizeClass(record.requestBytes), responseSize: sizeClass(responseBytes) };
       const line = {
-        t: new Date().toISOString(),
+        // To the minute unless detailed: a line's time is not a per-request timing.
+        t: options.detail ? new Date().toISOString() : minute(new Date()),
         id: record.id,
         method: METHODS.has(req.method) ? req.method : 'OTHER',
         route: record.route,
         status: res.statusCode,
-        requestBytes: record.requestBytes,
-        responseBytes,
-        ttfbMs: firstByteAt === undefined ? null : Math.round(firstByteAt - start),
-        totalMs: Math.round(now() - start),
+        ...figures,
         enclave: record.enclave ?? null,
         attempts: record.attempts,
-        outcome: record.outcome ?? (finished ? 'ok' : 'client_aborted'),
+        outcome,
         complete: finished,
       };
       sink(JSON.stringify(line));
     });
     next();
   };
+}
+
+function minute(d: Date): string {
+  return `${d.toISOString().slice(0, 16)}Z`;
 }
 
 /** A non-request event (startup, enclave health changes). Callers pass only safe fields. */

@@ -18,6 +18,12 @@ async function main(): Promise<void> {
     `sotto relay listening on ${running.url} → enclaves: ${config.enclaves.join(', ')} (${healthy}/${config.enclaves.length} healthy)`,
   );
 
+  if (config.logDetail) {
+    console.log(
+      'sotto relay: SOTTO_LOG_DETAIL=1 — exact request sizes and timings are logged (debugging only; they help traffic analysis)',
+    );
+  }
+
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

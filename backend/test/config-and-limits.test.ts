@@ -16,6 +16,8 @@ describe('loadConfig', () => {
       evidenceTtlMs: 10_000,
       healthIntervalMs: 5_000,
       healthTimeoutMs: 2_000,
+      logDetail: false,
+      trafficLogIntervalMs: 60_000,
     });
   });
 
@@ -31,6 +33,8 @@ describe('loadConfig', () => {
       SOTTO_EVIDENCE_TTL: '3',
       SOTTO_HEALTH_INTERVAL: '1s',
       SOTTO_HEALTH_TIMEOUT: '250ms',
+      SOTTO_LOG_DETAIL: '1',
+      SOTTO_TRAFFIC_LOG_INTERVAL: '5m',
     });
     expect(c).toEqual({
       host: '0.0.0.0',
@@ -43,6 +47,8 @@ describe('loadConfig', () => {
       evidenceTtlMs: 3_000,
       healthIntervalMs: 1_000,
       healthTimeoutMs: 250,
+      logDetail: true,
+      trafficLogIntervalMs: 300_000,
     });
     expect(loadConfig({ SOTTO_RATE_LIMIT: 'off' }).rateLimit).toBeNull();
     expect(loadConfig({ SOTTO_RATE_BURST: '7' }).rateLimit).toEqual({

@@ -79,6 +79,26 @@ describe('relay privacy', () => {
     expect(res.body.toString()).toBe('sealed');
   });
 
+  it('sends Incremental: ?1 with chunked requests and passes the enclave’s back (chunked OHTTP §3)', async () => {
+    const e = await startStandIn(1, (req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'message/ohttp-chunked-res', incremental: '?1' });
+        res.end('sealed');
+      });
+    });
+    cleanups.push(() => e.close());
+    const r = await startRelay([e.url]);
+    cleanups.push(() => r.close());
+    const res = await rawPost(r.url, sealedLike(1), {
+      'content-type': CHUNKED_REQ,
+      incremental: '?1',
+    });
+    expect(res.status).toBe(200);
+    expect(e.requests[0]!.headers.incremental).toBe('?1');
+    expect(res.headers.incremental).toBe('?1');
+  });
+
   it('logs one line per request with no body byte, no header value and no client address', async () => {
     const canary = `CANARY-${randomBytes(12).toString('hex')}`;
     const forms = [
@@ -136,10 +156,8 @@ describe('relay privacy', () => {
           'method',
           'route',
           'status',
-          'requestBytes',
-          'responseBytes',
-          'ttfbMs',
-          'totalMs',
+          'requestSize',
+          'responseSize',
           'enclave',
           'attempts',
           'outcome',
@@ -148,7 +166,9 @@ describe('relay privacy', () => {
       );
       expect(l.id).toMatch(/^[0-9a-f-]{36}$/);
     }
-    expect(lines[0]).toMatchObject({ requestBytes: body.length, responseBytes: body.length + 1 });
+    // Sizes only as classes, the time only to the minute (issue 13).
+    expect(lines[0]).toMatchObject({ requestSize: '≤1KiB', responseSize: '≤1KiB' });
+    for (const l of lines) expect(l.t).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\dZ$/);
     expect(new Set(lines.map((l) => l.id)).size).toBe(8);
 
     const all = r.logs.join('\n');
@@ -158,5 +178,30 @@ describe('relay privacy', () => {
     }
     // No client (or any) address: not the loopback client, not v4-mapped, not v6 loopback.
     expect(all).not.toMatch(/127\.0\.0\.1|::1|::ffff|localhost/);
+  });
+
+  it('writes exact sizes and timings only as aggregated classes, or on every line with the debug flag', async () => {
+    const e = await startStandIn(1);
+    cleanups.push(() => e.close());
+    const r = await startRelay([e.url]);
+    cleanups.push(() => r.close());
+    const body = sealedLike(1, Buffer.alloc(3000, 7));
+    for (let i = 0; i < 6; i++) {
+      expect((await rawPost(r.url, body, { 'content-type': CHUNKED_REQ })).status).toBe(200);
+    }
+    await r.waitForRequestLogs(6);
+    const exact = String(body.length);
+    expect(r.logs.join('\n')).not.toContain(exact);
+    r.relay.flushTraffic();
+    const traffic = r.logs.map((l) => JSON.parse(l)).find((l) => l.event === 'traffic');
+    expect(traffic).toMatchObject({ requests: 6, requestSize: JSON.stringify({ '≤4KiB': 6 }) });
+    expect(JSON.stringify(traffic)).not.toContain(exact);
+
+    const d = await startRelay([e.url], { logDetail: true });
+    cleanups.push(() => d.close());
+    await rawPost(d.url, body, { 'content-type': CHUNKED_REQ });
+    const [line] = await d.waitForRequestLogs(1);
+    expect(line).toMatchObject({ requestBytes: body.length, responseBytes: body.length + 1 });
+    expect(typeof line!.totalMs).toBe('number');
   });
 });

@@ -89,6 +89,8 @@ export interface BenchEnclaveOptions {
   contextSize?: number;
   /** CPU list to run on (taskset); all cores when undefined. */
   cpus?: string;
+  /** `SOTTO_PACE`: a cadence such as "50ms" (padded, paced answers) or "off" (the default here). */
+  pace?: string;
 }
 
 /** Starts the bench enclave (real enclave + plaintext twin route); see servers/bench-enclave.ts. */
@@ -101,6 +103,7 @@ export function startBenchEnclave(o: BenchEnclaveOptions): Promise<Child> {
       BENCH_SEQUENCES: String(o.sequences ?? 1),
       BENCH_PROMPT_TAIL_CHARS: String(o.promptTailChars ?? 600),
       ...(o.contextSize ? { BENCH_CONTEXT: String(o.contextSize) } : {}),
+      SOTTO_PACE: o.pace ?? 'off',
     },
     (line) => {
       if (!line.startsWith('{')) return undefined;

@@ -5,6 +5,7 @@
  */
 import type { AttestationResult } from '../sections/attestation';
 import type { KemResult } from '../sections/kem';
+import type { PacingCase } from '../sections/pacing';
 import type { RelayResult } from '../sections/relay';
 import type { SealCase } from '../sections/seal';
 import type { ThreadsCase } from '../sections/threads';
@@ -142,6 +143,28 @@ export function attestationHeadline(a: AttestationResult): Headline {
     ),
     case: `worst runtime: ${worst.runtime}`,
     details: a,
+  };
+}
+
+/** Issue 13: decode speed with padding and pacing on ÷ off; worst case; added TTFT alongside. */
+export function pacingHeadline(all: PacingCase[]): Headline {
+  // The headline is the default cadence; the other cadences stay in `details`.
+  const cases = all.filter((c) => c.cadence === '50ms');
+  const worst = cases.reduce((a, b) =>
+    b.tokensPerSecondRatio.median < a.tokensPerSecondRatio.median ? b : a,
+  );
+  const cadenceMs = Number.parseFloat(worst.cadence);
+  return {
+    ratio: worst.tokensPerSecondRatio.median,
+    median: worst.tokensPerSecondRatio.median,
+    unit: `ratio (paced ÷ unpaced tokens/s); added TTFT ${worst.addedTtftMs.median} ms`,
+    spread: [worst.tokensPerSecondRatio.p10, worst.tokensPerSecondRatio.p90],
+    target: `≥ 0.99; added TTFT ≤ ${worst.cadence}`,
+    met: cases.every(
+      (c) => c.tokensPerSecondRatio.median >= 0.99 && c.addedTtftMs.median <= cadenceMs,
+    ),
+    case: `worst of ${cases.length}: ${worst.model}, cadence ${worst.cadence}`,
+    details: all,
   };
 }
 

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Summary } from '../lib/stats';
 import type { AttestationResult, AttestationRuntime } from '../sections/attestation';
 import type { KemResult, KemRuntime } from '../sections/kem';
+import type { PacingCase } from '../sections/pacing';
 import type { RelayResult } from '../sections/relay';
 import type { SealCase } from '../sections/seal';
 import type { ThreadsCase } from '../sections/threads';
@@ -39,6 +40,7 @@ export interface Results {
   turns: Headline;
   attestation: Headline;
   kem: Headline;
+  pacing: Headline;
 }
 
 const KEYS = [
@@ -50,6 +52,7 @@ const KEYS = [
   ['turns', '5. TTFT turn 10 ÷ turn 1'],
   ['attestation', '6. SEV-SNP verification, cold'],
   ['kem', '8. X-Wing over X25519, added per request'],
+  ['pacing', '9. Padding + pacing, tokens/s on ÷ off'],
 ] as const;
 
 const s = (x: Summary) => `${x.median} (${x.p10}–${x.p90})`;
@@ -191,6 +194,19 @@ function kemTable(k: KemResult): string[] {
   return rows;
 }
 
+function pacingTable(cases: PacingCase[]): string[] {
+  const rows = [
+    '| model | cadence | tokens | TTFT off / on ms | added TTFT ms | tok/s off / on | tok/s ratio | done off / on ms | request bytes off / on | response bytes off / on |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const c of cases) {
+    rows.push(
+      `| ${c.model} | ${c.cadence} | ${c.completionTokens} | ${s(c.ttftMs.off)} / ${s(c.ttftMs.on)} | **${s(c.addedTtftMs)}** | ${s(c.tokensPerSecond.off)} / ${s(c.tokensPerSecond.on)} | **${s(c.tokensPerSecondRatio)}** | ${s(c.doneMs.off)} / ${s(c.doneMs.on)} | ${c.requestBytes.off.median} / ${c.requestBytes.on.median} | ${c.responseBytes.off.median} / ${c.responseBytes.on.median} |`,
+    );
+  }
+  return rows;
+}
+
 function section(title: string, h: Headline, body: (d: never) => string[]): string[] {
   if (h.error || h.details === null) return [`### ${title}`, '', `Not measured: ${h.error}`, ''];
   return [`### ${title}`, '', ...body(h.details as never), ''];
@@ -223,6 +239,7 @@ export function renderSummary(r: Results): string {
     ...section('5. Multi-turn (encrypted via relay)', r.turns, turnsTable),
     ...section('6. Attestation', r.attestation, attestationTable),
     ...section('8. Post-quantum sealing (X-Wing vs X25519)', r.kem, kemTable),
+    ...(r.pacing ? section('9. Padding and pacing (issue 13)', r.pacing, pacingTable) : []),
     END,
   ];
   return lines.join('\n');

@@ -53,7 +53,9 @@ export interface EnclaveStack {
 }
 
 /**
- * Starts a bench enclave and a relay in front of it. With `pinning`, the enclave gets the
+ * Starts a bench enclave and a relay in front of it; answers unpaced unless `pace` names a
+ * cadence (items 1 and 5 measure the encryption; bench/sections/pacing.ts adds pacing's cost).
+ * With `pinning`, the enclave gets the
  * server cores and the relay shares the client's (the relay is not what item 1 measures, and
  * in deployment it runs on another host than the enclave).
  */
@@ -62,11 +64,13 @@ export async function startStack(
   threads: number,
   contextSize?: number,
   pinning?: Pinning,
+  pace = 'off',
 ): Promise<EnclaveStack> {
   const enclave = await startBenchEnclave({
     model,
     threads,
     sequences: 1,
+    pace,
     promptTailChars: PROMPT_TAIL_CHARS,
     ...(contextSize ? { contextSize } : {}),
     ...(pinning ? { cpus: pinning.server } : {}),
@@ -221,7 +225,14 @@ export async function benchTurns(
       // evaluates about the same number of new tokens, and the ratio isolates the history.
       const chars = turn === 1 ? TURN_CHARS + FIRST_TURN_EXTRA_CHARS : TURN_CHARS;
       messages.push({ role: 'user', content: `${pageText(chars, 100 * c + turn)}\n` });
-      const request: ChatRequest = { messages, max_tokens: maxTokens, temperature: 0, seed: 1 };
+      const request: ChatRequest = {
+        messages,
+        max_tokens: maxTokens,
+        temperature: 0,
+        seed: 1,
+        // One conversation, one cache id: prefix reuse is scoped to it (sequence-pool.ts).
+        cache_id: `bench-conversation-${c}`,
+      };
       let answer = '';
       const start = performance.now();
       let first = Number.NaN;

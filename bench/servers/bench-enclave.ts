@@ -139,7 +139,10 @@ async function main(): Promise<void> {
     engine: bounded,
     queueLimit: 64,
     maxBodyBytes: MAX_BODY_BYTES,
-    log: createLogger((line) => process.stdout.write(`${line}\n`)),
+    // The bench reads per-request token counts: detailed logging, as SOTTO_LOG_DETAIL=1 would give.
+    log: createLogger((line) => process.stdout.write(`${line}\n`), { detail: true }),
+    // SOTTO_PACE from the bench (processes.ts): "off" unless a section measures pacing.
+    ...(config.pacing ? { pacing: config.pacing } : {}),
   });
   const enclaveHandler = enclave.listeners('request')[0] as (
     req: IncomingMessage,

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Readable } from 'node:stream';
 import {
   OHTTP_CHUNKED_REQUEST_MEDIA_TYPE,
+  OHTTP_CHUNKED_RESPONSE_MEDIA_TYPE,
   OHTTP_REQUEST_MEDIA_TYPE,
   SottoError,
 } from '@sotto/protocol';
@@ -20,6 +21,7 @@ import {
 import type { InferenceEngine } from './inference/engine';
 import type { KeyRing } from './keys';
 import type { Logger } from './log';
+import { type PacingSettings, SlotChooser } from './pacer';
 
 export interface AppOptions {
   ring: KeyRing;
@@ -27,6 +29,8 @@ export interface AppOptions {
   queueLimit: number;
   maxBodyBytes: number;
   log: Logger;
+  /** Paced, padded answers; absent: the unpadded baseline (`SOTTO_PACE=off`). */
+  pacing?: PacingSettings;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -74,6 +78,7 @@ async function handleOhttp(
   res: ServerResponse,
   o: AppOptions,
   requestId: string,
+  pacing: GatewayOptions['pacing'],
 ) {
   const started = performance.now();
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -117,6 +122,7 @@ async function handleOhttp(
     keys: o.ring.lookup,
     engine: o.engine,
     maxBodyBytes: o.maxBodyBytes,
+    ...(pacing ? { pacing } : {}),
   };
   const body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
   let exchange: OpenedExchange;
@@ -135,7 +141,12 @@ async function handleOhttp(
       console.error('enclave: unexpected failure before decapsulation', e);
     return;
   }
-  res.writeHead(200, { 'content-type': exchange.contentType, 'cache-control': 'no-store' });
+  res.writeHead(200, {
+    'content-type': exchange.contentType,
+    'cache-control': 'no-store',
+    // draft-ietf-ohai-chunked-ohttp §3: tell intermediaries to pass each chunk on at once.
+    ...(exchange.contentType === OHTTP_CHUNKED_RESPONSE_MEDIA_TYPE ? { incremental: '?1' } : {}),
+  });
   res.flushHeaders();
   let ttfbMs: number | undefined;
   const responseBytes = await pipeToResponse(exchange.body, res, () => {
@@ -163,12 +174,16 @@ async function handleOhttp(
 }
 
 export function createEnclaveServer(o: AppOptions): Server {
+  // One slot chooser per enclave: its average spans every stream this process serves.
+  const pacing = o.pacing
+    ? { settings: o.pacing, chooser: new SlotChooser(o.pacing.slotBytes) }
+    : undefined;
   return createServer({ noDelay: true }, (req, res) => {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'POST' && path === '/v1/ohttp') {
-      handleOhttp(req, res, o, requestId).catch((e: unknown) => {
+      handleOhttp(req, res, o, requestId, pacing).catch((e: unknown) => {
         console.error('enclave: request failed', e instanceof SottoError ? e.code : e);
         if (!res.headersSent)
           send(res, 500, 'application/json', JSON.stringify({ error: 'internal' }));

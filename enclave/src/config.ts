@@ -6,6 +6,12 @@
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigurationError } from '@sotto/protocol';
+import {
+  checkPacingSettings,
+  DEFAULT_CADENCE_MS,
+  DEFAULT_PAD_SLOTS,
+  type PacingSettings,
+} from './pacer';
 
 export type AttestationMode = 'dev' | 'tsm';
 
@@ -24,6 +30,10 @@ export interface EnclaveConfig {
   sequences: number;
   queueLimit: number;
   maxBodyBytes: number;
+  /** Paced, padded answers (pacer.ts); undefined when `SOTTO_PACE=off` (the unpadded baseline). */
+  pacing: PacingSettings | undefined;
+  /** `SOTTO_LOG_DETAIL=1`: per-request sizes, token counts and timings in the log (debugging only). */
+  logDetail: boolean;
 }
 
 const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -80,5 +90,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnclaveConfig 
     ),
     queueLimit: integer('SOTTO_QUEUE_LIMIT', env.SOTTO_QUEUE_LIMIT, 32, 0),
     maxBodyBytes: integer('SOTTO_MAX_BODY_BYTES', env.SOTTO_MAX_BODY_BYTES, 4 * 1024 * 1024),
+    pacing: pacingFrom(env),
+    logDetail: env.SOTTO_LOG_DETAIL === '1',
   };
+}
+
+/** `SOTTO_PACE` = a cadence ("50ms", the default) or `off`; `SOTTO_PAD_SLOTS` = "512,1024,4096". */
+function pacingFrom(env: NodeJS.ProcessEnv): PacingSettings | undefined {
+  const pace = env.SOTTO_PACE ?? `${DEFAULT_CADENCE_MS}ms`;
+  if (pace === 'off') return undefined;
+  const slots = env.SOTTO_PAD_SLOTS
+    ? env.SOTTO_PAD_SLOTS.split(',').map((v) => Number(v.trim()))
+    : DEFAULT_PAD_SLOTS;
+  try {
+    return checkPacingSettings({ cadenceMs: parseDuration('SOTTO_PACE', pace), slotBytes: slots });
+  } catch (e) {
+    throw new ConfigurationError(`SOTTO_PACE / SOTTO_PAD_SLOTS: ${(e as Error).message}`);
+  }
 }

@@ -29,11 +29,14 @@ import {
   sendError,
   serveInnerRequest,
 } from './completions';
+import { PacedResponse, type PacingSettings, type SlotChooser } from './pacer';
 
 export interface GatewayOptions {
   keys: KeyStore;
   engine: CompletionEngine;
   maxBodyBytes: number;
+  /** Paced, padded chunked answers (pacer.ts); absent: one unpadded chunk per write. */
+  pacing?: { settings: PacingSettings; chooser: SlotChooser };
 }
 
 export interface OuterError {
@@ -103,6 +106,13 @@ async function readAll(stream: ReadableStream<Uint8Array>, maxBytes: number): Pr
   return out;
 }
 
+/** Size a whole (non-chunked) inner response is padded to: the next power of two from 1 KiB. */
+export function wholeResponseBucket(n: number): number {
+  let b = 1024;
+  while (b < n) b *= 2;
+  return b;
+}
+
 export interface OpenedExchange {
   contentType: string;
   /** The sealed response body, one chunk per inner write. */
@@ -148,6 +158,26 @@ export async function openChunkedExchange(
     maxTotalBytes: options.maxBodyBytes,
   });
   const plaintext = await readAll(opened.request, options.maxBodyBytes);
+  if (options.pacing) {
+    const { nonce, sealer } = opened.createResponseSealer();
+    const paced = new PacedResponse(
+      nonce,
+      sealer,
+      options.pacing.settings,
+      options.pacing.chooser,
+      signal,
+    );
+    const outcome = serveBhttp(plaintext, options, paced, signal).catch((e: unknown) => {
+      paced.fail(e);
+      throw e;
+    });
+    return {
+      contentType: OHTTP_CHUNKED_RESPONSE_MEDIA_TYPE,
+      body: paced.body,
+      outcome,
+      requestBytes: plaintext.length,
+    };
+  }
   const sealer = opened.createResponseEncapsulator();
   const writer = sealer.writable.getWriter();
   let encoder: ReturnType<typeof createResponseEncoder> | undefined;
@@ -213,7 +243,15 @@ export async function openWholeExchange(
       content.set(p, at);
       at += p.length;
     }
-    return opened.encapsulateResponse(encodeResponse({ status, headers, body: content }));
+    // RFC 9292 §3.8 padding to a power of two from 1 KiB: sealed whole, the answer's size
+    // would otherwise be exact on the wire (the chunked path paces and pads instead).
+    const message = encodeResponse({ status, headers, body: content });
+    return opened.encapsulateResponse(
+      encodeResponse(
+        { status, headers, body: content },
+        { padding: wholeResponseBucket(message.length) - message.length },
+      ),
+    );
   });
   return {
     contentType: OHTTP_RESPONSE_MEDIA_TYPE,

@@ -14,10 +14,19 @@ import { KeyRing } from './keys';
 import { createLogger } from './log';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
+/** How often aggregated request figures are logged. */
+const AGGREGATE_INTERVAL_MS = 60_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger();
+  const log = createLogger(undefined, { detail: config.logDetail });
+  if (config.logDetail) {
+    console.error(
+      'enclave: SOTTO_LOG_DETAIL=1 — per-request sizes, token counts and timings are logged (debugging only)',
+    );
+  }
+  const aggregates = setInterval(() => log.flushAggregates(), AGGREGATE_INTERVAL_MS);
+  aggregates.unref();
   const engine = await createEngine({
     modelSpec: config.modelSpec,
     cacheDir: config.modelCacheDir,
@@ -47,6 +56,7 @@ async function main(): Promise<void> {
     queueLimit: config.queueLimit,
     maxBodyBytes: config.maxBodyBytes,
     log,
+    ...(config.pacing ? { pacing: config.pacing } : {}),
   });
   server.listen(config.port, config.host, () => {
     const address = server.address();

@@ -89,7 +89,8 @@ describe('enclave gateway', () => {
   it('continues "Once upon a time" greedily, as the model does', async () => {
     const { text, deltas, done } = await ask(40);
     expect(text.startsWith(', there was a little girl named Lily')).toBe(true);
-    expect(deltas).toBeGreaterThan(1);
+    // Paced (pacer.ts): the tiny model writes all 40 tokens within one interval, so one delta.
+    expect(deltas).toBeGreaterThanOrEqual(1);
     expect(done).toMatchObject({ type: 'done', finishReason: 'length' });
   });
 
@@ -122,7 +123,8 @@ describe('enclave gateway', () => {
     expect(response.status).toBe(200);
     const body = fromUtf8(new Uint8Array(await new Response(response.body).arrayBuffer()));
     expect(body).toContain('data: [DONE]');
-    expect(chunks).toBeGreaterThan(5);
+    // Paced: at least the smallest chunk-count bucket (4), each chunk one padded slot.
+    expect(chunks).toBeGreaterThanOrEqual(4);
   });
 
   it('answers a whole (non-chunked) OHTTP request too', async () => {
@@ -144,9 +146,10 @@ describe('enclave gateway', () => {
       body: req.encapsulated as BodyInit,
     });
     expect(res.headers.get('content-type')).toBe('message/ohttp-res');
-    const inner = decodeResponse(
-      await req.decapsulateResponse(new Uint8Array(await res.arrayBuffer())),
-    );
+    const sealed = new Uint8Array(await res.arrayBuffer());
+    // Padded to a power of two from 1 KiB (RFC 9292 §3.8), plus the 16-byte nonce and tag.
+    expect([1024, 2048, 4096, 8192]).toContain(sealed.length - 32);
+    const inner = decodeResponse(await req.decapsulateResponse(sealed));
     expect(inner.status).toBe(200);
     expect(fromUtf8(inner.body)).toContain('"content":" there"');
     expect(fromUtf8(inner.body)).toContain('data: [DONE]');
@@ -219,7 +222,9 @@ describe('enclave gateway', () => {
     }
     expect(ended).toBe('failed');
     const line = await enclave.waitForLog((l) => l.outcome === 'client-gone');
-    expect(Number(line.completionTokens ?? 0)).toBeLessThan(400);
+    // No per-request token count in the log (issue 13): id, route, status, outcome, key only.
+    const allowed = ['t', 'requestId', 'route', 'status', 'outcome', 'keyId'];
+    for (const k of Object.keys(line)) expect(allowed).toContain(k);
     expect((await ask(5)).text.length).toBeGreaterThan(0);
   });
 
@@ -232,10 +237,7 @@ describe('enclave gateway', () => {
       temperature: 0,
     });
     const { text } = await collect(sealed.openResponse(await postSealed(enclave.url, sealed)));
-    await enclave.waitForLog(
-      (l) =>
-        l.route === 'ohttp' && l.outcome === 'inner-200-length' && (l.requestBytes as number) > 40,
-    );
+    await enclave.waitForLog((l) => l.route === 'ohttp' && l.outcome === 'inner-200-length');
     expect(enclave.output()).not.toContain(canary);
     expect(enclave.output()).not.toContain(text.trim().slice(0, 12));
   });

@@ -123,8 +123,9 @@ describe('inference engine (stories260K, 2 sequences)', () => {
     expect(engine.stats()).toEqual({ busy: 0, queued: 0 });
   });
 
-  it('reuses the cached history on a follow-up turn', async () => {
-    const first = await collect(engine, once({ max_tokens: 60 }));
+  it('reuses the cached history on a follow-up turn of the same conversation (cache id)', async () => {
+    const conversation = 'conv-AAAAAAAAAAAAAAAA';
+    const first = await collect(engine, once({ max_tokens: 60, cache_id: conversation }));
     // An unrelated request in between goes to the other (least recently used) sequence.
     await collect(engine, { messages: [{ role: 'user', content: 'A dog ran' }], max_tokens: 30 });
     const followUp = {
@@ -135,6 +136,7 @@ describe('inference engine (stories260K, 2 sequences)', () => {
       ],
       temperature: 0,
       max_tokens: 20,
+      cache_id: conversation,
     };
     const second = await collect(engine, followUp);
     const { promptTokens, evaluatedPromptTokens } = second.done.usage;
@@ -148,6 +150,23 @@ describe('inference engine (stories260K, 2 sequences)', () => {
     const again = await collect(engine, followUp);
     expect(again.done.usage.evaluatedPromptTokens).toBe(1);
     expect(again.text).toBe(second.text);
+
+    // Anyone else sending the very same prompt (another id, or none) gets no head start:
+    // every prompt token is evaluated, so its timing says nothing about the other conversation.
+    for (const cache_id of ['conv-BBBBBBBBBBBBBBBB', undefined]) {
+      const other = await collect(engine, { ...followUp, cache_id });
+      expect(other.done.usage.evaluatedPromptTokens).toBe(promptTokens);
+      expect(other.text).toBe(second.text);
+    }
+    // And the conversation's own cache was not left to them: it was cleared on their use, or
+    // it is still there, but in no case did they read it. Its owner still gets the same answer.
+    expect((await collect(engine, followUp)).text).toBe(second.text);
+  });
+
+  it('refuses a malformed cache id', async () => {
+    for (const cache_id of ['short', 'x'.repeat(65), 'has space in it!!', 42]) {
+      await expect(collect(engine, once({ cache_id }))).rejects.toBeInstanceOf(MalformedError);
+    }
   });
 
   it.each([
@@ -273,8 +292,9 @@ describe('inference engine queue (1 sequence, queue of 1)', () => {
     };
     await collect(engine, { messages: [{ role: 'user', content: 'A dog ran' }], max_tokens: 4 });
     const cold = await collect(engine, history);
-    // Only the beginning-of-sequence token is shared with the cached "A dog ran" request.
-    expect(cold.done.usage.evaluatedPromptTokens).toBe(cold.done.usage.promptTokens - 1);
+    // Nothing is reused from the "A dog ran" request, not even the beginning-of-sequence token:
+    // neither request carries a cache id (sequence-pool.ts, cache scope).
+    expect(cold.done.usage.evaluatedPromptTokens).toBe(cold.done.usage.promptTokens);
   });
 
   it('close() ends running and queued requests with abort, then refuses new ones', async () => {

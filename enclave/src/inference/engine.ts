@@ -133,7 +133,7 @@ export async function createEngine(options: EngineOptions): Promise<InferenceEng
     const { signal: stop, dispose } = eitherSignal(signal, shutdown.signal);
     let lease: Lease;
     try {
-      lease = await pool.acquire(prompt.tokens, stop);
+      lease = await pool.acquire(prompt.tokens, stop, normalized.cacheId);
     } catch (error) {
       dispose();
       if (!(error instanceof AbortedWhileQueued)) throw error;
@@ -155,6 +155,8 @@ export async function createEngine(options: EngineOptions): Promise<InferenceEng
     running.add(settled);
     let last: DoneEvent;
     try {
+      // Another conversation's tokens: cleared, so its prefix cannot speed this request up.
+      if (!lease.reuse) await lease.sequence.clearHistory();
       last = yield* generateOnSequence(
         lease.sequence,
         { ...prompt, stopTexts: [...prompt.stopTexts, ...normalized.stop] },

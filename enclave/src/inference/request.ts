@@ -24,6 +24,8 @@ export interface ChatCompletionRequest {
   top_p?: number;
   stop?: string | readonly string[];
   seed?: number;
+  /** Sotto: a random id per conversation; only requests with the same id share cached prefixes. */
+  cache_id?: string;
   stream?: boolean;
   n?: number;
   model?: string;
@@ -59,7 +61,12 @@ export interface NormalizedRequest {
   stop: string[];
   /** Sampling seed (uint32); absent means a fresh random seed per request. */
   seed?: number;
+  /** Scope of KV prefix reuse (sequence-pool.ts); absent: no reuse. */
+  cacheId?: string;
 }
+
+/** 16 to 64 URL-safe characters: at least 96 bits when random base64url. */
+const CACHE_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
 const ROLES = new Set<string>(['system', 'developer', 'user', 'assistant']);
 
@@ -115,6 +122,14 @@ export function validateRequest(
     throw new MalformedError('stream must be a boolean');
   }
 
+  let cacheId: string | undefined;
+  if (body.cache_id !== undefined && body.cache_id !== null) {
+    if (typeof body.cache_id !== 'string' || !CACHE_ID.test(body.cache_id)) {
+      throw new MalformedError('cache_id must be 16 to 64 characters from A-Z a-z 0-9 _ -');
+    }
+    cacheId = body.cache_id;
+  }
+
   return {
     messages,
     maxTokens,
@@ -122,6 +137,7 @@ export function validateRequest(
     topP,
     stop: parseStop(body.stop, limits),
     ...(seed === undefined ? {} : { seed }),
+    ...(cacheId === undefined ? {} : { cacheId }),
   };
 }
 

@@ -4,7 +4,15 @@
  * Sequences live as long as the engine and keep their KV cache between requests, so a free
  * sequence is chosen by the longest common token prefix with the new prompt (the follow-up turn
  * of a conversation lands where its history is cached); ties go to the least recently used
- * sequence, so a recent conversation's cache is the last to be overwritten. Admission is
+ * sequence, so a recent conversation's cache is the last to be overwritten.
+ *
+ * Cache scope (issue 13, DESIGN.md "Traffic analysis"): a cached prefix is reused only by a
+ * request that carries the same `cacheId` as the request that left it — a random id the client
+ * chooses per conversation and sends inside the sealed request. Otherwise the lease says
+ * `reuse: false` and the sequence is cleared before use, so no request is ever faster because
+ * someone else sent the same prefix (a timing side channel between users otherwise: two
+ * requests sharing a 451-token prefix were "1 of 452 evaluated"). A request without an id
+ * never reuses, and never leaves a prefix for others. Admission is
  * decided synchronously: a request either gets a sequence, joins the queue, or is refused with
  * `BusyError` at once.
  */
@@ -13,6 +21,8 @@ import type { LlamaContextSequence, Token } from 'node-llama-cpp';
 
 export interface Lease {
   readonly sequence: LlamaContextSequence;
+  /** True when the sequence's cached tokens were left by a request with the same cache id. */
+  readonly reuse: boolean;
   /** Returns the sequence to the pool (or hands it to the next waiter). Idempotent. */
   release(): void;
 }
@@ -24,9 +34,12 @@ interface Slot {
   sequence: LlamaContextSequence;
   busy: boolean;
   lastUsed: number;
+  /** Cache id of the request whose tokens the sequence holds; undefined: nobody may reuse them. */
+  cacheId: string | undefined;
 }
 
 interface Waiter {
+  cacheId: string | undefined;
   resolve(lease: Lease): void;
   reject(error: unknown): void;
   detach(): void;
@@ -43,7 +56,12 @@ export class SequencePool {
     private readonly queueLimit: number,
     private readonly retryAfterSeconds: number,
   ) {
-    this.slots = sequences.map((sequence) => ({ sequence, busy: false, lastUsed: 0 }));
+    this.slots = sequences.map((sequence) => ({
+      sequence,
+      busy: false,
+      lastUsed: 0,
+      cacheId: undefined,
+    }));
   }
 
   /** Sequences generating now. */
@@ -65,11 +83,11 @@ export class SequencePool {
    *   pool is closed.
    * @throws AbortedWhileQueued (as a rejection) when `signal` aborts while waiting.
    */
-  acquire(tokens: readonly Token[], signal: AbortSignal): Promise<Lease> {
+  acquire(tokens: readonly Token[], signal: AbortSignal, cacheId?: string): Promise<Lease> {
     if (this.closed)
       throw new BusyError('inference engine is shutting down', this.retryAfterSeconds);
-    const slot = this.bestFreeSlot(tokens);
-    if (slot) return Promise.resolve(this.lease(slot));
+    const slot = this.bestFreeSlot(tokens, cacheId);
+    if (slot) return Promise.resolve(this.lease(slot, cacheId));
     if (this.waiters.length >= this.queueLimit) {
       throw new BusyError(
         `all ${this.slots.length} sequences busy and ${this.queueLimit} requests waiting`,
@@ -83,6 +101,7 @@ export class SequencePool {
         reject(new AbortedWhileQueued('request aborted while queued'));
       };
       const waiter: Waiter = {
+        cacheId,
         resolve,
         reject,
         detach: () => signal.removeEventListener('abort', onAbort),
@@ -102,12 +121,15 @@ export class SequencePool {
     }
   }
 
-  private bestFreeSlot(tokens: readonly Token[]): Slot | undefined {
+  private bestFreeSlot(tokens: readonly Token[], cacheId: string | undefined): Slot | undefined {
     let best: Slot | undefined;
     let bestShared = -1;
     for (const slot of this.slots) {
       if (slot.busy) continue;
-      const shared = slot.sequence.compareContextTokens(tokens as Token[]).firstDifferentIndex;
+      const shared =
+        cacheId !== undefined && slot.cacheId === cacheId
+          ? slot.sequence.compareContextTokens(tokens as Token[]).firstDifferentIndex
+          : 0;
       if (shared > bestShared || (shared === bestShared && best && slot.lastUsed < best.lastUsed)) {
         best = slot;
         bestShared = shared;
@@ -116,12 +138,15 @@ export class SequencePool {
     return best;
   }
 
-  private lease(slot: Slot): Lease {
+  private lease(slot: Slot, cacheId: string | undefined): Lease {
     slot.busy = true;
     slot.lastUsed = ++this.clock;
+    const reuse = cacheId !== undefined && slot.cacheId === cacheId;
+    slot.cacheId = cacheId;
     let released = false;
     return {
       sequence: slot.sequence,
+      reuse,
       release: () => {
         if (released) return;
         released = true;
@@ -129,7 +154,7 @@ export class SequencePool {
         const next = this.waiters.shift();
         if (next) {
           next.detach();
-          next.resolve(this.lease(slot));
+          next.resolve(this.lease(slot, next.cacheId));
         } else {
           slot.busy = false;
         }

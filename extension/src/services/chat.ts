@@ -113,6 +113,11 @@ function conversationFor(m: ChatStart, lastUser: ChatTurn): ConversationPlain {
 export class ChatService {
   readonly #opts: ChatOptions;
   readonly #running = new Map<string, AbortController>();
+  /**
+   * A random KV-cache id per conversation, kept in memory only (not the stored id): the enclave
+   * reuses a cached prefix only within one id, so no other user's timing reveals this one's.
+   */
+  readonly #cacheIds = new Map<string, string>();
 
   constructor(options: ChatOptions) {
     this.#opts = options;
@@ -165,7 +170,13 @@ export class ChatService {
     const conversationId = m.conversationId ?? newId();
     send({ type: 'chat/started', requestId, conversationId, evidence: attested.summary });
 
+    let cacheId = this.#cacheIds.get(conversationId);
+    if (cacheId === undefined) {
+      cacheId = newId();
+      this.#cacheIds.set(conversationId, cacheId);
+    }
     const body: ChatRequest = {
+      cache_id: cacheId,
       messages: m.messages.map((t) => ({ role: t.role, content: t.content })),
       max_tokens: m.settings?.maxTokens ?? settings.generation.maxTokens,
       temperature: m.settings?.temperature ?? settings.generation.temperature,

@@ -7,6 +7,12 @@ export {
   MAX_PADDING_BYTES,
 } from './encode';
 export { type BhttpLimits, DEFAULT_BHTTP_LIMITS } from './limits';
+export {
+  createPaddedResponseFramer,
+  PAD_SLOT_BYTES,
+  type PaddedResponseFramer,
+  sseFiller,
+} from './padded-stream';
 export { type BhttpStreamedResponse, decodeResponseStream } from './stream-decoder';
 export {
   type BhttpResponseEncoder,

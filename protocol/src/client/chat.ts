@@ -6,13 +6,14 @@
  */
 import { decodeResponseStream, encodeRequest } from '../bhttp';
 import { fromUtf8, utf8 } from '../bytes';
-import { MalformedError, ServiceError, TruncatedStreamError } from '../errors';
+import { DecryptError, MalformedError, ServiceError, TruncatedStreamError } from '../errors';
 import {
   type ChunkedClientOptions,
   createChunkedRequest,
   type KeyConfig,
   OHTTP_CHUNKED_REQUEST_MEDIA_TYPE,
 } from '../ohttp';
+import { requestBucketBytes } from './request-padding';
 import { SseParser } from './sse';
 
 export interface ChatMessage {
@@ -27,6 +28,12 @@ export interface ChatRequest {
   top_p?: number;
   stop?: string | string[];
   seed?: number;
+  /**
+   * A random id per conversation (16–64 of A-Z a-z 0-9 _ -), sealed with the request: the
+   * enclave reuses a cached prompt prefix only for requests with the same id, so one user's
+   * prefix never makes another's answer faster. Absent: no reuse.
+   */
+  cache_id?: string;
 }
 
 export type ChatEvent =
@@ -45,6 +52,8 @@ export interface SealedChatRequest {
   contentType: typeof OHTTP_CHUNKED_REQUEST_MEDIA_TYPE;
   /** The whole encapsulated body (browsers cannot stream request bodies over HTTP/1.1). */
   body: Uint8Array;
+  /** RFC 9292 §3.8 padding bytes inside `body`, to reach the size bucket (request-padding.ts). */
+  paddingBytes: number;
   /**
    * Opens the streamed `message/ohttp-chunked-res` body and yields text as it arrives.
    * @throws TruncatedStreamError when the stream ends before the final chunk or `[DONE]`.
@@ -59,19 +68,24 @@ export async function sealChatRequest(
   request: ChatRequest,
   options: ChunkedClientOptions = {},
 ): Promise<SealedChatRequest> {
-  const inner = encodeRequest({
+  const init = {
     method: 'POST',
     scheme: 'https',
     authority: INNER_AUTHORITY,
     path: '/v1/chat/completions',
-    headers: [['content-type', 'application/json']],
+    headers: [['content-type', 'application/json']] as [string, string][],
     body: utf8(JSON.stringify({ ...request, stream: true })),
-  });
+  };
+  // RFC 9292 §3.8 padding to the request's size bucket (request-padding.ts).
+  const unpadded = encodeRequest(init).length;
+  const paddingBytes = requestBucketBytes(unpadded) - unpadded;
+  const inner = encodeRequest(init, { padding: paddingBytes });
   const chunked = await createChunkedRequest(keyConfig, options);
   const body = await chunked.encapsulate(inner);
   return {
     contentType: OHTTP_CHUNKED_REQUEST_MEDIA_TYPE,
     body,
+    paddingBytes,
     openResponse: (response) => readChatResponse(chunked.decapsulateResponse(response)),
   };
 }
@@ -129,14 +143,16 @@ async function* readChatResponse(
   const reader = response.body.getReader();
   let finishReason = 'stop';
   let usage: Extract<ChatEvent, { type: 'done' }>['usage'];
+  let sawDone = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      if (sawDone) continue; // padding after `[DONE]` (SSE comments): read only to reach the end
       for (const data of parser.push(value)) {
         if (data === '[DONE]') {
-          yield usage ? { type: 'done', finishReason, usage } : { type: 'done', finishReason };
-          return;
+          sawDone = true;
+          break;
         }
         let event: {
           choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[];
@@ -164,8 +180,20 @@ async function* readChatResponse(
         if (event.usage) usage = event.usage;
       }
     }
+  } catch (e) {
+    // `[DONE]` arrived but the sealed stream's end did not authenticate (a final chunk
+    // altered or sealed without the "final" AAD): the answer is not known to be whole.
+    if (sawDone && e instanceof DecryptError)
+      throw new TruncatedStreamError('the answer ended without a valid final chunk', { cause: e });
+    throw e;
   } finally {
     reader.releaseLock();
+  }
+  // Done only once the body has ended, which the decoder allows only after the Binary HTTP
+  // message and the chunked OHTTP final chunk (AAD "final", draft-08 §6.2) both checked out.
+  if (sawDone) {
+    yield usage ? { type: 'done', finishReason, usage } : { type: 'done', finishReason };
+    return;
   }
   // The sealed stream ended cleanly but the answer did not: treat it as cut short.
   throw new TruncatedStreamError('the answer ended before its end marker');

@@ -12,7 +12,12 @@ import {
   type VerifiedEvidence,
   verifyEvidence,
 } from '../evidence';
-import { decodeKeyConfigList, type KeyConfig, selectKeyConfig } from '../ohttp';
+import {
+  decodeKeyConfigList,
+  type KeyConfig,
+  OHTTP_CHUNKED_REQUEST_MEDIA_TYPE,
+  selectKeyConfig,
+} from '../ohttp';
 import type { SealedChatRequest } from './chat';
 
 export type FetchLike = typeof fetch;
@@ -127,7 +132,11 @@ export async function postSealed(
   const fetchFn = options.fetch ?? fetch;
   const res = await call(fetchFn, `${trimUrl(relayUrl)}/v1/ohttp`, {
     method: 'POST',
-    headers: { 'content-type': sealed.contentType },
+    headers: {
+      'content-type': sealed.contentType,
+      // draft-ietf-ohai-chunked-ohttp §3: ask every hop to pass chunks on as they come.
+      ...(sealed.contentType === OHTTP_CHUNKED_REQUEST_MEDIA_TYPE ? { incremental: '?1' } : {}),
+    },
     body: sealed.body as BodyInit,
     ...(options.signal ? { signal: options.signal } : {}),
   });

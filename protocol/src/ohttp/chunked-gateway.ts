@@ -9,7 +9,7 @@ import { concat } from '../bytes';
 import type { RecipientContext } from '../hpke/context';
 import { setupRecipient } from '../hpke/context';
 import type { HpkeSuite } from '../hpke/suite';
-import { requestChunkOpener, responseChunkSealer } from './chunk-codec';
+import { type ChunkSealer, requestChunkOpener, responseChunkSealer } from './chunk-codec';
 import {
   type ChunkedLimits,
   DEFAULT_SEND_CHUNK_BYTES,
@@ -72,6 +72,19 @@ export class ChunkedGatewayRequest {
       responseChunkSealer(key),
       options.chunkBytes ?? DEFAULT_SEND_CHUNK_BYTES,
     );
+  }
+
+  /**
+   * The response sealer for callers that decide chunk boundaries themselves
+   * (the enclave's paced, padded answers): `nonce` goes first on the wire, then
+   * each `seal` result in order; `seal(pt, true)` is the final chunk (§5, §6.2).
+   * Use this or {@link createResponseEncapsulator}, not both.
+   * @throws {ConfigurationError} if a test-only option is used outside tests.
+   */
+  createResponseSealer(options: ResponseOptions = {}): { nonce: Uint8Array; sealer: ChunkSealer } {
+    const nonce = makeResponseNonce(this.suite, options);
+    const key = deriveResponseKey(this.#context, this.#enc, nonce, LABEL_CHUNKED_RESPONSE);
+    return { nonce, sealer: responseChunkSealer(key) };
   }
 
   /** Convenience: the whole chunked response for a body known in full. */

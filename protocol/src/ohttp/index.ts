@@ -1,5 +1,5 @@
 /** Oblivious HTTP (RFC 9458) and chunked Oblivious HTTP (draft-ietf-ohai-chunked-ohttp-08). Browser-safe. */
-export { FINAL_CHUNK_AAD } from './chunk-codec';
+export { type ChunkSealer, FINAL_CHUNK_AAD } from './chunk-codec';
 export {
   type ChunkedLimits,
   DEFAULT_MAX_CHUNK_BYTES,

@@ -1,0 +1,147 @@
+/**
+ * Issue 13: what padding and pacing cost. The same requests, interleaved, against two
+ * enclaves of one model in one run: paced and padded (the default, `SOTTO_PACE=50ms`) and
+ * the unpadded baseline (`SOTTO_PACE=off`). Per answer: time to first text, decode speed as
+ * the client sees it, time until the answer is done (the final chunk, after the chunk-count
+ * padding), and bytes on the wire both ways.
+ *
+ * Decode speed with coalescing: a paced delta carries every token made during one interval,
+ * so "(tokens − 1) / (last − first delta)" would count the first delta's tokens against no
+ * time. Both sides are measured the same way instead: the answer's tokens times the share of
+ * its text after the first delta, over the time from the first to the last delta.
+ */
+import { type ChatRequest, type KeyConfig, postSealed, sealChatRequest } from '@sotto/protocol';
+import type { Pinning } from '../lib/cpu-pinning';
+import { interleaved, pairedRatio, roundSummary, type Summary, summarize } from '../lib/stats';
+import { type EnclaveStack, startStack, summarizeRequest } from './ttft';
+
+export interface PacingRun {
+  ttftMs: number;
+  tokensPerSecond: number;
+  doneMs: number;
+  requestBytes: number;
+  /** The same request unpadded (the client pads in both runs; this is what padding added). */
+  unpaddedRequestBytes: number;
+  responseBytes: number;
+  completionTokens: number;
+}
+
+export interface PacingCase {
+  model: string;
+  cadence: string;
+  reps: number;
+  completionTokens: number;
+  ttftMs: { off: Summary; on: Summary };
+  /** on − off, paired: what pacing adds to the time to first text. */
+  addedTtftMs: Summary;
+  tokensPerSecond: { off: Summary; on: Summary };
+  /** on / off, paired (higher is better; target ≥ 0.99). */
+  tokensPerSecondRatio: Summary;
+  doneMs: { off: Summary; on: Summary };
+  /** off: the sealed request without its padding; on: as sent. */
+  requestBytes: { off: Summary; on: Summary };
+  responseBytes: { off: Summary; on: Summary };
+}
+
+/** One sealed answer through the relay, timed and counted on the wire. */
+async function pacedRun(
+  relayUrl: string,
+  key: KeyConfig,
+  request: ChatRequest,
+): Promise<PacingRun> {
+  const start = performance.now();
+  const sealed = await sealChatRequest(key, request);
+  let responseBytes = 0;
+  const body = (await postSealed(relayUrl, sealed)).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(c, ctl) {
+        responseBytes += c.length;
+        ctl.enqueue(c);
+      },
+    }),
+  );
+  let first = Number.NaN;
+  let last = Number.NaN;
+  let firstChars = 0;
+  let chars = 0;
+  let tokens = 0;
+  for await (const ev of sealed.openResponse(body)) {
+    if (ev.type === 'delta') {
+      last = performance.now();
+      if (Number.isNaN(first)) {
+        first = last;
+        firstChars = ev.text.length;
+      }
+      chars += ev.text.length;
+    } else tokens = ev.usage?.completion_tokens ?? 0;
+  }
+  const done = performance.now();
+  return {
+    ttftMs: first - start,
+    tokensPerSecond:
+      last > first && chars > 0
+        ? (tokens * ((chars - firstChars) / chars) * 1000) / (last - first)
+        : Number.NaN,
+    doneMs: done - start,
+    requestBytes: sealed.body.length,
+    unpaddedRequestBytes: sealed.body.length - sealed.paddingBytes,
+    responseBytes,
+    completionTokens: tokens,
+  };
+}
+
+export async function benchPacing(
+  model: { name: string; path: string },
+  contextSize: number | undefined,
+  maxTokens: number,
+  reps: number,
+  pinning?: Pinning,
+  cadence = '50ms',
+): Promise<PacingCase> {
+  const stacks: Record<'off' | 'on', EnclaveStack> = {
+    off: await startStack(model.path, 1, contextSize, pinning, 'off'),
+    on: await startStack(model.path, 1, contextSize, pinning, cadence),
+  };
+  try {
+    const runs: Record<'off' | 'on', PacingRun[]> = { off: [], on: [] };
+    const one = (k: 'off' | 'on') => async () => {
+      const r = await pacedRun(
+        stacks[k].relay.url,
+        stacks[k].keyConfig,
+        summarizeRequest(2048, maxTokens),
+      );
+      runs[k].push(r);
+      return r.ttftMs;
+    };
+    await interleaved({ off: one('off'), on: one('on') }, reps, 1);
+    for (const k of ['off', 'on'] as const) runs[k] = runs[k].slice(-reps);
+    const pick = (k: 'off' | 'on', f: (r: PacingRun) => number) => runs[k].map(f);
+    const both = (f: (r: PacingRun) => number) => ({
+      off: roundSummary(summarize(pick('off', f))),
+      on: roundSummary(summarize(pick('on', f))),
+    });
+    const ttft = (r: PacingRun) => r.ttftMs;
+    const tps = (r: PacingRun) => r.tokensPerSecond;
+    return {
+      model: model.name,
+      cadence,
+      reps,
+      completionTokens: runs.on[0]?.completionTokens ?? 0,
+      ttftMs: both(ttft),
+      addedTtftMs: roundSummary(
+        summarize(pick('on', ttft).map((v, i) => v - pick('off', ttft)[i]!)),
+      ),
+      tokensPerSecond: both(tps),
+      tokensPerSecondRatio: roundSummary(pairedRatio(pick('on', tps), pick('off', tps))),
+      doneMs: both((r) => r.doneMs),
+      requestBytes: {
+        off: roundSummary(summarize(pick('on', (r) => r.unpaddedRequestBytes))),
+        on: roundSummary(summarize(pick('on', (r) => r.requestBytes))),
+      },
+      responseBytes: both((r) => r.responseBytes),
+    };
+  } finally {
+    await stacks.off.stop();
+    await stacks.on.stop();
+  }
+}
