@@ -41,7 +41,7 @@ export interface Relay {
 }
 
 /** Per-client rate limit; the key (remote address) never leaves this function. */
-function rateLimit(limiter: TokenBucketLimiter) {
+function rateLimit(limiter: TokenBucketLimiter, lingerBytes: number) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const { allowed, retryAfterSeconds } = limiter.take(req.socket.remoteAddress ?? '');
     if (allowed) {
@@ -49,7 +49,14 @@ function rateLimit(limiter: TokenBucketLimiter) {
       return;
     }
     recordOf(res).outcome = 'rate_limited';
-    sendError(req, res, 429, 'rate_limited', { 'retry-after': String(retryAfterSeconds) });
+    sendError(
+      req,
+      res,
+      429,
+      'rate_limited',
+      { 'retry-after': String(retryAfterSeconds) },
+      { lingerBytes },
+    );
   };
 }
 
@@ -67,6 +74,7 @@ export function createRelay(config: RelayConfig, options: RelayOptions = {}): Re
     ...(options.now ? { now: options.now } : {}),
   });
   const deps: ForwardDeps = { config, pool, evidence, upstream };
+  const linger = { lingerBytes: config.maxBodyBytes };
 
   const app = express();
   app.disable('x-powered-by');
@@ -74,16 +82,19 @@ export function createRelay(config: RelayConfig, options: RelayOptions = {}): Re
   app.use(requestLogger(sink));
   app.get('/healthz', healthRoute(pool));
   if (config.rateLimit)
-    app.use('/v1', rateLimit(new TokenBucketLimiter(config.rateLimit, options.now)));
+    app.use(
+      '/v1',
+      rateLimit(new TokenBucketLimiter(config.rateLimit, options.now), config.maxBodyBytes),
+    );
   app.get('/v1/evidence', evidenceRoute(evidence));
   app.post('/v1/ohttp', ohttpRoute(deps));
   app.all('/v1/ohttp', (req, res) => {
     recordOf(res).outcome = 'not_found';
-    sendError(req, res, 405, 'method_not_allowed', { allow: 'POST' });
+    sendError(req, res, 405, 'method_not_allowed', { allow: 'POST' }, linger);
   });
   app.use((req: Request, res: Response) => {
     recordOf(res).outcome = 'not_found';
-    sendError(req, res, 404, 'not_found');
+    sendError(req, res, 404, 'not_found', {}, linger);
   });
   // Express 5 passes rejected promises here. The error itself is not logged:
   // nothing in the relay should throw with client data, but no chance is taken.

@@ -39,6 +39,7 @@ export class BodyTap extends EventEmitter<BodyTapEvents> {
   readonly #maxBytes: number;
   #replay: Buffer[] | null = [];
   #sink: Writable | null = null;
+  #discarding = false;
   #onDrain = () => this.#req.resume();
 
   constructor(req: IncomingMessage, maxBytes: number) {
@@ -91,7 +92,7 @@ export class BodyTap extends EventEmitter<BodyTapEvents> {
   }
 
   #data(chunk: Buffer): void {
-    if (this.failed) return;
+    if (this.failed || this.#discarding) return;
     this.bytes += chunk.length;
     if (this.bytes > this.#maxBytes) {
       this.failed = 'over';
@@ -130,6 +131,16 @@ export class BodyTap extends EventEmitter<BodyTapEvents> {
     this.#sink?.off('drain', this.#onDrain);
     this.#sink = null;
     if (!this.ended) this.#req.pause();
+  }
+
+  /**
+   * The relay has answered on its own: forward nothing more and keep no
+   * replay copy; whoever drains the rest of the body (respond.ts) reads it.
+   */
+  discard(): void {
+    this.detach();
+    this.#replay = null;
+    this.#discarding = true;
   }
 
   /**
