@@ -1,7 +1,8 @@
 /**
  * One chat completion through the relay with the retries a user would expect:
- * a rotated key (refetch evidence, re-seal), a busy enclave (wait as told, refetch
- * evidence so the relay may pick another enclave), and a cut-off answer (once).
+ * a rotated key (refetch evidence, re-seal), a busy enclave (wait as told, with
+ * jitter, for up to two minutes in all; refetch evidence so the relay may pick
+ * another enclave), and a cut-off answer (once).
  * Every retry re-seals with a fresh ephemeral key: nothing is ever resent as-is.
  */
 import { ServiceError, TruncatedStreamError } from '../errors';
@@ -26,10 +27,17 @@ export interface StreamChatOptions {
   key?: AttestedKey;
   fetch?: FetchLike;
   signal?: AbortSignal;
-  /** Busy retries before giving up. Default 3. */
+  /** Busy retries before giving up. Default: as many as {@link maxBusyWaitSeconds} allows. */
   maxBusyRetries?: number;
   /** Longest wait honoured from Retry-After. Default 10 s. */
   maxRetryAfterSeconds?: number;
+  /**
+   * Total time spent waiting on busy answers (503 / 429 + Retry-After) before the
+   * error surfaces. Default 120 s: an overloaded enclave is waited for, politely.
+   */
+  maxBusyWaitSeconds?: number;
+  /** Injected for tests: a number in [0, 1) that spreads retries (jitter). Default Math.random. */
+  random?: () => number;
   /** Injected for tests: waits `ms` (or until `signal` aborts). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -65,7 +73,9 @@ export async function* streamChat(
   yield { type: 'attested', key };
   let stale = 0;
   let busy = 0;
+  let busyWaitedSeconds = 0;
   let truncated = 0;
+  const random = options.random ?? Math.random;
   for (;;) {
     const sealed = await sealChatRequest(key.keyConfig, request);
     let reason: 'stale-key' | 'busy' | 'truncated';
@@ -80,14 +90,24 @@ export async function* streamChat(
     } catch (e) {
       if (options.signal?.aborted) throw e;
       if (isStaleKey(e) && stale++ === 0) reason = 'stale-key';
-      else if (isBusy(e) && busy++ < (options.maxBusyRetries ?? 3)) {
+      else if (
+        isBusy(e) &&
+        busy++ < (options.maxBusyRetries ?? Number.POSITIVE_INFINITY) &&
+        busyWaitedSeconds < (options.maxBusyWaitSeconds ?? 120)
+      ) {
         reason = 'busy';
         afterSeconds = Math.min(e.retryAfterSeconds ?? 1, options.maxRetryAfterSeconds ?? 10);
       } else if (e instanceof TruncatedStreamError && truncated++ === 0) reason = 'truncated';
       else throw e;
     }
     yield { type: 'retry', reason, afterSeconds };
-    if (afterSeconds > 0) await sleep(afterSeconds * 1000, options.signal);
+    if (afterSeconds > 0) {
+      // Up to half as long again, at random: clients refused together do not all
+      // come back in the same instant (RFC 9110 §10.2.3 gives the minimum wait).
+      const waitSeconds = afterSeconds * (1 + random() / 2);
+      if (reason === 'busy') busyWaitedSeconds += waitSeconds;
+      await sleep(waitSeconds * 1000, options.signal);
+    }
     key = await fetchAttestedKey(relayUrl, options.policy, { ...fetchOpts, fresh: true });
     yield { type: 'attested', key };
   }
