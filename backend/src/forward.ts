@@ -52,8 +52,8 @@ type Attempt =
   | { readonly kind: 'response'; readonly res: IncomingMessage; readonly req: ClientRequest }
   /** No connection could be opened: refused, unreachable. */
   | { readonly kind: 'connect_failed' }
-  /** The connection was open, then broke before any response. */
-  | { readonly kind: 'reset' }
+  /** The connection was open, then broke before any response; `reused`: a pooled one. */
+  | { readonly kind: 'reset'; readonly reused: boolean }
   | { readonly kind: 'timeout' }
   | { readonly kind: 'client_timeout' }
   | { readonly kind: 'over' }
@@ -84,18 +84,21 @@ function attempt(
   mediaType: string,
   declared: number | undefined,
   deps: ForwardDeps,
+  fresh: boolean,
 ): Promise<Attempt> {
   return new Promise((resolve) => {
     // Only what the protocol needs: no cookie, address, agent or credential.
     const headers: Record<string, string> = { 'content-type': mediaType };
     if (declared !== undefined) headers['content-length'] = String(declared);
-    const req = deps.upstream.request(enclave.url, '/v1/ohttp', 'POST', headers);
+    const req = deps.upstream.request(enclave.url, '/v1/ohttp', 'POST', headers, fresh);
     let connected = false;
     req.on('socket', (socket) => {
       if (!socket.connecting) connected = true;
       else socket.once('connect', () => (connected = true));
     });
-    req.on('error', () => settle({ kind: connected ? 'reset' : 'connect_failed' }));
+    req.on('error', () =>
+      settle(connected ? { kind: 'reset', reused: req.reusedSocket } : { kind: 'connect_failed' }),
+    );
     // No answer and no request progress for this long: if the client is still
     // sending, it is the client that stalled (408); otherwise the enclave (504).
     const timer = resettable(deps.config.upstreamTimeoutMs, () =>
@@ -104,9 +107,11 @@ function attempt(
     const onProgress = () => timer.reset();
     const onOver = () => settle({ kind: 'over' });
     const onAborted = () => settle({ kind: 'aborted' });
+    const onExpired = () => settle({ kind: 'client_timeout' });
     tap.on('progress', onProgress);
     tap.on('over', onOver);
     tap.on('aborted', onAborted);
+    tap.on('expired', onExpired);
     let settled = false;
     function settle(result: Attempt) {
       if (settled) return;
@@ -115,6 +120,7 @@ function attempt(
       tap.off('progress', onProgress);
       tap.off('over', onOver);
       tap.off('aborted', onAborted);
+      tap.off('expired', onExpired);
       if (result.kind !== 'response') {
         tap.detach();
         req.destroy();
@@ -122,7 +128,8 @@ function attempt(
       resolve(result);
     }
     req.on('response', (res) => settle({ kind: 'response', res, req }));
-    if (tap.failed) settle({ kind: tap.failed });
+    if (tap.failed)
+      settle(tap.failed === 'expired' ? { kind: 'client_timeout' } : { kind: tap.failed });
     else tap.attach(req);
   });
 }
@@ -151,6 +158,11 @@ export async function forwardOhttp(
     record.requestBytes = tap.bytes;
   };
   tap.on('progress', countBytes);
+  // Absolute: from arrival, not reset by progress (issue 17, "Abuse").
+  const deadline = setTimeout(() => tap.expire(), deps.config.bodyTimeoutMs);
+  deadline.unref();
+  tap.once('end', () => clearTimeout(deadline));
+  res.once('close', () => clearTimeout(deadline));
   const fail = (status: number, outcome: Outcome, headers?: Record<string, string>) => {
     record.requestBytes = tap.bytes;
     record.outcome = outcome;
@@ -175,7 +187,7 @@ export async function forwardOhttp(
   const firstTimer = setTimeout(() => tap.stall(), deps.config.upstreamTimeoutMs);
   const first = await tap.firstByte();
   clearTimeout(firstTimer);
-  if (first.kind === 'stalled') return fail(408, 'client_timeout');
+  if (first.kind === 'stalled' || first.kind === 'expired') return fail(408, 'client_timeout');
   if (first.kind === 'empty') return fail(400, 'malformed');
   if (first.kind === 'over') return fail(413, 'too_large');
   if (first.kind === 'aborted') return fail(499, 'client_aborted');
@@ -188,18 +200,25 @@ export async function forwardOhttp(
   let retryAfter: string | undefined;
   let sawBusy = false;
   let sawReset = false;
+  let retriedPooled = false;
   for (let i = 0; i < candidates.length; i++) {
     const enclave = candidates[i]!;
     const last = i === candidates.length - 1;
     record.attempts++;
     record.enclave = enclave.index;
-    const a = await attempt(enclave, tap, mediaType, declared, deps);
+    const a = await attempt(enclave, tap, mediaType, declared, deps, retriedPooled);
     if (a.kind === 'over') return fail(413, 'too_large');
     if (a.kind === 'aborted') return fail(499, 'client_aborted');
     if (a.kind === 'timeout') return fail(504, 'upstream_timeout');
     if (a.kind === 'client_timeout') return fail(408, 'client_timeout');
     if (a.kind === 'connect_failed') {
       deps.pool.markDown(enclave);
+      continue;
+    }
+    if (a.kind === 'reset' && a.reused && !retriedPooled) {
+      // A pooled connection the enclave had closed: once more, on a new one.
+      retriedPooled = true;
+      i--;
       continue;
     }
     if (a.kind === 'reset') {
@@ -265,6 +284,7 @@ function stream(
       tap.off('progress', onProgress);
       tap.off('over', onOver);
       tap.off('aborted', onAborted);
+      tap.off('expired', onExpired);
       resolve();
     };
     // Tear both sides down: the client sees a truncated stream (no final chunk).
@@ -279,9 +299,11 @@ function stream(
     const onProgress = () => idle.reset();
     const onOver = () => abort('too_large');
     const onAborted = () => abort('client_aborted');
+    const onExpired = () => abort('client_timeout');
     tap.on('progress', onProgress);
     tap.on('over', onOver);
     tap.on('aborted', onAborted);
+    tap.on('expired', onExpired);
     up.on('data', (chunk: Buffer) => {
       idle.reset();
       if (!res.write(chunk)) {

@@ -16,6 +16,11 @@ describe('loadConfig', () => {
       evidenceTtlMs: 10_000,
       healthIntervalMs: 5_000,
       healthTimeoutMs: 2_000,
+      headersTimeoutMs: 10_000,
+      bodyTimeoutMs: 60_000,
+      maxConnectionsPerClient: 128,
+      trustedProxies: [],
+      workers: 0,
     });
   });
 
@@ -31,6 +36,11 @@ describe('loadConfig', () => {
       SOTTO_EVIDENCE_TTL: '3',
       SOTTO_HEALTH_INTERVAL: '1s',
       SOTTO_HEALTH_TIMEOUT: '250ms',
+      SOTTO_HEADERS_TIMEOUT: '2s',
+      SOTTO_BODY_TIMEOUT: '20s',
+      SOTTO_MAX_CONNECTIONS_PER_CLIENT: '8',
+      SOTTO_TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.7 ,fd00::/8',
+      SOTTO_RELAY_WORKERS: '4',
     });
     expect(c).toEqual({
       host: '0.0.0.0',
@@ -43,6 +53,11 @@ describe('loadConfig', () => {
       evidenceTtlMs: 3_000,
       healthIntervalMs: 1_000,
       healthTimeoutMs: 250,
+      headersTimeoutMs: 2_000,
+      bodyTimeoutMs: 20_000,
+      maxConnectionsPerClient: 8,
+      trustedProxies: ['10.0.0.0/8', '192.0.2.7', 'fd00::/8'],
+      workers: 4,
     });
     expect(loadConfig({ SOTTO_RATE_LIMIT: 'off' }).rateLimit).toBeNull();
     expect(loadConfig({ SOTTO_RATE_BURST: '7' }).rateLimit).toEqual({
@@ -63,6 +78,11 @@ describe('loadConfig', () => {
     ['SOTTO_RATE_LIMIT', '0/s'],
     ['SOTTO_UPSTREAM_TIMEOUT', '30 minutes'],
     ['SOTTO_UPSTREAM_TIMEOUT', '0'],
+    ['SOTTO_TRUSTED_PROXIES', 'proxy.example'],
+    ['SOTTO_TRUSTED_PROXIES', '10.0.0.0/33'],
+    ['SOTTO_TRUSTED_PROXIES', '10.0.0.1/8/1'],
+    ['SOTTO_MAX_CONNECTIONS_PER_CLIENT', '0'],
+    ['SOTTO_RELAY_WORKERS', 'many'],
   ])('refuses %s=%s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(RelayConfigError);
   });
