@@ -225,3 +225,36 @@ describe('relay + enclave: overload and a dead enclave', () => {
     expect(await health(relay)).toEqual({ ok: false, enclaves: [{ index: 0, healthy: false }] });
   });
 });
+
+describe('relay + enclave: a rate-limited evidence fetch', () => {
+  let enclave: EnclaveProcess;
+  let relay: RelayProcess;
+  beforeAll(async () => {
+    enclave = await startEnclave();
+    relay = await startRelayProcess({
+      SOTTO_ENCLAVES: enclave.url,
+      SOTTO_RATE_LIMIT: '1/s,burst=1',
+    });
+  });
+  afterAll(async () => {
+    await relay?.stop();
+    await enclave?.stop();
+  });
+
+  it('is retried by the client as Retry-After says, and succeeds', async () => {
+    await fetchAttestedKey(relay.url, DEV); // takes the only token
+    const limited = await fetch(`${relay.url}/v1/evidence`);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const waits: number[] = [];
+    const key = await fetchAttestedKey(relay.url, DEV, {
+      sleep: (ms) => {
+        waits.push(ms);
+        return new Promise((r) => setTimeout(r, ms));
+      },
+    });
+    expect(key.evidence.development).toBe(true);
+    expect(waits.length).toBeGreaterThanOrEqual(1);
+    expect(waits.every((ms) => ms >= 1000)).toBe(true); // never sooner than Retry-After
+  });
+});
