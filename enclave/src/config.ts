@@ -3,7 +3,6 @@
  * here so a bad setting stops the process at start with a message that says
  * which variable to fix.
  */
-import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigurationError } from '@sotto/protocol';
 
@@ -21,8 +20,9 @@ export interface EnclaveConfig {
   keyRotateMs: number;
   keyGraceMs: number;
   threads: number | undefined;
-  sequences: number;
-  queueLimit: number;
+  /** Undefined: sized from the model and memory (inference/capacity.ts). */
+  sequences: number | undefined;
+  queueLimit: number | undefined;
   maxBodyBytes: number;
 }
 
@@ -73,12 +73,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnclaveConfig 
     keyRotateMs: parseDuration('SOTTO_KEY_ROTATE', env.SOTTO_KEY_ROTATE ?? '1h'),
     keyGraceMs: parseDuration('SOTTO_KEY_GRACE', env.SOTTO_KEY_GRACE ?? '2m'),
     threads: env.SOTTO_THREADS ? integer('SOTTO_THREADS', env.SOTTO_THREADS, 1) : undefined,
-    sequences: integer(
-      'SOTTO_SEQUENCES',
-      env.SOTTO_SEQUENCES,
-      Math.min(4, Math.max(2, cpus().length)),
-    ),
-    queueLimit: integer('SOTTO_QUEUE_LIMIT', env.SOTTO_QUEUE_LIMIT, 32, 0),
+    sequences: env.SOTTO_SEQUENCES ? integer('SOTTO_SEQUENCES', env.SOTTO_SEQUENCES, 1) : undefined,
+    queueLimit: env.SOTTO_QUEUE_LIMIT
+      ? integer('SOTTO_QUEUE_LIMIT', env.SOTTO_QUEUE_LIMIT, 0, 0)
+      : undefined,
     maxBodyBytes: integer('SOTTO_MAX_BODY_BYTES', env.SOTTO_MAX_BODY_BYTES, 4 * 1024 * 1024),
   };
 }

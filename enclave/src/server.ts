@@ -22,8 +22,8 @@ async function main(): Promise<void> {
     modelSpec: config.modelSpec,
     cacheDir: config.modelCacheDir,
     threads: config.threads,
-    sequences: config.sequences,
-    queueLimit: config.queueLimit,
+    ...(config.sequences === undefined ? {} : { sequences: config.sequences }),
+    ...(config.queueLimit === undefined ? {} : { queueLimit: config.queueLimit }),
   });
   const provider = await createAttestationProvider(config, REPO_ROOT);
   const ring = await KeyRing.create({
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const server = createEnclaveServer({
     ring,
     engine,
-    queueLimit: config.queueLimit,
+    queueLimit: engine.queueLimit,
     maxBodyBytes: config.maxBodyBytes,
     log,
   });
@@ -56,6 +56,7 @@ async function main(): Promise<void> {
       measurement: provider.measurement,
       threads: engine.threads,
       sequences: engine.sequences,
+      queueLimit: engine.queueLimit,
       keyId: ring.current.gatewayKey.config.keyId,
     });
   });
