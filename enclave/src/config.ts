@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { ConfigurationError } from '@sotto/protocol';
+import { parseEngineSetting } from './inference/openai-engine';
 
 export type AttestationMode = 'dev' | 'tsm';
 
@@ -20,6 +21,10 @@ export interface EnclaveConfig {
   keyRotateMs: number;
   keyGraceMs: number;
   threads: number | undefined;
+  /** `SOTTO_ENGINE`: the built-in llama.cpp, or an OpenAI-compatible server in this VM. */
+  engine: { kind: 'llama' } | { kind: 'openai'; baseUrl: string };
+  /** `SOTTO_ENGINE_MODEL`: the model name the OpenAI-compatible server knows. */
+  engineModel: string | undefined;
   /** Undefined: sized from the model and memory (inference/capacity.ts). */
   sequences: number | undefined;
   queueLimit: number | undefined;
@@ -72,6 +77,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnclaveConfig 
     releaseId: env.SOTTO_RELEASE_ID ?? `sotto-enclave/${ENCLAVE_VERSION}`,
     keyRotateMs: parseDuration('SOTTO_KEY_ROTATE', env.SOTTO_KEY_ROTATE ?? '1h'),
     keyGraceMs: parseDuration('SOTTO_KEY_GRACE', env.SOTTO_KEY_GRACE ?? '2m'),
+    engine: parseEngineSetting(env.SOTTO_ENGINE),
+    engineModel: env.SOTTO_ENGINE_MODEL?.trim() || undefined,
     threads: env.SOTTO_THREADS ? integer('SOTTO_THREADS', env.SOTTO_THREADS, 1) : undefined,
     sequences: env.SOTTO_SEQUENCES ? integer('SOTTO_SEQUENCES', env.SOTTO_SEQUENCES, 1) : undefined,
     queueLimit: env.SOTTO_QUEUE_LIMIT

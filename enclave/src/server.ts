@@ -10,6 +10,8 @@ import { createAttestationProvider } from './attestation';
 import { loadConfig } from './config';
 import { createEvidenceMaker } from './evidence';
 import { createEngine } from './inference/engine';
+import { resolveModelPath } from './inference/model-source';
+import { createOpenAiEngine, type GatewayEngine } from './inference/openai-engine';
 import { KeyRing } from './keys';
 import { createLogger } from './log';
 
@@ -18,13 +20,24 @@ const REPO_ROOT = resolve(import.meta.dirname, '../..');
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger();
-  const engine = await createEngine({
-    modelSpec: config.modelSpec,
-    cacheDir: config.modelCacheDir,
-    threads: config.threads,
+  const capacity = {
     ...(config.sequences === undefined ? {} : { sequences: config.sequences }),
     ...(config.queueLimit === undefined ? {} : { queueLimit: config.queueLimit }),
-  });
+  };
+  const engine: GatewayEngine =
+    config.engine.kind === 'openai'
+      ? await createOpenAiEngine({
+          baseUrl: config.engine.baseUrl,
+          modelPath: await resolveModelPath(config.modelSpec, { cacheDir: config.modelCacheDir }),
+          ...(config.engineModel === undefined ? {} : { modelName: config.engineModel }),
+          ...capacity,
+        })
+      : await createEngine({
+          modelSpec: config.modelSpec,
+          cacheDir: config.modelCacheDir,
+          threads: config.threads,
+          ...capacity,
+        });
   const provider = await createAttestationProvider(config, REPO_ROOT);
   const ring = await KeyRing.create({
     makeEvidence: createEvidenceMaker(provider, engine.model, config.releaseId),
@@ -51,6 +64,7 @@ async function main(): Promise<void> {
       event: 'listening',
       url: `http://${config.host}:${port}`,
       platform: provider.platform,
+      engine: config.engine.kind,
       model: engine.model.name,
       modelSha256: engine.model.sha256,
       measurement: provider.measurement,
