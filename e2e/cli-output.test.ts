@@ -52,10 +52,12 @@ const HOSTILE = '\u001b]2;pwned\u0007\u001b[2J\u009b31m\u202eevil\r';
 async function hostileRelay(realUrl: string, status: number, body: string, type: string) {
   const server = http.createServer((req, res) => {
     if (req.url === '/v1/evidence') {
-      void fetch(`${realUrl}/v1/evidence`).then(async (r) => {
-        res.writeHead(r.status, { 'content-type': 'application/json' });
-        res.end(await r.text());
-      });
+      void fetch(`${realUrl}/v1/evidence`)
+        .then(async (r) => {
+          res.writeHead(r.status, { 'content-type': 'application/json' });
+          res.end(await r.text());
+        })
+        .catch(() => res.destroy());
       return;
     }
     req.resume();

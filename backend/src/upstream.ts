@@ -86,7 +86,9 @@ export class Upstream {
     path: string,
     timeoutMs: number,
     maxBytes: number,
-    fresh = false,
+    // Evidence and health: a new connection each time. They are rare, and a
+    // pooled socket to an enclave behind an L4 proxy that died would only time out.
+    fresh = true,
   ): Promise<BufferedResponse> {
     return new Promise((resolve, reject) => {
       const req = this.request(base, path, 'GET', { accept: 'application/json' }, fresh);

@@ -32,8 +32,9 @@ export interface StreamChatOptions {
   /** Longest wait honoured from Retry-After. Default 10 s. */
   maxRetryAfterSeconds?: number;
   /**
-   * Total time spent waiting on busy answers (503 / 429 + Retry-After) before the
+   * Total time spent waiting on busy answers (503 / 429 with Retry-After) before the
    * error surfaces. Default 120 s: an overloaded enclave is waited for, politely.
+   * Without Retry-After (e.g. a dead enclave's 503) there are 3 retries.
    */
   maxBusyWaitSeconds?: number;
   /** Injected for tests: a number in [0, 1) that spreads retries (jitter). Default Math.random. */
@@ -50,6 +51,9 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
       resolve();
     });
   });
+
+/** Retries of a 503 / 429 that carries no Retry-After. */
+const UNADVISED_BUSY_RETRIES = 3;
 
 function isBusy(e: unknown): e is ServiceError {
   return e instanceof ServiceError && (e.status === 503 || e.status === 429);
@@ -93,7 +97,11 @@ export async function* streamChat(
       else if (
         isBusy(e) &&
         busy++ < (options.maxBusyRetries ?? Number.POSITIVE_INFINITY) &&
-        busyWaitedSeconds < (options.maxBusyWaitSeconds ?? 120)
+        // Overload says when to come back (Retry-After): waited for, up to the
+        // budget. A 503 without it (a dead enclave) gets three tries, as before.
+        (e.retryAfterSeconds !== undefined
+          ? busyWaitedSeconds < (options.maxBusyWaitSeconds ?? 120)
+          : busy <= UNADVISED_BUSY_RETRIES)
       ) {
         reason = 'busy';
         afterSeconds = Math.min(e.retryAfterSeconds ?? 1, options.maxRetryAfterSeconds ?? 10);
