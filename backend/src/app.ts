@@ -6,7 +6,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { BlockList, Socket } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { clientAddress, isTrustedPeer, normalizeAddress, trustedProxyList } from './client-address';
 import type { RelayConfig } from './config';
 import { EvidenceCache } from './evidence-cache';
 import type { ForwardDeps } from './forward';
@@ -43,16 +45,23 @@ export interface Relay {
   flushTraffic(): void;
 }
 
-/** Per-client rate limit; the key (remote address) never leaves this function. */
-function rateLimit(limiter: TokenBucketLimiter) {
+/** Per-client rate limit; the key (client address, see client-address.ts) never leaves this function. */
+function rateLimit(limiter: TokenBucketLimiter, trusted: BlockList | null, lingerBytes: number) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const { allowed, retryAfterSeconds } = limiter.take(req.socket.remoteAddress ?? '');
+    const { allowed, retryAfterSeconds } = limiter.take(clientAddress(req, trusted));
     if (allowed) {
       next();
       return;
     }
     recordOf(res).outcome = 'rate_limited';
-    sendError(req, res, 429, 'rate_limited', { 'retry-after': String(retryAfterSeconds) });
+    sendError(
+      req,
+      res,
+      429,
+      'rate_limited',
+      { 'retry-after': String(retryAfterSeconds) },
+      { lingerBytes },
+    );
   };
 }
 
@@ -70,6 +79,7 @@ export function createRelay(config: RelayConfig, options: RelayOptions = {}): Re
     ...(options.now ? { now: options.now } : {}),
   });
   const deps: ForwardDeps = { config, pool, evidence, upstream };
+  const linger = { lingerBytes: config.maxBodyBytes };
 
   const app = express();
   app.disable('x-powered-by');
@@ -80,16 +90,23 @@ export function createRelay(config: RelayConfig, options: RelayOptions = {}): Re
   app.use(requestLogger(sink, undefined, { detail: config.logDetail, aggregate }));
   app.get('/healthz', healthRoute(pool));
   if (config.rateLimit)
-    app.use('/v1', rateLimit(new TokenBucketLimiter(config.rateLimit, options.now)));
+    app.use(
+      '/v1',
+      rateLimit(
+        new TokenBucketLimiter(config.rateLimit, options.now),
+        trustedProxyList(config.trustedProxies),
+        config.maxBodyBytes,
+      ),
+    );
   app.get('/v1/evidence', evidenceRoute(evidence));
   app.post('/v1/ohttp', ohttpRoute(deps));
   app.all('/v1/ohttp', (req, res) => {
     recordOf(res).outcome = 'not_found';
-    sendError(req, res, 405, 'method_not_allowed', { allow: 'POST' });
+    sendError(req, res, 405, 'method_not_allowed', { allow: 'POST' }, linger);
   });
   app.use((req: Request, res: Response) => {
     recordOf(res).outcome = 'not_found';
-    sendError(req, res, 404, 'not_found');
+    sendError(req, res, 404, 'not_found', {}, linger);
   });
   // Express 5 passes rejected promises here. The error itself is not logged:
   // nothing in the relay should throw with client data, but no chance is taken.
@@ -113,6 +130,32 @@ export function createRelay(config: RelayConfig, options: RelayOptions = {}): Re
   };
 }
 
+/**
+ * At most `maxConnectionsPerClient` open connections per client address; one
+ * more is closed at once, before a byte is read. Configured proxies are exempt
+ * (their clients are told apart by the rate limiter). Addresses are held in
+ * memory while their connections are open, and never logged.
+ */
+function capConnectionsPerClient(server: http.Server, config: RelayConfig): void {
+  const trusted = trustedProxyList(config.trustedProxies);
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    if (isTrustedPeer(socket.remoteAddress, trusted)) return;
+    const key = normalizeAddress(socket.remoteAddress ?? '');
+    const count = (open.get(key) ?? 0) + 1;
+    if (count > config.maxConnectionsPerClient) {
+      socket.destroy();
+      return;
+    }
+    open.set(key, count);
+    socket.once('close', () => {
+      const left = (open.get(key) ?? 1) - 1;
+      if (left <= 0) open.delete(key);
+      else open.set(key, left);
+    });
+  });
+}
+
 export interface RunningRelay {
   readonly relay: Relay;
   readonly server: http.Server;
@@ -134,10 +177,16 @@ export async function listenRelay(
   const relay = createRelay(config, options);
   if (options.checkFirst === false) relay.startInterval();
   else await relay.start();
-  const server = http.createServer(relay.app);
-  // A client that sends its headers slowly is dropped; Node's requestTimeout
-  // (300 s for a whole request) stays as it is.
-  server.headersTimeout = 20_000;
+  const server = http.createServer(
+    // Node checks its absolute header/request deadlines on this interval.
+    { connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs) },
+    relay.app,
+  );
+  // Absolute deadlines, not reset by each byte: headers from their first byte;
+  // the body is cut by forward.ts at `bodyTimeoutMs`, Node's own limit backs it up.
+  server.headersTimeout = config.headersTimeoutMs;
+  server.requestTimeout = config.headersTimeoutMs + config.bodyTimeoutMs + 1_000;
+  capConnectionsPerClient(server, config);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {

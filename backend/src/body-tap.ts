@@ -22,6 +22,8 @@ export interface BodyTapEvents {
   end: [];
   /** The caller gave up waiting for the first byte. */
   stalled: [];
+  /** The body was not complete by its absolute deadline; reading has stopped. */
+  expired: [];
 }
 
 export type FirstByte =
@@ -29,16 +31,18 @@ export type FirstByte =
   | { readonly kind: 'empty' }
   | { readonly kind: 'over' }
   | { readonly kind: 'aborted' }
+  | { readonly kind: 'expired' }
   | { readonly kind: 'stalled' };
 
 export class BodyTap extends EventEmitter<BodyTapEvents> {
   bytes = 0;
   ended = false;
-  failed: 'over' | 'aborted' | undefined;
+  failed: 'over' | 'aborted' | 'expired' | undefined;
   readonly #req: IncomingMessage;
   readonly #maxBytes: number;
   #replay: Buffer[] | null = [];
   #sink: Writable | null = null;
+  #discarding = false;
   #onDrain = () => this.#req.resume();
 
   constructor(req: IncomingMessage, maxBytes: number) {
@@ -67,6 +71,7 @@ export class BodyTap extends EventEmitter<BodyTapEvents> {
         this.off('end', onEvent);
         this.off('over', onEvent);
         this.off('aborted', onEvent);
+        this.off('expired', onEvent);
         this.off('stalled', onStall);
         const first = this.#replay?.[0]?.[0];
         if (first !== undefined) resolve({ kind: 'byte', value: first });
@@ -81,8 +86,21 @@ export class BodyTap extends EventEmitter<BodyTapEvents> {
       this.on('end', onEvent);
       this.on('over', onEvent);
       this.on('aborted', onEvent);
+      this.on('expired', onEvent);
       this.on('stalled', onStall);
     });
+  }
+
+  /**
+   * The body's absolute deadline passed (a client trickling one byte at a time
+   * is not waited on forever): stops reading, unless the body has ended.
+   */
+  expire(): void {
+    if (this.ended || this.failed) return;
+    this.failed = 'expired';
+    this.#req.pause();
+    this.detach();
+    this.emit('expired');
   }
 
   /** Makes a pending {@link firstByte} give up (the caller's timeout). */
@@ -91,7 +109,7 @@ export class BodyTap extends EventEmitter<BodyTapEvents> {
   }
 
   #data(chunk: Buffer): void {
-    if (this.failed) return;
+    if (this.failed || this.#discarding) return;
     this.bytes += chunk.length;
     if (this.bytes > this.#maxBytes) {
       this.failed = 'over';
@@ -130,6 +148,16 @@ export class BodyTap extends EventEmitter<BodyTapEvents> {
     this.#sink?.off('drain', this.#onDrain);
     this.#sink = null;
     if (!this.ended) this.#req.pause();
+  }
+
+  /**
+   * The relay has answered on its own: forward nothing more and keep no
+   * replay copy; whoever drains the rest of the body (respond.ts) reads it.
+   */
+  discard(): void {
+    this.detach();
+    this.#replay = null;
+    this.#discarding = true;
   }
 
   /**

@@ -5,6 +5,7 @@
  *
  * Durations take a unit: `500ms`, `30s`, `2m`; a bare number means seconds.
  */
+import { isIP } from 'node:net';
 
 export interface RateLimitConfig {
   /** Bucket size: requests a client may make at once. */
@@ -32,6 +33,16 @@ export interface RelayConfig {
   readonly logDetail: boolean;
   /** How often the aggregated `traffic` line is written (`SOTTO_TRAFFIC_LOG_INTERVAL`). */
   readonly trafficLogIntervalMs: number;
+  /** Longest time a client may take to send its request headers, from the first byte (absolute). */
+  readonly headersTimeoutMs: number;
+  /** Longest time a client may take to send its whole body, from arrival (absolute, never reset). */
+  readonly bodyTimeoutMs: number;
+  /** Open connections one client address may hold; configured proxies are exempt. */
+  readonly maxConnectionsPerClient: number;
+  /** Addresses or CIDR ranges whose `Forwarded` / `X-Forwarded-For` is believed. */
+  readonly trustedProxies: readonly string[];
+  /** Relay processes sharing the port (`node:cluster`); 0 = one per core, 1 = in-process. */
+  readonly workers: number;
 }
 
 export const DEFAULT_PORT = 8787;
@@ -46,6 +57,9 @@ export const DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS = 60_000;
 export const DEFAULT_EVIDENCE_TTL_MS = 10_000;
 export const DEFAULT_HEALTH_INTERVAL_MS = 5_000;
 export const DEFAULT_HEALTH_TIMEOUT_MS = 2_000;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 128;
 
 /** A setting that does not parse. The message names the variable, never a secret. */
 export class RelayConfigError extends Error {
@@ -130,6 +144,27 @@ function enclaves(env: Env): string[] {
   });
 }
 
+/** `SOTTO_TRUSTED_PROXIES`: comma-separated IP addresses or CIDR ranges. */
+function trustedProxies(env: Env): string[] {
+  const entries = (env.SOTTO_TRUSTED_PROXIES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const entry of entries) {
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const bits = prefix === undefined ? 0 : Number(prefix);
+    const valid =
+      family !== 0 &&
+      extra === undefined &&
+      (prefix === undefined || (/^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128)));
+    if (!valid) {
+      throw new RelayConfigError('SOTTO_TRUSTED_PROXIES holds an entry that is not an IP or CIDR');
+    }
+  }
+  return entries;
+}
+
 /**
  * Reads the relay's settings.
  * @throws {RelayConfigError} when a variable is set to a value that does not parse.
@@ -156,5 +191,16 @@ export function loadConfig(env: Env = process.env): RelayConfig {
       'SOTTO_TRAFFIC_LOG_INTERVAL',
       DEFAULT_TRAFFIC_LOG_INTERVAL_MS,
     ),
+    headersTimeoutMs: duration(env, 'SOTTO_HEADERS_TIMEOUT', DEFAULT_HEADERS_TIMEOUT_MS),
+    bodyTimeoutMs: duration(env, 'SOTTO_BODY_TIMEOUT', DEFAULT_BODY_TIMEOUT_MS),
+    maxConnectionsPerClient: integer(
+      env,
+      'SOTTO_MAX_CONNECTIONS_PER_CLIENT',
+      DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+      1,
+      1_000_000,
+    ),
+    trustedProxies: trustedProxies(env),
+    workers: integer(env, 'SOTTO_RELAY_WORKERS', 0, 0, 256),
   };
 }

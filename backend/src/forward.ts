@@ -13,15 +13,20 @@
  * - Key id unknown to the relay (relay restarted, key not yet seen) → every
  *   healthy enclave in turn; one that lacks the key answers an outer 4xx.
  * - "Retry once on another enclave" therefore means: when an attempt fails
- *   BEFORE the response starts — connection refused/reset, 503 busy, or an
+ *   BEFORE the response starts — connection refused or reset, 503 busy, or an
  *   outer 4xx (wrong key) while another candidate holding the same key id
  *   remains (key ids are one byte, so two enclaves may collide) — the next
  *   candidate gets the same bytes (replayed by BodyTap). With one enclave per
  *   key this is at most one further try on a collision; the candidate list is
  *   never longer than the pool.
  * - The last candidate's outer 4xx is passed through as it is (the client
- *   learns its key is stale). All busy → 503 `enclave_busy` with the enclave's
- *   Retry-After; all unreachable → 503 `enclave_unavailable`.
+ *   learns its key is stale), even while the client is still uploading. All
+ *   busy → 503 `enclave_busy` with the enclave's Retry-After; all unreachable →
+ *   503 `enclave_unavailable`; reset but healthy → 502 `enclave_reset`.
+ * - Only a connection that cannot be opened marks an enclave down. One that
+ *   breaks after it opened triggers a health check instead (pool.recheck): a
+ *   client must not be able to flap a healthy enclave's health with uploads
+ *   the enclave refuses early.
  * - Once the response has started, nothing is retried. If the enclave dies
  *   mid-stream, the client connection is destroyed without the terminating
  *   chunk: the client sees a truncated stream, never a clean end.
@@ -33,7 +38,7 @@ import type { RelayConfig } from './config';
 import type { EvidenceCache } from './evidence-cache';
 import type { Outcome, RequestRecord } from './log';
 import type { Enclave, EnclavePool } from './pool';
-import { sendError } from './respond';
+import { drainBody, sendError } from './respond';
 import type { Upstream } from './upstream';
 
 export interface ForwardDeps {
@@ -45,7 +50,10 @@ export interface ForwardDeps {
 
 type Attempt =
   | { readonly kind: 'response'; readonly res: IncomingMessage; readonly req: ClientRequest }
+  /** No connection could be opened: refused, unreachable. */
   | { readonly kind: 'connect_failed' }
+  /** The connection was open, then broke before any response; `reused`: a pooled one. */
+  | { readonly kind: 'reset'; readonly reused: boolean }
   | { readonly kind: 'timeout' }
   | { readonly kind: 'client_timeout' }
   | { readonly kind: 'over' }
@@ -77,6 +85,7 @@ function attempt(
   mediaType: string,
   declared: number | undefined,
   deps: ForwardDeps,
+  fresh: boolean,
 ): Promise<Attempt> {
   return new Promise((resolve) => {
     // Only what the protocol needs: no cookie, address, agent or credential.
@@ -84,8 +93,15 @@ function attempt(
     if (declared !== undefined) headers['content-length'] = String(declared);
     // draft-ietf-ohai-chunked-ohttp §3: chunked messages are processed incrementally, hop by hop.
     if (mediaType === OHTTP_CHUNKED_REQ) headers.incremental = '?1';
-    const req = deps.upstream.request(enclave.url, '/v1/ohttp', 'POST', headers);
-    req.on('error', () => settle({ kind: 'connect_failed' }));
+    const req = deps.upstream.request(enclave.url, '/v1/ohttp', 'POST', headers, fresh);
+    let connected = false;
+    req.on('socket', (socket) => {
+      if (!socket.connecting) connected = true;
+      else socket.once('connect', () => (connected = true));
+    });
+    req.on('error', () =>
+      settle(connected ? { kind: 'reset', reused: req.reusedSocket } : { kind: 'connect_failed' }),
+    );
     // No answer and no request progress for this long: if the client is still
     // sending, it is the client that stalled (408); otherwise the enclave (504).
     const timer = resettable(deps.config.upstreamTimeoutMs, () =>
@@ -94,9 +110,11 @@ function attempt(
     const onProgress = () => timer.reset();
     const onOver = () => settle({ kind: 'over' });
     const onAborted = () => settle({ kind: 'aborted' });
+    const onExpired = () => settle({ kind: 'client_timeout' });
     tap.on('progress', onProgress);
     tap.on('over', onOver);
     tap.on('aborted', onAborted);
+    tap.on('expired', onExpired);
     let settled = false;
     function settle(result: Attempt) {
       if (settled) return;
@@ -105,6 +123,7 @@ function attempt(
       tap.off('progress', onProgress);
       tap.off('over', onOver);
       tap.off('aborted', onAborted);
+      tap.off('expired', onExpired);
       if (result.kind !== 'response') {
         tap.detach();
         req.destroy();
@@ -112,7 +131,8 @@ function attempt(
       resolve(result);
     }
     req.on('response', (res) => settle({ kind: 'response', res, req }));
-    if (tap.failed) settle({ kind: tap.failed });
+    if (tap.failed)
+      settle(tap.failed === 'expired' ? { kind: 'client_timeout' } : { kind: tap.failed });
     else tap.attach(req);
   });
 }
@@ -141,23 +161,36 @@ export async function forwardOhttp(
     record.requestBytes = tap.bytes;
   };
   tap.on('progress', countBytes);
+  // Absolute: from arrival, not reset by progress (issue 17, "Abuse").
+  const deadline = setTimeout(() => tap.expire(), deps.config.bodyTimeoutMs);
+  deadline.unref();
+  tap.once('end', () => clearTimeout(deadline));
+  res.once('close', () => clearTimeout(deadline));
   const fail = (status: number, outcome: Outcome, headers?: Record<string, string>) => {
     record.requestBytes = tap.bytes;
     record.outcome = outcome;
-    tap.detach();
     if (outcome === 'client_aborted') {
+      tap.detach();
       res.statusCode = 499; // for the log line only: nothing more is sent
       res.destroy();
       return;
     }
-    sendError(req, res, status, outcome, headers);
+    // Over the limit or stalled: close at once. Otherwise the answer is read
+    // whole by a client still sending (respond.ts), then the connection closes.
+    if (outcome === 'too_large' || outcome === 'client_timeout') {
+      tap.detach();
+      sendError(req, res, status, outcome, headers);
+      return;
+    }
+    tap.discard();
+    sendError(req, res, status, outcome, headers, { lingerBytes: deps.config.maxBodyBytes });
   };
 
   // A client that opens a request and sends nothing is not waited on forever.
   const firstTimer = setTimeout(() => tap.stall(), deps.config.upstreamTimeoutMs);
   const first = await tap.firstByte();
   clearTimeout(firstTimer);
-  if (first.kind === 'stalled') return fail(408, 'client_timeout');
+  if (first.kind === 'stalled' || first.kind === 'expired') return fail(408, 'client_timeout');
   if (first.kind === 'empty') return fail(400, 'malformed');
   if (first.kind === 'over') return fail(413, 'too_large');
   if (first.kind === 'aborted') return fail(499, 'client_aborted');
@@ -169,18 +202,32 @@ export async function forwardOhttp(
 
   let retryAfter: string | undefined;
   let sawBusy = false;
+  let sawReset = false;
+  let retriedPooled = false;
   for (let i = 0; i < candidates.length; i++) {
     const enclave = candidates[i]!;
     const last = i === candidates.length - 1;
     record.attempts++;
     record.enclave = enclave.index;
-    const a = await attempt(enclave, tap, mediaType, declared, deps);
+    const a = await attempt(enclave, tap, mediaType, declared, deps, retriedPooled);
     if (a.kind === 'over') return fail(413, 'too_large');
     if (a.kind === 'aborted') return fail(499, 'client_aborted');
     if (a.kind === 'timeout') return fail(504, 'upstream_timeout');
     if (a.kind === 'client_timeout') return fail(408, 'client_timeout');
     if (a.kind === 'connect_failed') {
       deps.pool.markDown(enclave);
+      continue;
+    }
+    if (a.kind === 'reset' && a.reused && !retriedPooled) {
+      // A pooled connection the enclave had closed: once more, on a new one.
+      retriedPooled = true;
+      i--;
+      continue;
+    }
+    if (a.kind === 'reset') {
+      // Not proof of a dead enclave (any client can make one close an upload):
+      // only a failed health check marks it down.
+      if (await deps.pool.recheck(enclave)) sawReset = true;
       continue;
     }
     const status = a.res.statusCode ?? 502;
@@ -203,7 +250,8 @@ export async function forwardOhttp(
     }
     return stream(a, req, res, tap, record, deps);
   }
-  if (sawBusy) return fail(503, 'enclave_busy', retryAfter ? { 'retry-after': retryAfter } : {});
+  if (sawBusy) return fail(503, 'enclave_busy', { 'retry-after': retryAfter ?? '1' });
+  if (sawReset) return fail(502, 'enclave_reset');
   return fail(503, 'enclave_unavailable');
 }
 
@@ -240,6 +288,7 @@ function stream(
       tap.off('progress', onProgress);
       tap.off('over', onOver);
       tap.off('aborted', onAborted);
+      tap.off('expired', onExpired);
       resolve();
     };
     // Tear both sides down: the client sees a truncated stream (no final chunk).
@@ -254,9 +303,11 @@ function stream(
     const onProgress = () => idle.reset();
     const onOver = () => abort('too_large');
     const onAborted = () => abort('client_aborted');
+    const onExpired = () => abort('client_timeout');
     tap.on('progress', onProgress);
     tap.on('over', onOver);
     tap.on('aborted', onAborted);
+    tap.on('expired', onExpired);
     up.on('data', (chunk: Buffer) => {
       idle.reset();
       if (!res.write(chunk)) {
@@ -266,7 +317,15 @@ function stream(
     });
     up.on('end', () => {
       if (!up.complete) return abort('upstream_died');
-      res.end();
+      if (tap.ended) return res.end();
+      // An early answer (the enclave refused while the body still arrives). The
+      // enclave's side is done, so the rest of the body goes nowhere; the answer
+      // ends once the client has sent it all, or the client would see a reset.
+      tap.discard();
+      void drainBody(req, deps.config.maxBodyBytes).then((ended) => {
+        res.end();
+        if (!ended) res.once('finish', () => req.socket.destroy());
+      });
     });
     up.on('error', () => abort('upstream_died'));
     up.on('close', () => {

@@ -32,6 +32,7 @@ export type Outcome =
   | 'malformed'
   | 'enclave_unavailable'
   | 'enclave_busy'
+  | 'enclave_reset'
   | 'enclave_rejected'
   | 'bad_evidence'
   | 'upstream_timeout'

@@ -25,7 +25,8 @@ export interface Enclave {
 }
 
 export interface EnclaveStatus {
-  readonly url: string;
+  /** Position in `SOTTO_ENCLAVES`, as logs name it; never the URL (internal addresses). */
+  readonly index: number;
   readonly healthy: boolean;
 }
 
@@ -109,7 +110,23 @@ export class EnclavePool {
     return ok;
   }
 
-  /** Passive marking: a connection to this enclave failed. */
+  readonly #rechecks = new Map<number, Promise<boolean>>();
+
+  /**
+   * Checks one enclave now (concurrent calls share one check). Used when a
+   * connection that was open broke: that alone does not mark an enclave down,
+   * since an enclave that refuses an upload early may close it; a failed check does.
+   */
+  recheck(enclave: Enclave): Promise<boolean> {
+    let pending = this.#rechecks.get(enclave.index);
+    if (!pending) {
+      pending = this.check(enclave).finally(() => this.#rechecks.delete(enclave.index));
+      this.#rechecks.set(enclave.index, pending);
+    }
+    return pending;
+  }
+
+  /** Passive marking: a connection to this enclave could not be opened. */
   markDown(enclave: Enclave): void {
     this.#set(enclave, false);
   }
@@ -137,8 +154,8 @@ export class EnclavePool {
     return this.enclaves.filter((e) => e.keyIds.includes(keyId));
   }
 
-  /** For the relay's `/healthz`: URLs and health only, nothing else. */
+  /** For the relay's `/healthz`: index and health only, nothing else. */
   status(): EnclaveStatus[] {
-    return this.enclaves.map((e) => ({ url: e.url, healthy: e.healthy }));
+    return this.enclaves.map((e) => ({ index: e.index, healthy: e.healthy }));
   }
 }

@@ -1,8 +1,12 @@
 /**
  * HTTP towards the enclaves. Plain `node:http`/`node:https` so bytes move as
- * they arrive with backpressure; no connection reuse (`keepAlive: false`): a
- * fresh connection per request means a stale pooled socket can never be
- * mistaken for a dead enclave, and an enclave dying shows on that request only.
+ * they arrive with backpressure, over keep-alive pools (one agent per scheme,
+ * sockets kept per enclave): no TCP handshake per request (issue 17, "Relay").
+ *
+ * A pooled socket the enclave has just closed fails on reuse; such a failure
+ * (`req.reusedSocket`, Node's documented pattern) is retried once on a fresh
+ * connection and never taken for a dead enclave. Node 20's agent also drops
+ * an idle socket before the server's `Keep-Alive: timeout` hint runs out.
  */
 import http, {
   type ClientRequest,
@@ -44,18 +48,30 @@ export interface BufferedResponse {
   readonly body: Buffer;
 }
 
-export class Upstream {
-  readonly #httpAgent = new http.Agent({ keepAlive: false });
-  readonly #httpsAgent = new https.Agent({ keepAlive: false });
+/** Idle connections kept per enclave. */
+const MAX_FREE_SOCKETS = 64;
 
-  /** Starts a request to `base + path`. The caller owns the request and must handle `error`. */
-  request(base: string, path: string, method: string, headers: OutgoingHttpHeaders): ClientRequest {
+export class Upstream {
+  readonly #httpAgent = new http.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS });
+  readonly #httpsAgent = new https.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS });
+
+  /**
+   * Starts a request to `base + path`; `fresh` opens a new connection instead of
+   * a pooled one. The caller owns the request and must handle `error`.
+   */
+  request(
+    base: string,
+    path: string,
+    method: string,
+    headers: OutgoingHttpHeaders,
+    fresh = false,
+  ): ClientRequest {
     const url = new URL(base + path);
     const secure = url.protocol === 'https:';
     return (secure ? https : http).request(url, {
       method,
       headers,
-      agent: secure ? this.#httpsAgent : this.#httpAgent,
+      agent: fresh ? false : secure ? this.#httpsAgent : this.#httpAgent,
     });
   }
 
@@ -65,9 +81,17 @@ export class Upstream {
    * @throws {UpstreamTimeoutError} no complete answer within `timeoutMs`.
    * @throws {UpstreamTooLargeError} body over `maxBytes`.
    */
-  get(base: string, path: string, timeoutMs: number, maxBytes: number): Promise<BufferedResponse> {
+  get(
+    base: string,
+    path: string,
+    timeoutMs: number,
+    maxBytes: number,
+    // Evidence and health: a new connection each time. They are rare, and a
+    // pooled socket to an enclave behind an L4 proxy that died would only time out.
+    fresh = true,
+  ): Promise<BufferedResponse> {
     return new Promise((resolve, reject) => {
-      const req = this.request(base, path, 'GET', { accept: 'application/json' });
+      const req = this.request(base, path, 'GET', { accept: 'application/json' }, fresh);
       let settled = false;
       const fail = (err: Error) => {
         if (settled) return;
@@ -77,7 +101,15 @@ export class Upstream {
         reject(err);
       };
       const timer = setTimeout(() => fail(new UpstreamTimeoutError()), timeoutMs);
-      req.on('error', (cause) => fail(new UpstreamConnectError({ cause })));
+      req.on('error', (cause) => {
+        if (req.reusedSocket && !fresh && !settled) {
+          settled = true;
+          clearTimeout(timer);
+          this.get(base, path, timeoutMs, maxBytes, true).then(resolve, reject);
+          return;
+        }
+        fail(new UpstreamConnectError({ cause }));
+      });
       req.on('response', (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -102,7 +134,7 @@ export class Upstream {
     });
   }
 
-  /** Closes idle sockets (there are none with keep-alive off; kept for shutdown symmetry). */
+  /** Closes the pooled sockets (shutdown). */
   destroy(): void {
     this.#httpAgent.destroy();
     this.#httpsAgent.destroy();

@@ -18,6 +18,11 @@ describe('loadConfig', () => {
       healthTimeoutMs: 2_000,
       logDetail: false,
       trafficLogIntervalMs: 60_000,
+      headersTimeoutMs: 10_000,
+      bodyTimeoutMs: 60_000,
+      maxConnectionsPerClient: 128,
+      trustedProxies: [],
+      workers: 0,
     });
   });
 
@@ -35,6 +40,11 @@ describe('loadConfig', () => {
       SOTTO_HEALTH_TIMEOUT: '250ms',
       SOTTO_LOG_DETAIL: '1',
       SOTTO_TRAFFIC_LOG_INTERVAL: '5m',
+      SOTTO_HEADERS_TIMEOUT: '2s',
+      SOTTO_BODY_TIMEOUT: '20s',
+      SOTTO_MAX_CONNECTIONS_PER_CLIENT: '8',
+      SOTTO_TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.7 ,fd00::/8',
+      SOTTO_RELAY_WORKERS: '4',
     });
     expect(c).toEqual({
       host: '0.0.0.0',
@@ -49,6 +59,11 @@ describe('loadConfig', () => {
       healthTimeoutMs: 250,
       logDetail: true,
       trafficLogIntervalMs: 300_000,
+      headersTimeoutMs: 2_000,
+      bodyTimeoutMs: 20_000,
+      maxConnectionsPerClient: 8,
+      trustedProxies: ['10.0.0.0/8', '192.0.2.7', 'fd00::/8'],
+      workers: 4,
     });
     expect(loadConfig({ SOTTO_RATE_LIMIT: 'off' }).rateLimit).toBeNull();
     expect(loadConfig({ SOTTO_RATE_BURST: '7' }).rateLimit).toEqual({
@@ -69,6 +84,11 @@ describe('loadConfig', () => {
     ['SOTTO_RATE_LIMIT', '0/s'],
     ['SOTTO_UPSTREAM_TIMEOUT', '30 minutes'],
     ['SOTTO_UPSTREAM_TIMEOUT', '0'],
+    ['SOTTO_TRUSTED_PROXIES', 'proxy.example'],
+    ['SOTTO_TRUSTED_PROXIES', '10.0.0.0/33'],
+    ['SOTTO_TRUSTED_PROXIES', '10.0.0.1/8/1'],
+    ['SOTTO_MAX_CONNECTIONS_PER_CLIENT', '0'],
+    ['SOTTO_RELAY_WORKERS', 'many'],
   ])('refuses %s=%s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(RelayConfigError);
   });

@@ -186,7 +186,7 @@ describe('key-id routing across enclaves', () => {
     expect(line).toMatchObject({ attempts: 2, enclave: 1 });
   });
 
-  it('reports enclave health at /healthz with URLs and health only', async () => {
+  it('reports enclave health at /healthz by index, never the enclave URLs', async () => {
     const a = await standIn(1);
     const b = await standIn(2);
     const r = await relayWith([a.url, b.url], {}, { checkFirst: true });
@@ -194,13 +194,18 @@ describe('key-id routing across enclaves', () => {
     await r.relay.pool.checkAll();
     const res = await fetch(`${r.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({
       ok: true,
       enclaves: [
-        { url: a.url, healthy: true },
-        { url: b.url, healthy: false },
+        { index: 0, healthy: true },
+        { index: 1, healthy: false },
       ],
     });
+    for (const url of [a.url, b.url]) {
+      expect(text).not.toContain(url);
+      expect(text).not.toContain(new URL(url).port);
+    }
   });
 
   it('rechecks before refusing when every candidate is marked down', async () => {

@@ -344,4 +344,56 @@ describe('relay failure modes', () => {
     expect(e.requests).toHaveLength(1);
     expect((await e.requests[0]!.closed).complete).toBe(false); // the enclave side was torn down
   });
+
+  it('does not mark an enclave down for a connection it closed mid-upload while its health check passes', async () => {
+    const e = await standIn(1, (req) => req.socket.destroy()); // closes on the first bytes
+    const r = await relayWith([e.url]);
+    const res = await post(r.url, sealedLike(1, Buffer.alloc(256 * 1024, 3)));
+    expect(res.status).toBe(502);
+    expect(await res.json()).toEqual({ error: 'enclave_reset' });
+    expect(r.relay.pool.status()).toEqual([{ index: 0, healthy: true }]);
+
+    // A reset from an enclave whose health check fails too is a dead enclave.
+    const url = e.url;
+    await e.close();
+    const dead = await relayWith([url]);
+    const gone = await post(dead.url, sealedLike(1));
+    expect(gone.status).toBe(503);
+    expect(await gone.json()).toEqual({ error: 'enclave_unavailable' });
+    expect(dead.relay.pool.status()).toEqual([{ index: 0, healthy: false }]);
+  });
+
+  it('lets a client still uploading read a refusal whole (429 mid-body), then closes', async () => {
+    const e = await standIn(1);
+    const r = await relayWith(
+      [e.url],
+      { rateLimit: { burst: 1, refillPerSecond: 0.01 } },
+      { now: () => 1_000 },
+    );
+    expect((await post(r.url, sealedLike(1))).status).toBe(200);
+    const body = Buffer.alloc(512 * 1024, 5);
+    const answer = await new Promise<{ status: number; text: string; retryAfter: unknown }>(
+      (resolve, reject) => {
+        const req = http.request(`${r.url}/v1/ohttp`, {
+          method: 'POST',
+          headers: { 'content-type': CHUNKED_REQ, 'content-length': String(body.length) },
+        });
+        req.on('error', reject);
+        req.on('response', (res) => {
+          req.end(body.subarray(1024)); // the rest, after the answer has begun
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () =>
+            resolve({ status: res.statusCode!, text, retryAfter: res.headers['retry-after'] }),
+          );
+          res.on('error', reject);
+        });
+        req.write(body.subarray(0, 1024));
+      },
+    );
+    expect(answer.status).toBe(429);
+    expect(JSON.parse(answer.text)).toEqual({ error: 'rate_limited' });
+    expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(e.requests).toHaveLength(1); // the refused body never reached an enclave
+  });
 });

@@ -70,7 +70,7 @@ describe('relay privacy', () => {
     const sent = Object.keys(e.requests[0]!.headers).sort();
     expect(sent).toEqual(['connection', 'content-length', 'content-type', 'host']);
     expect(e.requests[0]!.headers['content-type']).toBe('message/ohttp-req');
-    expect(e.requests[0]!.headers.connection).toBe('close');
+    expect(e.requests[0]!.headers.connection).toBe('keep-alive'); // pooled connections (upstream.ts);
     expect(res.headers['set-cookie']).toBeUndefined();
     expect(res.headers.server).toBeUndefined();
     expect(res.headers['x-enclave-debug']).toBeUndefined();

@@ -14,7 +14,8 @@ export interface RelayProcess {
 export async function startRelayProcess(env: Record<string, string>): Promise<RelayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'backend/src/server.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, SOTTO_RELAY_PORT: '0', ...env },
+    // One process unless a test asks for workers (their logs and key-id maps are per worker).
+    env: { ...process.env, SOTTO_RELAY_PORT: '0', SOTTO_RELAY_WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let raw = '';

@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import {
   OHTTP_CHUNKED_REQUEST_MEDIA_TYPE,
   OHTTP_CHUNKED_RESPONSE_MEDIA_TYPE,
@@ -18,19 +17,34 @@ import {
   openWholeExchange,
   outerError,
 } from './gateway';
+import { Admission } from './admission';
 import type { InferenceEngine } from './inference/engine';
 import type { KeyRing } from './keys';
 import type { Logger } from './log';
 import { type PacingSettings, SlotChooser } from './pacer';
+import { answerEarly, bodyStream, type EarlyAnswer } from './request-body';
 
 export interface AppOptions {
   ring: KeyRing;
   engine: Pick<InferenceEngine, 'model' | 'complete' | 'stats' | 'sequences'>;
+  /** Requests that may wait for a sequence; with `engine.sequences`, the admission limit. */
   queueLimit: number;
   maxBodyBytes: number;
   log: Logger;
   /** Paced, padded answers; absent: the unpadded baseline (`SOTTO_PACE=off`). */
   pacing?: PacingSettings;
+  /** `Retry-After` on an overload 503, in seconds. Default 1. */
+  retryAfterSeconds?: number;
+}
+
+/** The outer answer to an overloaded enclave (the relay names it `enclave_busy`). */
+function busyAnswer(retryAfterSeconds: number): EarlyAnswer {
+  return {
+    status: 503,
+    contentType: 'application/json',
+    body: JSON.stringify({ error: 'busy' }),
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -77,14 +91,22 @@ async function handleOhttp(
   req: IncomingMessage,
   res: ServerResponse,
   o: AppOptions,
+  admission: Admission,
   requestId: string,
   pacing: GatewayOptions['pacing'],
 ) {
   const started = performance.now();
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const base = { requestId, route: 'ohttp' };
+  const refuse = (answer: EarlyAnswer) =>
+    answerEarly(req, res, answer, { maxBytes: o.maxBodyBytes });
+  const json = (status: number, error: string): EarlyAnswer => ({
+    status,
+    contentType: 'application/json',
+    body: JSON.stringify({ error }),
+  });
   if (type !== OHTTP_CHUNKED_REQUEST_MEDIA_TYPE && type !== OHTTP_REQUEST_MEDIA_TYPE) {
-    send(res, 415, 'application/json', JSON.stringify({ error: 'unsupported_media_type' }));
+    refuse(json(415, 'unsupported_media_type'));
     o.log.request({
       ...base,
       status: 415,
@@ -95,24 +117,27 @@ async function handleOhttp(
   }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > o.maxBodyBytes) {
-    send(res, 413, 'application/json', JSON.stringify({ error: 'too_large' }));
+    // The relay refuses these first; with no body to wait for, close at once.
+    send(res, 413, 'application/json', JSON.stringify({ error: 'too_large' }), {
+      connection: 'close',
+    });
     o.log.request({
       ...base,
       status: 413,
       outcome: 'too-large',
       totalMs: performance.now() - started,
     });
-    req.resume();
     return;
   }
-  // Refuse before reading the body, so the relay may try another enclave.
-  const { busy, queued } = o.engine.stats();
-  if (busy >= o.engine.sequences && queued >= o.queueLimit) {
-    send(res, 503, 'application/json', JSON.stringify({ error: 'busy' }), { 'retry-after': '1' });
+  // Counted on arrival and refused before the body is read, as an outer 503 the
+  // relay sees (see admission.ts): it may try another enclave, the client retries.
+  const ticket = admission.tryEnter();
+  if (!ticket) {
+    refuse(busyAnswer(o.retryAfterSeconds ?? 1));
     o.log.request({ ...base, status: 503, outcome: 'busy', totalMs: performance.now() - started });
-    req.resume();
     return;
   }
+  res.on('close', () => ticket.leave());
 
   const abort = new AbortController();
   res.on('close', () => {
@@ -124,7 +149,7 @@ async function handleOhttp(
     maxBodyBytes: o.maxBodyBytes,
     ...(pacing ? { pacing } : {}),
   };
-  const body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+  const body = bodyStream(req);
   let exchange: OpenedExchange;
   try {
     exchange =
@@ -132,9 +157,10 @@ async function handleOhttp(
         ? await openChunkedExchange(body, gateway, abort.signal)
         : await openWholeExchange(body, gateway, abort.signal);
   } catch (e) {
+    // Often decided on the first bytes (an unknown key id) while the body still
+    // arrives: answered whole, then the rest is drained (request-body.ts).
     const err = outerError(e);
-    if (!res.headersSent && !res.destroyed)
-      send(res, err.status, err.contentType, err.body, err.headers);
+    refuse(err);
     const outcome = e instanceof SottoError ? e.code.toLowerCase() : 'internal-error';
     o.log.request({ ...base, status: err.status, outcome, totalMs: performance.now() - started });
     if (!(e instanceof SottoError))
@@ -178,12 +204,13 @@ export function createEnclaveServer(o: AppOptions): Server {
   const pacing = o.pacing
     ? { settings: o.pacing, chooser: new SlotChooser(o.pacing.slotBytes) }
     : undefined;
+  const admission = new Admission(o.engine.sequences + o.queueLimit);
   return createServer({ noDelay: true }, (req, res) => {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'POST' && path === '/v1/ohttp') {
-      handleOhttp(req, res, o, requestId, pacing).catch((e: unknown) => {
+      handleOhttp(req, res, o, admission, requestId, pacing).catch((e: unknown) => {
         console.error('enclave: request failed', e instanceof SottoError ? e.code : e);
         if (!res.headersSent)
           send(res, 500, 'application/json', JSON.stringify({ error: 'internal' }));

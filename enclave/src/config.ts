@@ -3,7 +3,6 @@
  * here so a bad setting stops the process at start with a message that says
  * which variable to fix.
  */
-import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigurationError } from '@sotto/protocol';
 import {
@@ -12,6 +11,7 @@ import {
   DEFAULT_PAD_SLOTS,
   type PacingSettings,
 } from './pacer';
+import { parseEngineSetting } from './inference/openai-engine';
 
 export type AttestationMode = 'dev' | 'tsm';
 
@@ -27,8 +27,13 @@ export interface EnclaveConfig {
   keyRotateMs: number;
   keyGraceMs: number;
   threads: number | undefined;
-  sequences: number;
-  queueLimit: number;
+  /** `SOTTO_ENGINE`: the built-in llama.cpp, or an OpenAI-compatible server in this VM. */
+  engine: { kind: 'llama' } | { kind: 'openai'; baseUrl: string };
+  /** `SOTTO_ENGINE_MODEL`: the model name the OpenAI-compatible server knows. */
+  engineModel: string | undefined;
+  /** Undefined: sized from the model and memory (inference/capacity.ts). */
+  sequences: number | undefined;
+  queueLimit: number | undefined;
   maxBodyBytes: number;
   /** Paced, padded answers (pacer.ts); undefined when `SOTTO_PACE=off` (the unpadded baseline). */
   pacing: PacingSettings | undefined;
@@ -82,13 +87,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnclaveConfig 
     releaseId: env.SOTTO_RELEASE_ID ?? `sotto-enclave/${ENCLAVE_VERSION}`,
     keyRotateMs: parseDuration('SOTTO_KEY_ROTATE', env.SOTTO_KEY_ROTATE ?? '1h'),
     keyGraceMs: parseDuration('SOTTO_KEY_GRACE', env.SOTTO_KEY_GRACE ?? '2m'),
+    engine: parseEngineSetting(env.SOTTO_ENGINE),
+    engineModel: env.SOTTO_ENGINE_MODEL?.trim() || undefined,
     threads: env.SOTTO_THREADS ? integer('SOTTO_THREADS', env.SOTTO_THREADS, 1) : undefined,
-    sequences: integer(
-      'SOTTO_SEQUENCES',
-      env.SOTTO_SEQUENCES,
-      Math.min(4, Math.max(2, cpus().length)),
-    ),
-    queueLimit: integer('SOTTO_QUEUE_LIMIT', env.SOTTO_QUEUE_LIMIT, 32, 0),
+    sequences: env.SOTTO_SEQUENCES ? integer('SOTTO_SEQUENCES', env.SOTTO_SEQUENCES, 1) : undefined,
+    queueLimit: env.SOTTO_QUEUE_LIMIT
+      ? integer('SOTTO_QUEUE_LIMIT', env.SOTTO_QUEUE_LIMIT, 0, 0)
+      : undefined,
     maxBodyBytes: integer('SOTTO_MAX_BODY_BYTES', env.SOTTO_MAX_BODY_BYTES, 4 * 1024 * 1024),
     pacing: pacingFrom(env),
     logDetail: env.SOTTO_LOG_DETAIL === '1',

@@ -10,6 +10,8 @@ import { createAttestationProvider } from './attestation';
 import { loadConfig } from './config';
 import { createEvidenceMaker } from './evidence';
 import { createEngine } from './inference/engine';
+import { resolveModelPath } from './inference/model-source';
+import { createOpenAiEngine, type GatewayEngine } from './inference/openai-engine';
 import { KeyRing } from './keys';
 import { createLogger } from './log';
 
@@ -27,13 +29,24 @@ async function main(): Promise<void> {
   }
   const aggregates = setInterval(() => log.flushAggregates(), AGGREGATE_INTERVAL_MS);
   aggregates.unref();
-  const engine = await createEngine({
-    modelSpec: config.modelSpec,
-    cacheDir: config.modelCacheDir,
-    threads: config.threads,
-    sequences: config.sequences,
-    queueLimit: config.queueLimit,
-  });
+  const capacity = {
+    ...(config.sequences === undefined ? {} : { sequences: config.sequences }),
+    ...(config.queueLimit === undefined ? {} : { queueLimit: config.queueLimit }),
+  };
+  const engine: GatewayEngine =
+    config.engine.kind === 'openai'
+      ? await createOpenAiEngine({
+          baseUrl: config.engine.baseUrl,
+          modelPath: await resolveModelPath(config.modelSpec, { cacheDir: config.modelCacheDir }),
+          ...(config.engineModel === undefined ? {} : { modelName: config.engineModel }),
+          ...capacity,
+        })
+      : await createEngine({
+          modelSpec: config.modelSpec,
+          cacheDir: config.modelCacheDir,
+          threads: config.threads,
+          ...capacity,
+        });
   const provider = await createAttestationProvider(config, REPO_ROOT);
   const ring = await KeyRing.create({
     makeEvidence: createEvidenceMaker(provider, engine.model, config.releaseId),
@@ -53,7 +66,7 @@ async function main(): Promise<void> {
   const server = createEnclaveServer({
     ring,
     engine,
-    queueLimit: config.queueLimit,
+    queueLimit: engine.queueLimit,
     maxBodyBytes: config.maxBodyBytes,
     log,
     ...(config.pacing ? { pacing: config.pacing } : {}),
@@ -65,11 +78,13 @@ async function main(): Promise<void> {
       event: 'listening',
       url: `http://${config.host}:${port}`,
       platform: provider.platform,
+      engine: config.engine.kind,
       model: engine.model.name,
       modelSha256: engine.model.sha256,
       measurement: provider.measurement,
       threads: engine.threads,
       sequences: engine.sequences,
+      queueLimit: engine.queueLimit,
       keyIds: ring.currentKeyIds.join(','),
     });
   });

@@ -1,6 +1,7 @@
 /**
- * `GET /healthz`: the relay is up, and which enclaves answer their checks.
- * URLs and health only; nothing about clients or keys.
+ * `GET /healthz`: the relay is up, and which enclaves answer their checks,
+ * by their index in `SOTTO_ENCLAVES`. Never their URLs (internal addresses an
+ * attacker could aim at), nothing about clients or keys.
  */
 import type { Request, Response } from 'express';
 import type { EnclavePool } from '../pool';

@@ -26,7 +26,14 @@ export function ohttpRoute(deps: ForwardDeps) {
     const mediaType = mediaTypeOf(req.headers['content-type']);
     if (!OHTTP_REQUEST_TYPES.has(mediaType)) {
       record.outcome = 'unsupported_media_type';
-      return sendError(req, res, 415, 'unsupported_media_type');
+      return sendError(
+        req,
+        res,
+        415,
+        'unsupported_media_type',
+        {},
+        { lingerBytes: deps.config.maxBodyBytes },
+      );
     }
     const declared = declaredLength(req.headers['content-length']);
     if (declared !== undefined && Number.isNaN(declared)) {

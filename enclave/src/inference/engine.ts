@@ -14,6 +14,7 @@ import { type LoadModelOptions, loadModel } from './model';
 import { createPromptBuilder, type PromptFormat } from './prompt';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits, validateRequest } from './request';
 import { AbortedWhileQueued, type Lease, SequencePool } from './sequence-pool';
+import { chooseCapacity, QUEUE_PER_SEQUENCE } from './capacity';
 import { chooseThreads } from './threads';
 
 export interface EngineOptions {
@@ -23,9 +24,9 @@ export interface EngineOptions {
   cacheDir?: string;
   /** SOTTO_THREADS; default chosen by `chooseThreads` from cores and model size. */
   threads?: number;
-  /** Parallel requests (context sequences). Default 2. */
+  /** Parallel requests (context sequences). Default: sized from the model and memory (capacity.ts). */
   sequences?: number;
-  /** Requests allowed to wait for a sequence; more are refused with BusyError. Default 8. */
+  /** Requests allowed to wait for a sequence; more are refused with BusyError. Default: capacity.ts. */
   queueLimit?: number;
   /** KV-cache tokens per sequence (prompt + answer). Default min(model's trained size, 4096). */
   contextSize?: number;
@@ -42,6 +43,8 @@ export interface InferenceEngine {
   readonly model: { name: string; sha256: string; path: string; sizeBytes: number };
   readonly threads: number;
   readonly sequences: number;
+  /** Requests that may wait for a sequence. */
+  readonly queueLimit: number;
   /** Actual KV-cache tokens per sequence. */
   readonly contextSize: number;
   readonly promptFormat: PromptFormat;
@@ -79,8 +82,8 @@ const CLOSE_GRACE_MS = 5_000;
  * @throws ConfigurationError for a missing or invalid model or setting.
  */
 export async function createEngine(options: EngineOptions): Promise<InferenceEngine> {
-  const sequences = positiveInt(options.sequences ?? DEFAULT_SEQUENCES, 'sequences');
-  const queueLimit = nonNegativeInt(options.queueLimit ?? DEFAULT_QUEUE_LIMIT, 'queueLimit');
+  if (options.sequences !== undefined) positiveInt(options.sequences, 'sequences');
+  if (options.queueLimit !== undefined) nonNegativeInt(options.queueLimit, 'queueLimit');
   const loaded = await loadModel(options.modelSpec, {
     ...options.load,
     ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
@@ -88,6 +91,8 @@ export async function createEngine(options: EngineOptions): Promise<InferenceEng
   const model: LlamaModel = loaded.model;
   let context: LlamaContext;
   let threads: number;
+  let sequences: number;
+  let queueLimit: number;
   try {
     threads = chooseThreads({
       modelSizeBytes: loaded.sizeBytes,
@@ -97,6 +102,12 @@ export async function createEngine(options: EngineOptions): Promise<InferenceEng
       options.contextSize ?? Math.min(model.trainContextSize, DEFAULT_CONTEXT_SIZE),
       'contextSize',
     );
+    const sized =
+      options.sequences === undefined || options.queueLimit === undefined
+        ? chooseCapacity({ bytesPerSequence: await bytesPerSequence(model, contextSize) })
+        : undefined;
+    sequences = options.sequences ?? sized!.sequences;
+    queueLimit = options.queueLimit ?? sized?.queueLimit ?? sequences * QUEUE_PER_SEQUENCE;
     context = await model.createContext({ contextSize, sequences, threads });
   } catch (error) {
     await model.dispose();
@@ -187,6 +198,7 @@ export async function createEngine(options: EngineOptions): Promise<InferenceEng
     },
     threads,
     sequences,
+    queueLimit,
     contextSize: context.contextSize,
     promptFormat: prompts.format,
     complete,
@@ -202,6 +214,18 @@ export async function createEngine(options: EngineOptions): Promise<InferenceEng
       await model.dispose();
     },
   };
+}
+
+/** KV-cache bytes one more sequence of `contextSize` costs, by node-llama-cpp's estimate. */
+async function bytesPerSequence(model: LlamaModel, contextSize: number): Promise<number> {
+  const estimate = (sequences: number) =>
+    model.fileInsights.estimateContextResourceRequirementsV2({
+      contextSize,
+      modelGpuLayers: 0,
+      sequences,
+    });
+  const [one, two] = await Promise.all([estimate(1), estimate(2)]);
+  return Math.max(1, two.cpuRam + two.gpuVram - (one.cpuRam + one.gpuVram));
 }
 
 /**

@@ -3,10 +3,12 @@
  * command is one entry in `COMMANDS` (its words, a one-line summary and a
  * runner resolving to the exit status). Running this module runs the CLI on
  * `process.argv`; `bin/sotto.js` imports it. Unknown commands exit 2.
+ * Everything written goes through `safeForTerminal` (terminal.ts).
  */
 
 import { runAsk } from './ask';
 import { runEvidence } from './evidence';
+import { exitQuietlyOnClosedOutput, safeForTerminal } from './terminal';
 import { type CliIo, runVerifySnp } from './verify-snp';
 
 export interface SottoCommand {
@@ -68,9 +70,10 @@ export async function runSotto(argv: readonly string[], io: CliIo): Promise<numb
   return match.run(argv.slice(match.words.length), io);
 }
 
+exitQuietlyOnClosedOutput();
 const io: CliIo = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
+  out: (t) => process.stdout.write(safeForTerminal(t)),
+  err: (t) => process.stderr.write(safeForTerminal(t)),
 };
 
 try {

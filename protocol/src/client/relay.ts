@@ -82,23 +82,45 @@ async function outerError(res: Response): Promise<ServiceError> {
   );
 }
 
+/** A rate-limited evidence fetch (429) is retried this often, as its Retry-After says. */
+const EVIDENCE_RETRIES = 3;
+/** Longest Retry-After honoured for evidence; a longer one surfaces as the 429. */
+const MAX_EVIDENCE_RETRY_AFTER_SECONDS = 10;
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * Fetches the evidence the relay passes on, verifies it, and picks the key to
  * seal to from the key config list the report binds: the KEM choice follows
  * from those bytes alone, so a relay cannot steer it (dropping or reordering a
- * config breaks REPORT_DATA; nothing a request carries is consulted).
+ * config breaks REPORT_DATA; nothing a request carries is consulted). A `429`
+ * with a `Retry-After` of at most 10 s is waited out (plus up to half again, at
+ * random) and retried, up to 3 times.
  * @throws UnreachableError, ServiceError, VerificationError (refused), MalformedError
  *   (the bound list is unreadable or offers no key this client can use).
  */
 export async function fetchAttestedKey(
   relayUrl: string,
   policy: EvidencePolicy,
-  options: { fetch?: FetchLike; fresh?: boolean } = {},
+  options: { fetch?: FetchLike; fresh?: boolean; sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<AttestedKey> {
   const fetchFn = options.fetch ?? fetch;
-  const res = await call(fetchFn, `${trimUrl(relayUrl)}/v1/evidence`, {
-    headers: options.fresh ? { 'cache-control': 'no-cache' } : {},
-  });
+  let res: Response;
+  for (let retries = 0; ; retries++) {
+    res = await call(fetchFn, `${trimUrl(relayUrl)}/v1/evidence`, {
+      headers: options.fresh ? { 'cache-control': 'no-cache' } : {},
+    });
+    const after = Number(res.headers.get('retry-after') ?? Number.NaN);
+    if (
+      res.status !== 429 ||
+      retries >= EVIDENCE_RETRIES ||
+      !(after >= 0 && after <= MAX_EVIDENCE_RETRY_AFTER_SECONDS)
+    ) {
+      break;
+    }
+    await res.body?.cancel().catch(() => undefined);
+    await (options.sleep ?? pause)(after * 1000 * (1 + Math.random() / 2));
+  }
   if (!res.ok) throw await outerError(res);
   const bundle = parseEvidence(await res.text());
   const evidence = await verifyEvidence(bundle, policy);

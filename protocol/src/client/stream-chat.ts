@@ -1,11 +1,12 @@
 /**
  * One chat completion through the relay with the retries a user would expect:
- * a rotated key (refetch evidence, re-seal), a busy enclave (wait as told, refetch
- * evidence so the relay may pick another enclave), a dead enclave (the relay's
- * `503 enclave_unavailable`, or the request's connection failing: refetch evidence
- * once, so the key of an enclave that is up is used), and a cut-off answer (once,
- * with fresh evidence too). Every retry re-seals with a fresh ephemeral key:
- * nothing is ever resent as-is. The CLI and the extension's worker share this loop.
+ * a rotated key (refetch evidence, re-seal), a busy enclave (wait as told, with
+ * jitter, for up to two minutes in all; refetch evidence so the relay may pick
+ * another enclave), a dead enclave (the relay's `503 enclave_unavailable`, or the
+ * request's connection failing: refetch evidence once, so the key of an enclave
+ * that is up is used), and a cut-off answer (once, with fresh evidence too).
+ * Every retry re-seals with a fresh ephemeral key: nothing is ever resent as-is.
+ * The CLI and the extension's worker share this loop.
  */
 import { type ServiceError, TruncatedStreamError, UnreachableError } from '../errors';
 import type { EvidencePolicy } from '../evidence';
@@ -38,10 +39,18 @@ export interface StreamChatOptions<K extends AttestedKey = AttestedKey> {
   attest?: (fresh: boolean) => Promise<K>;
   fetch?: FetchLike;
   signal?: AbortSignal;
-  /** Busy retries before giving up. Default 3. */
+  /** Busy retries before giving up. Default: as many as {@link maxBusyWaitSeconds} allows. */
   maxBusyRetries?: number;
   /** Longest wait honoured from Retry-After. Default 10 s. */
   maxRetryAfterSeconds?: number;
+  /**
+   * Total time spent waiting on busy answers (503 / 429 with Retry-After) before the
+   * error surfaces. Default 120 s: an overloaded enclave is waited for, politely.
+   * Without Retry-After (e.g. a dead enclave's 503) there are 3 retries.
+   */
+  maxBusyWaitSeconds?: number;
+  /** Injected for tests: a number in [0, 1) that spreads retries (jitter). Default Math.random. */
+  random?: () => number;
   /** Injected for tests: waits `ms` (or until `signal` aborts). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -54,6 +63,9 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
       resolve();
     });
   });
+
+/** Retries of a 503 / 429 that carries no Retry-After. */
+const UNADVISED_BUSY_RETRIES = 3;
 
 /**
  * Streams one answer. Yields `attested` whenever a (new) verified key is in use,
@@ -78,7 +90,9 @@ export async function* streamChat<K extends AttestedKey = AttestedKey>(
   let stale = 0;
   let busy = 0;
   let down = 0;
+  let busyWaitedSeconds = 0;
   let truncated = 0;
+  const random = options.random ?? Math.random;
   for (;;) {
     const sealed = await sealChatRequest(key.keyConfig, request);
     let reason: RetryReason;
@@ -95,7 +109,15 @@ export async function* streamChat<K extends AttestedKey = AttestedKey>(
       if (isStaleKey(e) && stale++ === 0) reason = 'stale-key';
       else if ((isEnclaveUnavailable(e) || e instanceof UnreachableError) && down++ === 0) {
         reason = 'enclave-down';
-      } else if (isOverloaded(e) && busy++ < (options.maxBusyRetries ?? 3)) {
+      } else if (
+        isOverloaded(e) &&
+        busy++ < (options.maxBusyRetries ?? Number.POSITIVE_INFINITY) &&
+        // Overload says when to come back (Retry-After): waited for, up to the
+        // budget. A 503 without it gets three tries, as before.
+        ((e as ServiceError).retryAfterSeconds !== undefined
+          ? busyWaitedSeconds < (options.maxBusyWaitSeconds ?? 120)
+          : busy <= UNADVISED_BUSY_RETRIES)
+      ) {
         reason = 'busy';
         const told = (e as ServiceError).retryAfterSeconds;
         afterSeconds = Math.min(told ?? 1, options.maxRetryAfterSeconds ?? 10);
@@ -103,7 +125,13 @@ export async function* streamChat<K extends AttestedKey = AttestedKey>(
       else throw e;
     }
     yield { type: 'retry', reason, afterSeconds };
-    if (afterSeconds > 0) await sleep(afterSeconds * 1000, options.signal);
+    if (afterSeconds > 0) {
+      // Up to half as long again, at random: clients refused together do not all
+      // come back in the same instant (RFC 9110 §10.2.3 gives the minimum wait).
+      const waitSeconds = afterSeconds * (1 + random() / 2);
+      if (reason === 'busy') busyWaitedSeconds += waitSeconds;
+      await sleep(waitSeconds * 1000, options.signal);
+    }
     key = await attest(true);
     yield { type: 'attested', key };
   }
