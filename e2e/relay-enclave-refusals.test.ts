@@ -28,8 +28,12 @@ async function health(relay: RelayProcess) {
 
 /** A sealed request to `keyId` (one the enclave does not hold) with a body of about `bytes`. */
 async function sealedToOtherKey(relayUrl: string, bytes: number) {
-  const { keyConfig } = await fetchAttestedKey(relayUrl, DEV);
-  const other = { ...keyConfig, keyId: (keyConfig.keyId + 1) % 256 };
+  const { keyConfig, keyConfigs } = await fetchAttestedKey(relayUrl, DEV);
+  // A key id the enclave does not hold: none of the bound list (one key per KEM).
+  const held = new Set(keyConfigs.map((c) => c.keyId));
+  let keyId = keyConfig.keyId;
+  while (held.has(keyId)) keyId = (keyId + 1) % 256;
+  const other = { ...keyConfig, keyId };
   const chunked = await createChunkedRequest(other);
   return chunked.encapsulate(new Uint8Array(bytes).fill(0x61));
 }
