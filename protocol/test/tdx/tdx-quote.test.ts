@@ -446,3 +446,57 @@ describe('the TD policy', () => {
     ).toEqual(['report-data-mismatch']);
   });
 });
+
+describe('quote version 5 (TDX 1.0 and 1.5 bodies)', () => {
+  const v4 = tdxVectors.quote();
+  /** The vector's parts re-framed as v5; the Intel attestation key did not sign this framing. */
+  function asV5(bodyType: 2 | 3, extra = new Uint8Array(0)): Uint8Array {
+    const header = v4.slice(0, 48);
+    header[0] = 5;
+    const body = v4.subarray(48, 632);
+    const rest = v4.subarray(632);
+    const desc = new Uint8Array(6);
+    const dv = new DataView(desc.buffer);
+    dv.setUint16(0, bodyType, true);
+    dv.setUint32(2, body.length + extra.length, true);
+    const out = new Uint8Array(48 + 6 + body.length + extra.length + rest.length);
+    out.set(header, 0);
+    out.set(desc, 48);
+    out.set(body, 54);
+    out.set(extra, 54 + body.length);
+    out.set(rest, 54 + body.length + extra.length);
+    return out;
+  }
+
+  it('parses a v5 TDX 1.0 body; everything but the quote signature still verifies', async () => {
+    const q = parseTdxQuote(asV5(2));
+    expect(q.version).toBe(5);
+    expect(q.bodyType).toBe(2);
+    expect(toHex(q.td.mrTd)).toBe(MRTD);
+    expect(q.td.mrServiceTd).toBeUndefined();
+    expect(await refusal(verifyTdxQuote(asV5(2), crls(), OPEN_TDX, { now: TDX_NOW }))).toEqual([
+      'quote-signature',
+    ]);
+  });
+
+  it('parses a v5 TDX 1.5 body (TEE_TCB_SVN_2, MRSERVICETD)', () => {
+    const extra = new Uint8Array(64).map((_, i) => i);
+    const q = parseTdxQuote(asV5(3, extra));
+    expect(q.bodyType).toBe(3);
+    expect(Array.from(q.td.teeTcbSvn2!)).toEqual(Array.from(extra.subarray(0, 16)));
+    expect(Array.from(q.td.mrServiceTd!)).toEqual(Array.from(extra.subarray(16)));
+  });
+
+  it('refuses a v5 body whose size does not match its type, or an SGX body', async () => {
+    const bad = asV5(2);
+    new DataView(bad.buffer).setUint32(50, 648, true);
+    expect(await refusal(verifyTdxQuote(bad, {}, OPEN_TDX, { now: TDX_NOW }))).toEqual([
+      'quote-malformed',
+    ]);
+    const sgx = asV5(2);
+    sgx[48] = 1;
+    expect(await refusal(verifyTdxQuote(sgx, {}, OPEN_TDX, { now: TDX_NOW }))).toEqual([
+      'quote-version-unsupported',
+    ]);
+  });
+});
