@@ -166,9 +166,12 @@ describe('report building blocks', () => {
     const r = vectors.milanReport();
     expect(() => parseSnpReport(r.subarray(0, 1183))).toThrow(MalformedError);
     expect(() => parseSnpReport(new Uint8Array(1185))).toThrow(MalformedError);
-    const v5 = r.slice();
-    v5[0] = 5;
-    expect(() => parseSnpReport(v5)).toThrow(UnsupportedError);
+    const v6 = r.slice();
+    v6[0] = 6;
+    expect(() => parseSnpReport(v6)).toThrow(UnsupportedError);
+    const v1 = r.slice();
+    v1[0] = 1;
+    expect(() => parseSnpReport(v1)).toThrow(UnsupportedError);
   });
 
   it('decodes v3 CPUID and names the product from it', () => {

@@ -45,6 +45,8 @@ export type SnpReasonCode =
   | 'vmpl'
   | 'guest-svn-below-minimum'
   | 'tcb-below-minimum'
+  | 'tcb-inconsistent'
+  | 'firmware-below-minimum'
   | 'measurement-not-allowed'
   | 'report-data-mismatch';
 

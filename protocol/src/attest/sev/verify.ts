@@ -11,7 +11,13 @@ import { equalBytes } from '../../bytes';
 import { MalformedError } from '../../errors';
 import { checkSnpChain, type SnpChainInput } from './cert-chain';
 import type { VcekExtensions } from './certificate';
-import { OFFSET, SIG_ALGO_ECDSA_P384_SHA384, SIGNING_KEY, type SnpProduct } from './constants';
+import {
+  OFFSET,
+  SIG_ALGO_ECDSA_P384_SHA384,
+  SIGNING_KEY,
+  type SnpProduct,
+  signedReservedRanges,
+} from './constants';
 import { evaluateSnpPolicy, type SnpAcceptancePolicy } from './policy';
 import { failure, type SnpFailure, snpVerificationError } from './reasons';
 import { decodeSnpTcb, parseSnpReport, productFromCpuid, type SnpReport } from './report';
@@ -59,6 +65,20 @@ function reportShapeFailures(report: SnpReport): SnpFailure[] {
         `SIGNING_KEY ${report.signingKey}; only VCEK-signed reports are supported`,
       ),
     );
+  }
+  // Reserved fields inside the signed area (Table 23, per version) must be zero.
+  for (const [start, end] of signedReservedRanges(report.version)) {
+    if (!report.raw.subarray(start, end).every((b) => b === 0)) {
+      out.push(
+        failure(
+          'report-reserved-nonzero',
+          `reserved bytes 0x${start.toString(16)}..0x${(end - 1).toString(16)} are not zero`,
+        ),
+      );
+    }
+  }
+  if (report.keyInfo >>> 5 !== 0) {
+    out.push(failure('report-reserved-nonzero', 'KEY_INFO reserved bits 31:5 are set'));
   }
   // Bytes 0x330..0x49F are outside the signed range: refuse anything but zero (no malleability).
   if (!report.raw.subarray(OFFSET.SIGNATURE_RESERVED).every((b) => b === 0)) {
