@@ -69,7 +69,7 @@ describe('sotto verify snp (subprocess)', () => {
       errors: [],
     });
     expect(j.chipId.startsWith('d49554ec')).toBe(true);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe('warning: revocation was not checked (no --crl)\n');
   });
 
   it('accepts a raw binary report, a PEM VCEK and an explicit chain (text output)', async () => {

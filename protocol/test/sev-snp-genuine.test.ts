@@ -69,7 +69,7 @@ describe('genuine Milan report (virtee/sev report_milan.hex + vcek_milan.der)', 
     expect(v.tcb?.reported).toEqual({ bootloader: 3, tee: 0, snp: 8, microcode: 115 });
     expect(v.tcb?.reported).toEqual(DEFAULT_SNP_MINIMUM_TCB.Milan);
     expect(v.vcek.productName).toBe('Milan-B0');
-    expect(v.checked).toEqual({ measurement: true, reportData: true });
+    expect(v.checked).toEqual({ measurement: true, reportData: true, revocation: false });
   });
 
   it('verifies with the chain given as ASK+ARK PEM, in either order', async () => {
@@ -82,7 +82,7 @@ describe('genuine Milan report (virtee/sev report_milan.hex + vcek_milan.der)', 
     const reversed = vectors.pem('milan', 'ark') + vectors.pem('milan', 'ask');
     const w = await verifySnpEvidence({ report, vcek, chain: reversed }, OPEN, { now: NOW });
     expect(w.measurement).toBe(MEASUREMENT);
-    expect(w.checked).toEqual({ measurement: false, reportData: false });
+    expect(w.checked).toEqual({ measurement: false, reportData: false, revocation: false });
   });
 
   it('gives the same verdict twice (key cache does not change results)', async () => {

@@ -34,6 +34,7 @@ Options:
   --report FILE        attestation report, raw binary (1184 bytes) or hex text
   --vcek FILE          VCEK certificate, DER or PEM (required to verify)
   --chain FILE         ASK+ARK PEM (default: the pinned chain of the product)
+  --crl FILE           the ARK-signed CRL from AMD KDS, DER or PEM (revocation unchecked without it)
   --allow-debug        accept a guest whose policy allows debugging
   --measurement HEX    an allowed MEASUREMENT (48 bytes); repeat for several.
                        Without it the measurement is not checked.
@@ -149,6 +150,7 @@ function parse(argv: readonly string[]) {
       report: { type: 'string' },
       vcek: { type: 'string' },
       chain: { type: 'string' },
+      crl: { type: 'string' },
       'allow-debug': { type: 'boolean', default: false },
       measurement: { type: 'string', multiple: true },
       'report-data': { type: 'string' },
@@ -167,6 +169,7 @@ async function verify(values: ReturnType<typeof parse>['values'], io: CliIo): Pr
   const reportBytes = await readReport(values.report);
   const vcek = values.vcek === undefined ? undefined : await readCert(values.vcek);
   const chain = values.chain === undefined ? undefined : await readFile(values.chain, 'utf8');
+  const crl = values.crl === undefined ? undefined : await readCert(values.crl);
   const measurements = (values.measurement ?? []).map((m) => hexArg('measurement', m, 48));
   let policy: SnpAcceptancePolicy = {
     measurements: measurements.length > 0 ? measurements : 'any',
@@ -184,7 +187,7 @@ async function verify(values: ReturnType<typeof parse>['values'], io: CliIo): Pr
   let errors: string[] = [];
   let product: SnpProduct | undefined;
   try {
-    product = (await verifySnpEvidence({ report: reportBytes, vcek, chain }, policy, { now }))
+    product = (await verifySnpEvidence({ report: reportBytes, vcek, chain, crl }, policy, { now }))
       .product;
   } catch (e) {
     if (!(e instanceof VerificationError) && !isSottoError(e)) throw e;
@@ -202,6 +205,7 @@ async function verify(values: ReturnType<typeof parse>['values'], io: CliIo): Pr
   const checked = {
     measurement: policy.measurements !== 'any',
     reportData: policy.reportData !== 'any',
+    revocation: crl !== undefined,
   };
   if (values.json) {
     const obj = {
@@ -245,5 +249,6 @@ async function verify(values: ReturnType<typeof parse>['values'], io: CliIo): Pr
     io.err('warning: MEASUREMENT was not checked (no --measurement)\n');
   if (ok && !checked.reportData)
     io.err('warning: REPORT_DATA was not checked (no --report-data)\n');
+  if (ok && !checked.revocation) io.err('warning: revocation was not checked (no --crl)\n');
   return ok ? 0 : 1;
 }

@@ -31,9 +31,10 @@ export interface EvidenceBundle {
 }
 
 /**
- * TDX collateral as Intel PCS serves it: the TCB Info and QE Identity JSON
- * bodies, the TCB Signing issuer chain (PEM or URL-encoded PEM, as in the
- * `TCB-Info-Issuer-Chain` header), and the PCK CA and root CRLs (DER).
+ * Platform collateral. TDX, as Intel PCS serves it: the TCB Info and QE
+ * Identity JSON bodies, the TCB Signing issuer chain (PEM or URL-encoded PEM,
+ * as in the `TCB-Info-Issuer-Chain` header), and the PCK CA and root CRLs
+ * (DER). SEV-SNP: the ARK-signed CRL from AMD KDS (DER).
  */
 export interface EvidenceCollateral {
   tcbInfo?: string;
@@ -41,10 +42,11 @@ export interface EvidenceCollateral {
   tcbSigningChain?: string;
   pckCrl?: Uint8Array;
   rootCrl?: Uint8Array;
+  arkCrl?: Uint8Array;
 }
 
 const COLLATERAL_TEXT = ['tcbInfo', 'qeIdentity', 'tcbSigningChain'] as const;
-const COLLATERAL_BYTES = ['pckCrl', 'rootCrl'] as const;
+const COLLATERAL_BYTES = ['pckCrl', 'rootCrl', 'arkCrl'] as const;
 /** Each piece is a few KiB; the bundle as a whole stays under MAX_EVIDENCE_BYTES. */
 const MAX_COLLATERAL_FIELD_CHARS = 32 * 1024;
 

@@ -125,7 +125,12 @@ async function verifySevSnp(
     throw new VerificationError(['no allowed release measurements are configured']);
   }
   const verified = await verifySnpEvidence(
-    { report: bundle.report, vcek: bundle.certificates.vcek, chain: bundle.certificates.chain },
+    {
+      report: bundle.report,
+      vcek: bundle.certificates.vcek,
+      chain: bundle.certificates.chain,
+      crl: bundle.collateral?.arkCrl,
+    },
     {
       ...policy.snp,
       measurements: policy.allowedMeasurements.map((m) => fromHex(m)),

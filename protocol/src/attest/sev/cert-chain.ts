@@ -44,6 +44,8 @@ export interface SnpChainOutcome {
   readonly vcekExtensions: VcekExtensions | undefined;
   /** The VCEK's ECDSA P-384 key, when it could be imported (even if the chain failed). */
   readonly vcekKey: CryptoKey | undefined;
+  /** The ASK the VCEK was checked against (given or pinned), once the product is known. */
+  readonly ask?: SnpCertificate;
   readonly failures: readonly SnpFailure[];
 }
 
@@ -225,7 +227,7 @@ export async function checkSnpChain(args: {
     failures.push(failure('vcek-signature', `the VCEK is not signed by ${ask.commonName}`));
   }
   checkValidity(vcek, 'VCEK', args.now, failures);
-  return { product, vcek, vcekExtensions: ext, vcekKey, failures };
+  return { product, vcek, vcekExtensions: ext, vcekKey, ask, failures };
 }
 
 /** What a verified chain vouches for. */

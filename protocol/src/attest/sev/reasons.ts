@@ -36,6 +36,11 @@ export type SnpReasonCode =
   | 'vcek-extension'
   | 'vcek-hwid-mismatch'
   | 'vcek-tcb-mismatch'
+  // revocation (the ARK-signed CRL)
+  | 'crl-malformed'
+  | 'crl-signature'
+  | 'crl-validity'
+  | 'cert-revoked'
   // acceptance policy
   | 'policy-reserved-bits'
   | 'policy-debug'

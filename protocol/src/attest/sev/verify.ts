@@ -9,7 +9,7 @@
 
 import { equalBytes } from '../../bytes';
 import { MalformedError } from '../../errors';
-import { checkSnpChain, type SnpChainInput } from './cert-chain';
+import { checkSnpChain, pinnedSnpChain, type SnpChainInput } from './cert-chain';
 import type { VcekExtensions } from './certificate';
 import {
   OFFSET,
@@ -18,6 +18,7 @@ import {
   type SnpProduct,
   signedReservedRanges,
 } from './constants';
+import { checkSnpCrl } from './crl';
 import { evaluateSnpPolicy, type SnpAcceptancePolicy } from './policy';
 import { failure, type SnpFailure, snpVerificationError } from './reasons';
 import { decodeSnpTcb, parseSnpReport, productFromCpuid, type SnpReport } from './report';
@@ -31,6 +32,8 @@ export interface SnpEvidenceInput {
   readonly vcek: Uint8Array | string | undefined;
   /** ASK+ARK; defaults to the pinned chain of the product. */
   readonly chain?: SnpChainInput | undefined;
+  /** The ARK-signed CRL from AMD KDS (DER or PEM); without it revocation is not checked. */
+  readonly crl?: Uint8Array | string | undefined;
 }
 
 export interface SnpVerifyOptions {
@@ -44,7 +47,11 @@ export interface SnpVerifiedEvidence extends SnpReportSummary {
   readonly report: SnpReport;
   readonly vcek: VcekExtensions;
   /** Which optional policy checks ran (false where the policy said `'any'`). */
-  readonly checked: { readonly measurement: boolean; readonly reportData: boolean };
+  readonly checked: {
+    readonly measurement: boolean;
+    readonly reportData: boolean;
+    readonly revocation: boolean;
+  };
 }
 
 /** Checks the report's own encoding choices (Table 23 SIGNATURE_ALGO, KEY_INFO). */
@@ -164,6 +171,18 @@ export async function verifySnpEvidence(
     now: opts.now ?? new Date(),
   });
   failures.push(...chain.failures);
+  if (input.crl !== undefined && chain.product && chain.vcek) {
+    const subjects = [{ role: 'VCEK', cert: chain.vcek }];
+    if (chain.ask) subjects.unshift({ role: 'ASK', cert: chain.ask });
+    failures.push(
+      ...(await checkSnpCrl({
+        crl: input.crl,
+        ark: pinnedSnpChain(chain.product).ark,
+        subjects,
+        now: opts.now ?? new Date(),
+      })),
+    );
+  }
 
   if (chain.vcekKey && report.signatureAlgo === SIG_ALGO_ECDSA_P384_SHA384) {
     try {
@@ -195,6 +214,7 @@ export async function verifySnpEvidence(
     checked: {
       measurement: policy.measurements !== 'any',
       reportData: policy.reportData !== 'any',
+      revocation: input.crl !== undefined,
     },
   };
 }
