@@ -126,9 +126,10 @@ const variants: Variant[] = [
     codes: ['report-chip-key-masked', ...sig],
   },
   {
+    // Relabelled VLEK-signed: the VCEK is not a VLEK, and no ASVK chain came with it.
     name: 'KEY_INFO signing key VLEK',
     input: { report: flip(report, 0x48, 0x04) },
-    codes: ['report-signing-key-unsupported', ...sig],
+    codes: ['chain-malformed', ...sig, 'signing-key-mismatch'],
   },
   { name: 'REPORT_DATA', input: { report: flip(report, 0x50) }, codes: sig },
   {

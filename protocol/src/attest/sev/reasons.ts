@@ -35,6 +35,7 @@ export type SnpReasonCode =
   | 'vcek-key-algorithm'
   | 'vcek-extension'
   | 'vcek-hwid-mismatch'
+  | 'signing-key-mismatch'
   | 'vcek-tcb-mismatch'
   // revocation (the ARK-signed CRL)
   | 'crl-malformed'

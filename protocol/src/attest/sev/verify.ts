@@ -1,9 +1,10 @@
 /**
  * SEV-SNP evidence verification, the way AMD's verifiers do it (AMD SEV-SNP
  * ABI pub. 56860 §2.1 and Table 23; VCEK spec pub. 57230 §3): parse the
- * report, verify VCEK → ASK → pinned ARK, check the report signature with
- * the VCEK, check the VCEK's hwID and TCB extensions against the report, and
- * apply the acceptance policy. Every failed check is collected; the result is
+ * report, verify VCEK → ASK → pinned ARK (or VLEK → ASVK → pinned ARK),
+ * check the report signature with that key, check its hwID (VCEK only) and
+ * TCB extensions against the report, the TCB consistency and, with AMD's
+ * ARK-signed CRL, revocation, and apply the acceptance policy. Every failed check is collected; the result is
  * either a typed value or one `VerificationError` naming all of them.
  */
 
@@ -28,9 +29,9 @@ import { type SnpReportSummary, summarizeSnpReport } from './summary';
 export interface SnpEvidenceInput {
   /** The raw 1184-byte ATTESTATION_REPORT. */
   readonly report: Uint8Array;
-  /** The VCEK certificate, DER bytes or PEM text. */
+  /** The VCEK (or, for a VLEK-signed report, the VLEK) certificate, DER bytes or PEM text. */
   readonly vcek: Uint8Array | string | undefined;
-  /** ASK+ARK; defaults to the pinned chain of the product. */
+  /** ASK+ARK (VLEK: ASVK+ARK, required); defaults to the pinned ASK+ARK of the product. */
   readonly chain?: SnpChainInput | undefined;
   /** The ARK-signed CRL from AMD KDS (DER or PEM); without it revocation is not checked. */
   readonly crl?: Uint8Array | string | undefined;
@@ -65,11 +66,11 @@ function reportShapeFailures(report: SnpReport): SnpFailure[] {
       ),
     );
   }
-  if (report.signingKey !== SIGNING_KEY.VCEK) {
+  if (report.signingKey !== SIGNING_KEY.VCEK && report.signingKey !== SIGNING_KEY.VLEK) {
     out.push(
       failure(
         'report-signing-key-unsupported',
-        `SIGNING_KEY ${report.signingKey}; only VCEK-signed reports are supported`,
+        `SIGNING_KEY ${report.signingKey}; only VCEK- and VLEK-signed reports are supported`,
       ),
     );
   }
@@ -168,12 +169,14 @@ export async function verifySnpEvidence(
     vcek: input.vcek,
     chain: input.chain,
     productHint: cpuidProduct,
+    signingKey: report.signingKey === SIGNING_KEY.VLEK ? 'vlek' : 'vcek',
     now: opts.now ?? new Date(),
   });
   failures.push(...chain.failures);
   if (input.crl !== undefined && chain.product && chain.vcek) {
-    const subjects = [{ role: 'VCEK', cert: chain.vcek }];
-    if (chain.ask) subjects.unshift({ role: 'ASK', cert: chain.ask });
+    const vlek = report.signingKey === SIGNING_KEY.VLEK;
+    const subjects = [{ role: vlek ? 'VLEK' : 'VCEK', cert: chain.vcek }];
+    if (chain.ask) subjects.unshift({ role: vlek ? 'ASVK' : 'ASK', cert: chain.ask });
     failures.push(
       ...(await checkSnpCrl({
         crl: input.crl,
@@ -197,7 +200,8 @@ export async function verifySnpEvidence(
   }
   const ext = chain.vcekExtensions;
   if (ext) {
-    failures.push(...hwIdFailures(report, ext));
+    // A VLEK is not chip-specific: it has no HWID to compare with CHIP_ID.
+    if (report.signingKey !== SIGNING_KEY.VLEK) failures.push(...hwIdFailures(report, ext));
     if (chain.product) failures.push(...tcbExtensionFailures(report, chain.product, ext));
   }
   failures.push(...evaluateSnpPolicy(report, chain.product, policy));
