@@ -263,6 +263,13 @@ describe('tampered quotes are refused with a reason', () => {
     ]);
   });
 
+  it('a signature-data length that takes in one padding byte is malformed', async () => {
+    const b = q.slice();
+    const dv = new DataView(b.buffer);
+    dv.setUint32(AT.SIG_LEN, dv.getUint32(AT.SIG_LEN, true) + 1, true);
+    expect(await refusal(verifyTdxQuote(b, {}, OPEN_TDX, now))).toEqual(['quote-malformed']);
+  });
+
   it('an oversized signature-data length is malformed', async () => {
     const b = q.slice();
     new DataView(b.buffer).setUint32(AT.SIG_LEN, 0xfffffff0, true);

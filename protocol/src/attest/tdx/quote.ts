@@ -196,8 +196,12 @@ export function parseTdxQuote(bytes: Uint8Array): TdxQuote {
   if (outerType !== CERT_DATA_TYPE.QE_REPORT) {
     throw new MalformedError(`certification data type ${outerType}, expected 6 (QE report)`);
   }
-  const qe = new Reader(sig.take(outerSize, 'QE report certification data'));
-  if (sig.at !== SIG_DATA.CERT_DATA + outerSize) throw new MalformedError('signature data layout');
+  const qeBytes = sig.take(outerSize, 'QE report certification data');
+  // Nothing may follow the certification data inside the signature data (A.3.8).
+  if (sig.at !== sigLen || SIG_DATA.CERT_DATA + outerSize !== sigLen) {
+    throw new MalformedError('bytes follow the certification data in the signature data');
+  }
+  const qe = new Reader(qeBytes);
   const qeReport = parseQeReport(qe.take(QE_REPORT.SIZE, 'QE report'));
   const qeReportSignature = qe.take(LENGTH.QE_REPORT_SIGNATURE, 'QE report signature').slice();
   const authSize = qe.u16('QE auth data size');
@@ -208,6 +212,7 @@ export function parseTdxQuote(bytes: Uint8Array): TdxQuote {
     throw new MalformedError(`inner certification data type ${innerType}, expected 5 (PCK chain)`);
   }
   const chainBytes = qe.take(innerSize, 'PCK certificate chain');
+  if (qe.at !== outerSize) throw new MalformedError('bytes follow the PCK chain in the QE data');
   // The chain is C-string-ish in practice: drop trailing NULs, then it must be text.
   let end = chainBytes.length;
   while (end > 0 && chainBytes[end - 1] === 0) end--;
