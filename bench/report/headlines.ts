@@ -130,7 +130,16 @@ export function turnsHeadline(t: TurnsResult): Headline {
 export const ATTESTATION_COLD_LIMIT_MS = 100;
 
 export function attestationHeadline(a: AttestationResult): Headline {
-  const runtimes = 'skipped' in a.chromium ? [a.node] : [a.node, a.chromium];
+  const snp = 'skipped' in a.chromium ? [a.node] : [a.node, a.chromium];
+  const tdx = !a.tdx
+    ? []
+    : 'skipped' in a.tdx.chromium
+      ? [a.tdx.node]
+      : [a.tdx.node, a.tdx.chromium];
+  const runtimes = [
+    ...snp.map((r) => ({ ...r, runtime: `SEV-SNP, ${r.runtime}` })),
+    ...tdx.map((r) => ({ ...r, runtime: `TDX, ${r.runtime}` })),
+  ];
   const worst = runtimes.reduce((x, y) => (y.coldMs.median > x.coldMs.median ? y : x));
   return {
     ratio: Number((worst.coldMs.median / worst.warmMs.median).toFixed(2)),

@@ -50,7 +50,7 @@ const KEYS = [
   ['relay', '3. Relay, added p99 per chunk'],
   ['threads', '4. Chosen threads ÷ fastest, tokens/s'],
   ['turns', '5. TTFT turn 10 ÷ turn 1'],
-  ['attestation', '6. SEV-SNP verification, cold'],
+  ['attestation', '6. SEV-SNP and TDX verification, cold'],
   ['kem', '8. X-Wing over X25519, added per request'],
   ['pacing', '9. Padding + pacing, tokens/s on ÷ off'],
 ] as const;
@@ -164,6 +164,17 @@ function attestationTable(a: AttestationResult): string[] {
   rows.push(line(a.node));
   if ('skipped' in a.chromium) rows.push(`| Chromium | skipped: ${a.chromium.skipped} | | |`);
   else rows.push(line(a.chromium));
+  if (a.tdx) {
+    rows.push('', `TDX evidence: ${a.tdx.evidence}.`, '');
+    rows.push(
+      '| runtime | first in a fresh process/page ms | cold ms | warm ms |',
+      '|---|---|---|---|',
+    );
+    rows.push(line(a.tdx.node));
+    if ('skipped' in a.tdx.chromium)
+      rows.push(`| Chromium | skipped: ${a.tdx.chromium.skipped} | | |`);
+    else rows.push(line(a.tdx.chromium));
+  }
   return rows;
 }
 

@@ -23,6 +23,8 @@ export interface EnclaveConfig {
   attestation: AttestationMode;
   dataDir: string;
   tsmPath: string;
+  /** TDX: the PCCS (or Intel PCS) base URL collateral is fetched from; default Intel PCS. */
+  pccsUrl: string | undefined;
   releaseId: string;
   keyRotateMs: number;
   keyGraceMs: number;
@@ -84,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnclaveConfig 
     attestation,
     dataDir,
     tsmPath: env.SOTTO_TSM_PATH ?? '/sys/kernel/config/tsm/report',
+    pccsUrl: env.SOTTO_PCCS_URL || undefined,
     releaseId: env.SOTTO_RELEASE_ID ?? `sotto-enclave/${ENCLAVE_VERSION}`,
     keyRotateMs: parseDuration('SOTTO_KEY_ROTATE', env.SOTTO_KEY_ROTATE ?? '1h'),
     keyGraceMs: parseDuration('SOTTO_KEY_GRACE', env.SOTTO_KEY_GRACE ?? '2m'),

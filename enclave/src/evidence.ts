@@ -26,6 +26,7 @@ export function createEvidenceMaker(
         model: { name: model.name, sha256: modelSha },
         release: { id: releaseId },
         keyCreatedAt: createdAt,
+        ...(att.collateral ? { collateral: att.collateral } : {}),
       }),
     );
   };

@@ -1,6 +1,7 @@
 /** Sotto protocol core: browser-safe, no `node:` imports. The CLI lives in `cli/` and is Node-only. */
 
 export * from './attest/sev';
+export * from './attest/tdx';
 export * from './bhttp';
 export * from './bytes';
 export * from './client';

@@ -69,7 +69,7 @@ describe('sotto verify snp (subprocess)', () => {
       errors: [],
     });
     expect(j.chipId.startsWith('d49554ec')).toBe(true);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe('warning: revocation was not checked (no --crl)\n');
   });
 
   it('accepts a raw binary report, a PEM VCEK and an explicit chain (text output)', async () => {
@@ -146,6 +146,32 @@ describe('sotto verify snp (subprocess)', () => {
     ]);
     expect(noVcek.code).toBe(1);
     expect(JSON.parse(noVcek.stdout).errors[0]).toMatch(/^vcek-missing:/);
+  });
+
+  it('exits 1, not 2, for a report that is neither 1184 bytes nor hex', async () => {
+    const junk = write('junk.bin', vectors.milanVcek().slice(0, 1000));
+    const r = await sotto([...base, '--report', junk, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).errors[0]).toMatch(/^report-malformed:/);
+  });
+
+  it('--min-tcb replaces the built-in floor: above the report refuses, below accepts', async () => {
+    const report = ['--report', `${VEC}/report_milan.hex`, '--json'];
+    const high = await sotto([...base, ...report, '--min-tcb', 'bl=3,tee=0,snp=9,ucode=115']);
+    expect(high.code).toBe(1);
+    expect(JSON.parse(high.stdout).errors).toEqual([
+      'tcb-below-minimum: reported snp SPL 8 is below 9',
+    ]);
+    const low = await sotto([...base, ...report, '--min-tcb', 'bl=0,tee=0,snp=0,ucode=0']);
+    expect(low.code).toBe(0);
+    for (const bad of [
+      'bl=3',
+      'bl=3,tee=0,snp=9,ucode=256',
+      'bl=1,bl=2,tee=0,snp=0,ucode=0',
+      'x',
+    ]) {
+      expect((await sotto([...base, ...report, '--min-tcb', bad])).code, bad).toBe(2);
+    }
   });
 
   it('exits 2 on usage errors and unknown commands; 0 for help', async () => {

@@ -68,6 +68,7 @@ const CASES: Case[] = [
   { name: 'R high byte', report: toHex(flip(report, 0x2a0 + 50)), ...base },
   { name: 'truncated', report: toHex(report.slice(0, 1000)), ...base },
   { name: 'version 4', report: toHex(flip(report, 0x00, 0x06)), ...base },
+  { name: 'version 6', report: toHex(flip(report, 0x00, 0x04)), ...base },
   { name: 'Turin VCEK', report: toHex(report), ...base, vcek: toBase64(vectors.turinVcek()) },
   { name: 'Turin chain', report: toHex(report), ...base, chain: vectors.turinChain() },
   { name: 'expired', report: toHex(report), ...base, now: '2031-01-01T00:00:00.000Z' },
@@ -194,7 +195,8 @@ describe.skipIf(!hasChromium)('SEV-SNP verifier in headless Chromium', () => {
     expect(byName['chip id flipped']?.codes).toEqual(['report-signature', 'vcek-hwid-mismatch']);
     expect(byName['R high byte']?.codes).toEqual(['report-signature-encoding']);
     expect(byName.truncated?.codes).toEqual(['report-malformed']);
-    expect(byName['version 4']?.codes).toEqual(['report-version-unsupported']);
+    expect(byName['version 4']?.codes).toEqual(['product-unknown', 'report-signature']);
+    expect(byName['version 6']?.codes).toEqual(['report-version-unsupported']);
     expect(byName['Turin VCEK']?.codes).toEqual([
       'report-signature',
       'vcek-hwid-mismatch',

@@ -188,7 +188,7 @@ export async function forgeMilanChain() {
     notBefore: new Date('2023-01-01T00:00:00Z'),
     notAfter: new Date('2030-01-01T00:00:00Z'),
   });
-  return { ark, ask, vcek, vcekKeys };
+  return { ark, ask, vcek, vcekKeys, arkKeys, askKeys };
 }
 
 /**

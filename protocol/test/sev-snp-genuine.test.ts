@@ -69,7 +69,7 @@ describe('genuine Milan report (virtee/sev report_milan.hex + vcek_milan.der)', 
     expect(v.tcb?.reported).toEqual({ bootloader: 3, tee: 0, snp: 8, microcode: 115 });
     expect(v.tcb?.reported).toEqual(DEFAULT_SNP_MINIMUM_TCB.Milan);
     expect(v.vcek.productName).toBe('Milan-B0');
-    expect(v.checked).toEqual({ measurement: true, reportData: true });
+    expect(v.checked).toEqual({ measurement: true, reportData: true, revocation: false });
   });
 
   it('verifies with the chain given as ASK+ARK PEM, in either order', async () => {
@@ -82,7 +82,7 @@ describe('genuine Milan report (virtee/sev report_milan.hex + vcek_milan.der)', 
     const reversed = vectors.pem('milan', 'ark') + vectors.pem('milan', 'ask');
     const w = await verifySnpEvidence({ report, vcek, chain: reversed }, OPEN, { now: NOW });
     expect(w.measurement).toBe(MEASUREMENT);
-    expect(w.checked).toEqual({ measurement: false, reportData: false });
+    expect(w.checked).toEqual({ measurement: false, reportData: false, revocation: false });
   });
 
   it('gives the same verdict twice (key cache does not change results)', async () => {
@@ -166,9 +166,12 @@ describe('report building blocks', () => {
     const r = vectors.milanReport();
     expect(() => parseSnpReport(r.subarray(0, 1183))).toThrow(MalformedError);
     expect(() => parseSnpReport(new Uint8Array(1185))).toThrow(MalformedError);
-    const v5 = r.slice();
-    v5[0] = 5;
-    expect(() => parseSnpReport(v5)).toThrow(UnsupportedError);
+    const v6 = r.slice();
+    v6[0] = 6;
+    expect(() => parseSnpReport(v6)).toThrow(UnsupportedError);
+    const v1 = r.slice();
+    v1[0] = 1;
+    expect(() => parseSnpReport(v1)).toThrow(UnsupportedError);
   });
 
   it('decodes v3 CPUID and names the product from it', () => {

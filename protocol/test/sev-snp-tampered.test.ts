@@ -39,8 +39,8 @@ const u32le = (b: Uint8Array, o: number, v: number) => {
 const variants: Variant[] = [
   // Report regions (Table 23), each covered by the signature.
   {
-    name: 'VERSION 2→4',
-    input: { report: mutate(report, (b) => u32le(b, 0, 4)) },
+    name: 'VERSION 2→6',
+    input: { report: mutate(report, (b) => u32le(b, 0, 6)) },
     codes: ['report-version-unsupported'],
   },
   {
@@ -53,10 +53,20 @@ const variants: Variant[] = [
     input: { report: mutate(report, (b) => u32le(b, 0, 0xffffffff)) },
     codes: ['report-version-unsupported'],
   },
-  // A v2 report relabelled v3: its reserved CPUID bytes (zero) name no product.
+  // A v2 report relabelled v3, v4 or v5: its reserved CPUID bytes (zero) name no product.
   {
     name: 'VERSION 2→3',
     input: { report: mutate(report, (b) => u32le(b, 0, 3)) },
+    codes: ['product-unknown', ...sig],
+  },
+  {
+    name: 'VERSION 2→4',
+    input: { report: mutate(report, (b) => u32le(b, 0, 4)) },
+    codes: ['product-unknown', ...sig],
+  },
+  {
+    name: 'VERSION 2→5',
+    input: { report: mutate(report, (b) => u32le(b, 0, 5)) },
     codes: ['product-unknown', ...sig],
   },
   { name: 'GUEST_SVN', input: { report: flip(report, 0x04) }, codes: sig },
@@ -102,7 +112,12 @@ const variants: Variant[] = [
     input: { report: mutate(report, (b) => u32le(b, 0x34, 2)) },
     codes: ['report-signature-algo-unsupported', ...sig],
   },
-  { name: 'CURRENT_TCB', input: { report: flip(report, 0x3f) }, codes: sig },
+  // Microcode 0x73 → 0x72: CURRENT_TCB falls below REPORTED, COMMITTED and LAUNCH.
+  {
+    name: 'CURRENT_TCB',
+    input: { report: flip(report, 0x3f) },
+    codes: [...sig, 'tcb-inconsistent'],
+  },
   { name: 'PLATFORM_INFO', input: { report: flip(report, 0x40, 0x02) }, codes: sig },
   { name: 'KEY_INFO author key flag', input: { report: flip(report, 0x48, 0x01) }, codes: sig },
   {
@@ -111,9 +126,10 @@ const variants: Variant[] = [
     codes: ['report-chip-key-masked', ...sig],
   },
   {
+    // Relabelled VLEK-signed: the VCEK is not a VLEK, and no ASVK chain came with it.
     name: 'KEY_INFO signing key VLEK',
     input: { report: flip(report, 0x48, 0x04) },
-    codes: ['report-signing-key-unsupported', ...sig],
+    codes: ['chain-malformed', ...sig, 'signing-key-mismatch'],
   },
   { name: 'REPORT_DATA', input: { report: flip(report, 0x50) }, codes: sig },
   {
@@ -141,7 +157,7 @@ const variants: Variant[] = [
         b[0x187] = 0xff;
       }),
     },
-    codes: ['vcek-tcb-mismatch', ...sig],
+    codes: ['vcek-tcb-mismatch', ...sig, 'tcb-inconsistent'],
   },
   {
     name: 'REPORTED_TCB SNP lowered',
@@ -152,7 +168,12 @@ const variants: Variant[] = [
     },
     codes: ['tcb-below-minimum', 'vcek-tcb-mismatch', ...sig],
   },
-  { name: 'reserved 0x188 (CPUID in v3)', input: { report: flip(report, 0x188) }, codes: sig },
+  // Reserved fields inside the signed area must be zero (Table 23, per version).
+  {
+    name: 'reserved 0x188 (CPUID in v3)',
+    input: { report: flip(report, 0x188) },
+    codes: ['report-reserved-nonzero', ...sig],
+  },
   {
     name: 'CHIP_ID',
     input: { report: flip(report, 0x1a0) },
@@ -167,7 +188,11 @@ const variants: Variant[] = [
   { name: 'CURRENT_BUILD', input: { report: flip(report, 0x1e8) }, codes: sig },
   { name: 'COMMITTED_MAJOR', input: { report: flip(report, 0x1ee) }, codes: sig },
   { name: 'LAUNCH_TCB', input: { report: flip(report, 0x1f7) }, codes: sig },
-  { name: 'reserved 0x1F8..0x29F', input: { report: flip(report, 0x29f) }, codes: sig },
+  {
+    name: 'reserved 0x1F8..0x29F',
+    input: { report: flip(report, 0x29f) },
+    codes: ['report-reserved-nonzero', ...sig],
+  },
   // The signature itself (Table 118).
   { name: 'signature R low byte', input: { report: flip(report, 0x2a0) }, codes: sig },
   { name: 'signature S low byte', input: { report: flip(report, 0x2e8) }, codes: sig },
@@ -304,6 +329,24 @@ const variants: Variant[] = [
     name: 'TCB floor above the report',
     policy: { ...OPEN, minimumTcb: { Milan: { bootloader: 3, tee: 0, snp: 9, microcode: 200 } } },
     codes: ['tcb-below-minimum'],
+  },
+  {
+    name: 'LAUNCH_TCB floor above the report',
+    policy: {
+      ...OPEN,
+      minimumLaunchTcb: { Milan: { bootloader: 3, tee: 0, snp: 9, microcode: 0 } },
+    },
+    codes: ['tcb-below-minimum'],
+  },
+  {
+    name: 'firmware minimum above 1.52 build 4',
+    policy: { ...OPEN, minimumFirmware: { major: 1, minor: 52, build: 5 } },
+    codes: ['firmware-below-minimum'],
+  },
+  {
+    name: 'firmware API floor 1.55',
+    policy: { ...OPEN, minimumFirmware: { major: 1, minor: 55, build: 0 } },
+    codes: ['firmware-below-minimum'],
   },
   { name: 'SMT refused by policy', policy: { ...OPEN, allowSmt: false }, codes: ['policy-smt'] },
   {

@@ -3,6 +3,7 @@ import type { EnclaveConfig } from '../config';
 import { createDevProvider } from './dev';
 import { measureCodeBundle } from './measurement';
 import type { AttestationProvider } from './provider';
+import { createTdxCollateralSource } from './tdx-collateral';
 import { createTsmProvider } from './tsm';
 
 export type { Attestation, AttestationProvider } from './provider';
@@ -11,7 +12,12 @@ export async function createAttestationProvider(
   config: EnclaveConfig,
   repoRoot: string,
 ): Promise<AttestationProvider> {
-  if (config.attestation === 'tsm') return createTsmProvider({ tsmPath: config.tsmPath });
+  if (config.attestation === 'tsm') {
+    const tdxCollateral = createTdxCollateralSource(
+      config.pccsUrl === undefined ? {} : { baseUrl: config.pccsUrl },
+    );
+    return createTsmProvider({ tsmPath: config.tsmPath, tdxCollateral });
+  }
   return createDevProvider({
     dataDir: config.dataDir,
     measurement: await measureCodeBundle(repoRoot),

@@ -8,6 +8,9 @@
  *   read  auxblob                SEV-SNP: the host's certificate table (VCEK, ASK, ARK)
  *   read  provider               "sev_guest" or "tdx_guest"
  *   read  generation             before and after: a change means another writer raced us
+ *
+ * TDX quotes carry their PCK chain; the Intel collateral (TCB Info, QE
+ * Identity, CRLs) comes from the collateral source (PCS / PCCS, cached).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
@@ -15,6 +18,7 @@ import { join } from 'node:path';
 import { BusyError, ConfigurationError, type Platform } from '@sotto/protocol';
 import type { Attestation, AttestationProvider } from './provider';
 import { derToPem, parseSevCertTable } from './sev-cert-table';
+import type { TdxCollateralSource } from './tdx-collateral';
 
 const MAX_ATTEMPTS = 3;
 
@@ -37,6 +41,8 @@ export async function createTsmProvider(options: {
   tsmPath: string;
   /** Fixed entry name; by default a fresh random one per report. */
   entryName?: string;
+  /** Where TDX collateral comes from; without it TDX evidence carries none (clients refuse it). */
+  tdxCollateral?: TdxCollateralSource;
 }): Promise<AttestationProvider> {
   let platform: Platform | undefined;
   const provider: AttestationProvider = {
@@ -76,6 +82,10 @@ export async function createTsmProvider(options: {
             if (vcek) certificates.vcek = vcek;
             if (certs.ask && certs.ark)
               certificates.chain = derToPem(certs.ask) + derToPem(certs.ark);
+          }
+          if (platform === 'tdx' && options.tdxCollateral) {
+            const collateral = await options.tdxCollateral.forQuote(report);
+            return { platform, report, certificates, collateral };
           }
           return { platform, report, certificates };
         }

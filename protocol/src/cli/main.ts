@@ -10,6 +10,7 @@ import { runAsk } from './ask';
 import { runEvidence } from './evidence';
 import { exitQuietlyOnClosedOutput, safeForTerminal } from './terminal';
 import { type CliIo, runVerifySnp } from './verify-snp';
+import { runVerifyTdx } from './verify-tdx';
 
 export interface SottoCommand {
   /** The words that name it, e.g. `['verify', 'snp']`. */
@@ -33,6 +34,11 @@ export const COMMANDS: SottoCommand[] = [
     words: ['verify', 'snp'],
     summary: 'verify an AMD SEV-SNP attestation report (VCEK, AMD chain, policy)',
     run: runVerifySnp,
+  },
+  {
+    words: ['verify', 'tdx'],
+    summary: 'verify an Intel TDX quote (PCK chain, QE, Intel PCS collateral, TCB status)',
+    run: runVerifyTdx,
   },
 ];
 

@@ -3,7 +3,7 @@
  * (Node only). The report may be raw binary (1184 bytes) or hex text; the
  * VCEK DER or PEM; the chain PEM with the ASK and ARK (default: the pinned
  * chain of the product). Exit 0 only when the evidence is accepted, 1 when it
- * is refused, 2 on a usage error.
+ * is refused (a malformed report included), 2 on a usage error.
  */
 
 import { readFile } from 'node:fs/promises';
@@ -18,6 +18,7 @@ import {
   type SnpAcceptancePolicy,
   type SnpProduct,
   type SnpReport,
+  type SnpTcb,
   summarizeSnpReport,
   verifySnpEvidence,
 } from '../attest/sev';
@@ -33,15 +34,18 @@ Options:
   --report FILE        attestation report, raw binary (1184 bytes) or hex text
   --vcek FILE          VCEK certificate, DER or PEM (required to verify)
   --chain FILE         ASK+ARK PEM (default: the pinned chain of the product)
+  --crl FILE           the ARK-signed CRL from AMD KDS, DER or PEM (revocation unchecked without it)
   --allow-debug        accept a guest whose policy allows debugging
   --measurement HEX    an allowed MEASUREMENT (48 bytes); repeat for several.
                        Without it the measurement is not checked.
   --report-data HEX    the expected REPORT_DATA (64 bytes); unchecked without it
+  --min-tcb bl=N,tee=N,snp=N,ucode=N[,fmc=N]
+                       minimum REPORTED_TCB, replacing the built-in per-product floor
   --now ISO8601        check certificate validity at this time (default: now)
   --json               print one JSON object instead of text
   -h, --help           show this help
 
-Exit status: 0 accepted, 1 refused, 2 usage error.`;
+Exit status: 0 accepted, 1 refused (malformed input included), 2 usage error.`;
 
 /** Where the command writes; the dispatcher passes process streams. */
 export interface CliIo {
@@ -51,14 +55,35 @@ export interface CliIo {
 
 class UsageError extends Error {}
 
+/** Raw (1184 bytes) or hex text; anything else goes to the verifier as is and is refused as malformed. */
 async function readReport(path: string): Promise<Uint8Array> {
   const raw = new Uint8Array(await readFile(path));
   if (raw.length === SNP_REPORT_SIZE_BYTES) return raw;
   try {
     return fromHex(new TextDecoder().decode(raw));
   } catch {
-    throw new UsageError(`${path}: neither a ${SNP_REPORT_SIZE_BYTES}-byte report nor hex text`);
+    return raw;
   }
+}
+
+const MIN_TCB_KEYS = { bl: 'bootloader', tee: 'tee', snp: 'snp', ucode: 'microcode', fmc: 'fmc' };
+
+/** `bl=N,tee=N,snp=N,ucode=N[,fmc=N]` → a TCB floor (each SPL 0..255). */
+function minTcbArg(value: string): SnpTcb {
+  const out: Record<string, number> = {};
+  for (const part of value.split(',')) {
+    const m = /^(bl|tee|snp|ucode|fmc)=(\d{1,3})$/.exec(part.trim());
+    if (!m || Number(m[2]) > 255) {
+      throw new UsageError('--min-tcb must be bl=N,tee=N,snp=N,ucode=N[,fmc=N] with N in 0-255');
+    }
+    const key = MIN_TCB_KEYS[m[1] as keyof typeof MIN_TCB_KEYS];
+    if (key in out) throw new UsageError(`--min-tcb names ${m[1]} twice`);
+    out[key] = Number(m[2]);
+  }
+  for (const k of ['bootloader', 'tee', 'snp', 'microcode']) {
+    if (!(k in out)) throw new UsageError('--min-tcb needs bl, tee, snp and ucode');
+  }
+  return out as unknown as SnpTcb;
 }
 
 async function readCert(path: string): Promise<Uint8Array | string> {
@@ -125,9 +150,11 @@ function parse(argv: readonly string[]) {
       report: { type: 'string' },
       vcek: { type: 'string' },
       chain: { type: 'string' },
+      crl: { type: 'string' },
       'allow-debug': { type: 'boolean', default: false },
       measurement: { type: 'string', multiple: true },
       'report-data': { type: 'string' },
+      'min-tcb': { type: 'string' },
       now: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -142,8 +169,9 @@ async function verify(values: ReturnType<typeof parse>['values'], io: CliIo): Pr
   const reportBytes = await readReport(values.report);
   const vcek = values.vcek === undefined ? undefined : await readCert(values.vcek);
   const chain = values.chain === undefined ? undefined : await readFile(values.chain, 'utf8');
+  const crl = values.crl === undefined ? undefined : await readCert(values.crl);
   const measurements = (values.measurement ?? []).map((m) => hexArg('measurement', m, 48));
-  const policy: SnpAcceptancePolicy = {
+  let policy: SnpAcceptancePolicy = {
     measurements: measurements.length > 0 ? measurements : 'any',
     reportData:
       values['report-data'] === undefined
@@ -151,11 +179,15 @@ async function verify(values: ReturnType<typeof parse>['values'], io: CliIo): Pr
         : hexArg('report-data', values['report-data'], 64),
     allowDebug: values['allow-debug'],
   };
+  if (values['min-tcb'] !== undefined) {
+    const floor = minTcbArg(values['min-tcb']);
+    policy = { ...policy, minimumTcb: { Milan: floor, Genoa: floor, Turin: floor } };
+  }
 
   let errors: string[] = [];
   let product: SnpProduct | undefined;
   try {
-    product = (await verifySnpEvidence({ report: reportBytes, vcek, chain }, policy, { now }))
+    product = (await verifySnpEvidence({ report: reportBytes, vcek, chain, crl }, policy, { now }))
       .product;
   } catch (e) {
     if (!(e instanceof VerificationError) && !isSottoError(e)) throw e;
@@ -173,6 +205,7 @@ async function verify(values: ReturnType<typeof parse>['values'], io: CliIo): Pr
   const checked = {
     measurement: policy.measurements !== 'any',
     reportData: policy.reportData !== 'any',
+    revocation: crl !== undefined,
   };
   if (values.json) {
     const obj = {
@@ -187,6 +220,7 @@ async function verify(values: ReturnType<typeof parse>['values'], io: CliIo): Pr
       tcbRaw: summary?.tcbRaw ?? null,
       platformInfo: summary?.platformInfo ?? null,
       firmware: summary?.firmware ?? null,
+      mitigationVectors: summary?.mitigationVectors ?? null,
       vmpl: summary?.vmpl ?? null,
       checked,
       errors,
@@ -215,5 +249,6 @@ async function verify(values: ReturnType<typeof parse>['values'], io: CliIo): Pr
     io.err('warning: MEASUREMENT was not checked (no --measurement)\n');
   if (ok && !checked.reportData)
     io.err('warning: REPORT_DATA was not checked (no --report-data)\n');
+  if (ok && !checked.revocation) io.err('warning: revocation was not checked (no --crl)\n');
   return ok ? 0 : 1;
 }

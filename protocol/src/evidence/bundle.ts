@@ -29,7 +29,29 @@ export interface EvidenceBundle {
   release: { id: string };
   /** When the keys were made: informational, the report binds the keys themselves. */
   keyCreatedAt: Date;
+  /** Platform collateral the enclave fetched (TDX: Intel PCS / PCCS, as delivered). */
+  collateral?: EvidenceCollateral;
 }
+
+/**
+ * Platform collateral. TDX, as Intel PCS serves it: the TCB Info and QE
+ * Identity JSON bodies, the TCB Signing issuer chain (PEM or URL-encoded PEM,
+ * as in the `TCB-Info-Issuer-Chain` header), and the PCK CA and root CRLs
+ * (DER). SEV-SNP: the ARK-signed CRL from AMD KDS (DER).
+ */
+export interface EvidenceCollateral {
+  tcbInfo?: string;
+  qeIdentity?: string;
+  tcbSigningChain?: string;
+  pckCrl?: Uint8Array;
+  rootCrl?: Uint8Array;
+  arkCrl?: Uint8Array;
+}
+
+const COLLATERAL_TEXT = ['tcbInfo', 'qeIdentity', 'tcbSigningChain'] as const;
+const COLLATERAL_BYTES = ['pckCrl', 'rootCrl', 'arkCrl'] as const;
+/** Each piece is a few KiB; the bundle as a whole stays under MAX_EVIDENCE_BYTES. */
+const MAX_COLLATERAL_FIELD_CHARS = 32 * 1024;
 
 interface EvidenceJson {
   format: typeof EVIDENCE_FORMAT;
@@ -41,6 +63,7 @@ interface EvidenceJson {
   model: { name: string; sha256: string };
   release: { id: string };
   keyCreatedAt: string;
+  collateral?: Partial<Record<keyof EvidenceCollateral, string>>;
 }
 
 export function evidenceToJson(b: EvidenceBundle): EvidenceJson {
@@ -57,7 +80,27 @@ export function evidenceToJson(b: EvidenceBundle): EvidenceJson {
     model: { name: b.model.name, sha256: toHex(b.model.sha256) },
     release: { id: b.release.id },
     keyCreatedAt: b.keyCreatedAt.toISOString(),
+    ...(b.collateral ? { collateral: collateralToJson(b.collateral) } : {}),
   };
+}
+
+function collateralToJson(c: EvidenceCollateral): NonNullable<EvidenceJson['collateral']> {
+  const out: NonNullable<EvidenceJson['collateral']> = {};
+  for (const k of COLLATERAL_TEXT) if (c[k] !== undefined) out[k] = c[k];
+  for (const k of COLLATERAL_BYTES) if (c[k] !== undefined) out[k] = toBase64(c[k]);
+  return out;
+}
+
+function parseCollateral(v: unknown): EvidenceCollateral {
+  const o = object(v, 'collateral');
+  const out: EvidenceCollateral = {};
+  for (const k of COLLATERAL_TEXT) {
+    if (o[k] !== undefined) out[k] = field(o, k, MAX_COLLATERAL_FIELD_CHARS);
+  }
+  for (const k of COLLATERAL_BYTES) {
+    if (o[k] !== undefined) out[k] = fromBase64(field(o, k, MAX_COLLATERAL_FIELD_CHARS));
+  }
+  return out;
 }
 
 function field(o: Record<string, unknown>, key: string, max = 16 * 1024): string {
@@ -112,5 +155,6 @@ export function parseEvidence(input: string | unknown): EvidenceBundle {
     model: { name: field(model, 'name', 512), sha256 },
     release: { id: field(release, 'id', 512) },
     keyCreatedAt,
+    ...(o.collateral === undefined ? {} : { collateral: parseCollateral(o.collateral) }),
   };
 }

@@ -4,6 +4,11 @@
  * Nothing is ever sent to a key this function did not return.
  */
 import { type SnpAcceptancePolicy, verifySnpEvidence } from '../attest/sev';
+import {
+  type TdxAcceptancePolicy,
+  type TdxExpectedMeasurements,
+  verifyTdxQuote,
+} from '../attest/tdx';
 import { equalBytes, fromHex, toHex } from '../bytes';
 import { type SottoError, VerificationError } from '../errors';
 import type { EvidenceBundle, Platform } from './bundle';
@@ -21,6 +26,15 @@ export interface EvidencePolicy {
   maxDevReportAgeMs?: number;
   /** SEV-SNP policy knobs beyond measurement and REPORT_DATA (debug, migration agent, TCB floors). */
   snp?: Omit<SnpAcceptancePolicy, 'measurements' | 'reportData'>;
+  /**
+   * Intel TDX: the release's TD measurements (MRTD, RTMR0–2; MRCONFIGID and
+   * MROWNER when set) and the TCB statuses accepted besides `UpToDate`.
+   * Required for `tdx` evidence; a release manifest fills it.
+   */
+  tdx?: {
+    measurements: readonly TdxExpectedMeasurements[];
+    allowedTcbStatuses?: TdxAcceptancePolicy['allowedTcbStatuses'];
+  };
 }
 
 export interface VerifiedEvidence {
@@ -54,8 +68,7 @@ export async function verifyEvidence(
     case 'sev-snp':
       return verifySevSnp(bundle, expected, policy);
     case 'tdx':
-      // Fail closed until the TDX verifier exists.
-      throw new VerificationError(['platform tdx is not supported by this client yet']);
+      return verifyTdx(bundle, expected, policy);
   }
 }
 
@@ -112,7 +125,12 @@ async function verifySevSnp(
     throw new VerificationError(['no allowed release measurements are configured']);
   }
   const verified = await verifySnpEvidence(
-    { report: bundle.report, vcek: bundle.certificates.vcek, chain: bundle.certificates.chain },
+    {
+      report: bundle.report,
+      vcek: bundle.certificates.vcek,
+      chain: bundle.certificates.chain,
+      crl: bundle.collateral?.arkCrl,
+    },
     {
       ...policy.snp,
       measurements: policy.allowedMeasurements.map((m) => fromHex(m)),
@@ -124,6 +142,39 @@ async function verifySevSnp(
     platform: 'sev-snp',
     development: false,
     measurement: verified.measurement,
+    model: { name: bundle.model.name, sha256: toHex(bundle.model.sha256) },
+    releaseId: bundle.release.id,
+    keyConfigs: bundle.keyConfigs,
+    keyCreatedAt: bundle.keyCreatedAt,
+  };
+}
+
+async function verifyTdx(
+  bundle: EvidenceBundle,
+  expectedReportData: Uint8Array,
+  policy: EvidencePolicy,
+): Promise<VerifiedEvidence> {
+  if (!policy.tdx || policy.tdx.measurements.length === 0) {
+    throw new VerificationError(['no allowed TDX release measurements are configured']);
+  }
+  // Evidence for sending must carry the full collateral: TCB status and revocation are checked.
+  const verified = await verifyTdxQuote(
+    bundle.report,
+    bundle.collateral ?? {},
+    {
+      measurements: policy.tdx.measurements,
+      reportData: expectedReportData,
+      requireCollateral: true,
+      ...(policy.tdx.allowedTcbStatuses
+        ? { allowedTcbStatuses: policy.tdx.allowedTcbStatuses }
+        : {}),
+    },
+    policy.now ? { now: policy.now } : {},
+  );
+  return {
+    platform: 'tdx',
+    development: false,
+    measurement: verified.mrTd,
     model: { name: bundle.model.name, sha256: toHex(bundle.model.sha256) },
     releaseId: bundle.release.id,
     keyConfigs: bundle.keyConfigs,

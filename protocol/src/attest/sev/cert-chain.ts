@@ -5,8 +5,11 @@
  * signed by the ARK and the VCEK by the ASK, all RSASSA-PSS with SHA-384,
  * MGF1-SHA-384, salt 48 (RFC 4055 §3.1); each certificate is checked for
  * validity at an injected `now` (RFC 5280 §4.1.2.5) and issuer/subject
- * chaining (§4.1.2.4). VLEK certificates (signed by an ASVK) are not
- * supported: no ASVK is pinned.
+ * chaining (§4.1.2.4). VLEK-signed reports (pub. 57230 §2.3 "VLEK"): the
+ * VLEK is signed by the product's ASVK, which is signed by the same pinned
+ * ARK; the ASVK is not pinned, so a VLEK chain (ASVK+ARK) must be supplied,
+ * and the ARK signature over it is what makes it trusted. A VLEK carries a
+ * CSP_ID extension and no HWID; a VCEK the reverse.
  */
 
 import { AsnConvert } from '@peculiar/asn1-schema';
@@ -44,6 +47,8 @@ export interface SnpChainOutcome {
   readonly vcekExtensions: VcekExtensions | undefined;
   /** The VCEK's ECDSA P-384 key, when it could be imported (even if the chain failed). */
   readonly vcekKey: CryptoKey | undefined;
+  /** The ASK the VCEK was checked against (given or pinned), once the product is known. */
+  readonly ask?: SnpCertificate;
   readonly failures: readonly SnpFailure[];
 }
 
@@ -138,8 +143,13 @@ export async function checkSnpChain(args: {
   readonly vcek: Uint8Array | string | undefined;
   readonly chain?: SnpChainInput | undefined;
   readonly productHint?: SnpProduct | undefined;
+  /** Which key the report says signed it (KEY_INFO SIGNING_KEY). Default `'vcek'`. */
+  readonly signingKey?: 'vcek' | 'vlek';
   readonly now: Date;
 }): Promise<SnpChainOutcome> {
+  const vlek = args.signingKey === 'vlek';
+  const role = vlek ? 'VLEK' : 'VCEK';
+  const issuerRole = vlek ? 'ASVK' : 'ASK';
   const failures: SnpFailure[] = [];
   const none = { vcek: undefined, vcekExtensions: undefined, vcekKey: undefined };
   if (args.vcek === undefined) {
@@ -170,10 +180,15 @@ export async function checkSnpChain(args: {
     vcekKey = await importCertKey(vcek, 'ecdsa-p384').catch(() => undefined);
   }
   if (!vcekKey) failures.push(failure('vcek-key-algorithm', 'the VCEK key is not ECDSA P-384'));
-  if (ext?.cspId !== undefined) {
-    failures.push(
-      failure('vcek-extension', 'a VLEK certificate was supplied; VLEK is unsupported'),
-    );
+  if (ext && vlek && ext.cspId === undefined) {
+    failures.push(failure('signing-key-mismatch', 'the report is VLEK-signed; this is a VCEK'));
+  }
+  if (ext && !vlek && ext.cspId !== undefined) {
+    failures.push(failure('signing-key-mismatch', 'the report is VCEK-signed; this is a VLEK'));
+  }
+  if (vlek && args.chain === undefined) {
+    failures.push(failure('chain-malformed', 'a VLEK needs its ASVK+ARK chain; none was given'));
+    return { product: args.productHint ?? named, vcek, vcekExtensions: ext, vcekKey, failures };
   }
 
   let chain: { ark: SnpCertificate; ask: SnpCertificate } | undefined;
@@ -208,24 +223,24 @@ export async function checkSnpChain(args: {
   }
   checkValidity(ark, 'ARK', args.now, failures);
 
-  // ASK: signed by the ARK.
+  // ASK (or ASVK): signed by the ARK.
   if (!equalBytes(ask.issuer, ark.subject)) {
-    failures.push(failure('cert-issuer-mismatch', `ASK issuer is not ${ark.commonName}`));
+    failures.push(failure('cert-issuer-mismatch', `${issuerRole} issuer is not ${ark.commonName}`));
   }
-  if (checkAlgorithm(ask, 'ASK', failures) && !(await signedBy(ask, ark))) {
-    failures.push(failure('ask-signature', `the ASK is not signed by ${ark.commonName}`));
+  if (checkAlgorithm(ask, issuerRole, failures) && !(await signedBy(ask, ark))) {
+    failures.push(failure('ask-signature', `the ${issuerRole} is not signed by ${ark.commonName}`));
   }
-  checkValidity(ask, 'ASK', args.now, failures);
+  checkValidity(ask, issuerRole, args.now, failures);
 
-  // VCEK: signed by the ASK.
+  // VCEK (or VLEK): signed by the ASK (or ASVK).
   if (!equalBytes(vcek.issuer, ask.subject)) {
-    failures.push(failure('cert-issuer-mismatch', `VCEK issuer is not ${ask.commonName}`));
+    failures.push(failure('cert-issuer-mismatch', `${role} issuer is not ${ask.commonName}`));
   }
-  if (checkAlgorithm(vcek, 'VCEK', failures) && !(await signedBy(vcek, ask))) {
-    failures.push(failure('vcek-signature', `the VCEK is not signed by ${ask.commonName}`));
+  if (checkAlgorithm(vcek, role, failures) && !(await signedBy(vcek, ask))) {
+    failures.push(failure('vcek-signature', `the ${role} is not signed by ${ask.commonName}`));
   }
-  checkValidity(vcek, 'VCEK', args.now, failures);
-  return { product, vcek, vcekExtensions: ext, vcekKey, failures };
+  checkValidity(vcek, role, args.now, failures);
+  return { product, vcek, vcekExtensions: ext, vcekKey, ask, failures };
 }
 
 /** What a verified chain vouches for. */

@@ -1,7 +1,7 @@
 /**
  * Constants of AMD SEV-SNP attestation: the ATTESTATION_REPORT layout (AMD
  * "SEV Secure Nested Paging Firmware ABI Specification", pub. 56860, Table 23
- * "ATTESTATION_REPORT Structure", report versions 2 and 3), the signature
+ * "ATTESTATION_REPORT Structure", report versions 2 to 5), the signature
  * algorithm encoding (Table 117 "Signature Algorithm Encodings"), and the
  * X.509 extensions AMD puts in VCEK certificates ("Versioned Chip Endorsement
  * Key (VCEK) Certificate and KDS Interface Specification", pub. 57230, §3.1).
@@ -12,7 +12,7 @@ export type SnpProduct = 'Milan' | 'Genoa' | 'Turin';
 export const SNP_PRODUCTS: readonly SnpProduct[] = ['Milan', 'Genoa', 'Turin'];
 
 /** Report versions this build parses; any other version is refused. */
-export const SUPPORTED_REPORT_VERSIONS: readonly number[] = [2, 3];
+export const SUPPORTED_REPORT_VERSIONS: readonly number[] = [2, 3, 4, 5];
 
 /** Total report size, bytes (Table 23: 0x000..0x49F). */
 export const SNP_REPORT_SIZE_BYTES = 0x4a0;
@@ -47,6 +47,8 @@ export const OFFSET = {
   CURRENT_BUILD: 0x1e8, // u8, then CURRENT_MINOR, CURRENT_MAJOR
   COMMITTED_BUILD: 0x1ec, // u8, then COMMITTED_MINOR, COMMITTED_MAJOR
   LAUNCH_TCB: 0x1f0, // u64
+  LAUNCH_MIT_VECTOR: 0x1f8, // u64, version 5+ (reserved before)
+  CURRENT_MIT_VECTOR: 0x200, // u64, version 5+ (reserved before)
   SIGNATURE: 0x2a0, // 0x200 bytes: R (72, LE), S (72, LE), reserved
   SIGNATURE_RESERVED: 0x330, // ..0x49F: reserved, not covered by the signature
 } as const;
@@ -66,6 +68,22 @@ export const LENGTH = {
   /** A P-384 scalar as WebCrypto (IEEE P1363) wants it. */
   P384_SCALAR: 48,
 } as const;
+
+/**
+ * Reserved bytes inside the signed area (Table 23), [start, end) per report
+ * version; they must be zero. Version 3 defines CPUID_FAM_ID/MOD_ID/STEP at
+ * 0x188–0x18A (reserved in version 2); version 4 has version 3's layout;
+ * version 5 defines LAUNCH_MIT_VECTOR and CURRENT_MIT_VECTOR at 0x1F8–0x207.
+ */
+export function signedReservedRanges(version: number): readonly (readonly [number, number])[] {
+  return [
+    [0x04c, 0x050],
+    [version >= 3 ? 0x18b : 0x188, 0x1a0],
+    [0x1eb, 0x1ec],
+    [0x1ef, 0x1f0],
+    [version >= 5 ? 0x208 : 0x1f8, 0x2a0],
+  ];
+}
 
 /** Table 117: SIGNATURE_ALGO 1 = ECDSA P-384 with SHA-384. */
 export const SIG_ALGO_ECDSA_P384_SHA384 = 1;

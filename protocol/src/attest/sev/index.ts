@@ -21,6 +21,7 @@ export {
   type VcekExtensions,
 } from './certificate';
 export { SNP_PRODUCTS, SNP_REPORT_SIZE_BYTES, type SnpProduct } from './constants';
+export { checkSnpCrl, parseSnpCrl, type SnpCrl } from './crl';
 export {
   DEFAULT_SNP_MINIMUM_TCB,
   decodeSnpGuestPolicy,
@@ -29,6 +30,7 @@ export {
   type SnpAcceptancePolicy,
   type SnpGuestPolicy,
   type SnpPlatformInfo,
+  snpTcbConsistencyFailures,
 } from './policy';
 export { type SnpFailure, type SnpReasonCode, snpReasonCodes } from './reasons';
 export {

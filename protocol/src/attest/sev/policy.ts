@@ -8,7 +8,7 @@
 import { equalBytes } from '../../bytes';
 import type { SnpProduct } from './constants';
 import { failure, type SnpFailure } from './reasons';
-import { decodeSnpTcb, type SnpReport, type SnpTcb } from './report';
+import { decodeSnpTcb, type SnpFirmwareVersion, type SnpReport, type SnpTcb } from './report';
 
 /** GUEST_POLICY bits (Table 9). */
 export interface SnpGuestPolicy {
@@ -113,21 +113,64 @@ export interface SnpAcceptancePolicy {
   readonly requireSingleSocket?: boolean;
   /** Per-product minimum REPORTED_TCB; products left out use `DEFAULT_SNP_MINIMUM_TCB`. */
   readonly minimumTcb?: Partial<Record<SnpProduct, SnpTcb>>;
+  /** Per-product minimum LAUNCH_TCB (the TCB the guest was launched on). Default: not checked. */
+  readonly minimumLaunchTcb?: Partial<Record<SnpProduct, SnpTcb>>;
+  /**
+   * Minimum SEV-SNP firmware: API version major.minor and build, compared with
+   * CURRENT_MAJOR/MINOR/BUILD (Table 23). Default: not checked.
+   */
+  readonly minimumFirmware?: SnpFirmwareVersion;
   /** Minimum GUEST_SVN. Default 0. */
   readonly minimumGuestSvn?: number;
   /** Required VMPL of the requesting layer. Default: not checked. */
   readonly vmpl?: number;
 }
 
-function tcbFailures(reported: SnpTcb, min: SnpTcb): SnpFailure[] {
+const TCB_PARTS = ['bootloader', 'tee', 'snp', 'microcode', 'fmc'] as const;
+
+function tcbFailures(reported: SnpTcb, min: SnpTcb, which = 'reported'): SnpFailure[] {
   const out: SnpFailure[] = [];
-  const parts = ['bootloader', 'tee', 'snp', 'microcode', 'fmc'] as const;
-  for (const k of parts) {
+  for (const k of TCB_PARTS) {
     const want = min[k];
     const have = reported[k] ?? 0;
     if (want !== undefined && have < want) {
-      out.push(failure('tcb-below-minimum', `reported ${k} SPL ${have} is below ${want}`));
+      out.push(failure('tcb-below-minimum', `${which} ${k} SPL ${have} is below ${want}`));
     }
+  }
+  return out;
+}
+
+/** True when every component of `a` is at most `b`'s. */
+function tcbAtMost(a: SnpTcb, b: SnpTcb): boolean {
+  return TCB_PARTS.every((k) => (a[k] ?? 0) <= (b[k] ?? 0));
+}
+
+const fwValue = (v: SnpFirmwareVersion) => v.major * 0x10000 + v.minor * 0x100 + v.build;
+const fwText = (v: SnpFirmwareVersion) => `${v.major}.${v.minor} build ${v.build}`;
+
+/**
+ * The TCB values of one report must be consistent (pub. 56860 §2.2 "TCB
+ * Versioning", Table 23): the firmware reports no TCB above the one it runs
+ * (REPORTED ≤ CURRENT, LAUNCH ≤ CURRENT) and commits none above it
+ * (COMMITTED ≤ CURRENT), and the committed firmware is no newer than the
+ * running one. A report that breaks these was not made by AMD firmware.
+ */
+export function snpTcbConsistencyFailures(report: SnpReport, product: SnpProduct): SnpFailure[] {
+  const out: SnpFailure[] = [];
+  const t = (raw: bigint) => decodeSnpTcb(raw, product);
+  const current = t(report.currentTcb);
+  const pairs = [
+    ['REPORTED_TCB', report.reportedTcb],
+    ['COMMITTED_TCB', report.committedTcb],
+    ['LAUNCH_TCB', report.launchTcb],
+  ] as const;
+  for (const [name, raw] of pairs) {
+    if (!tcbAtMost(t(raw), current)) {
+      out.push(failure('tcb-inconsistent', `${name} is above CURRENT_TCB`));
+    }
+  }
+  if (fwValue(report.committedVersion) > fwValue(report.currentVersion)) {
+    out.push(failure('tcb-inconsistent', 'the committed firmware is newer than the running one'));
   }
   return out;
 }
@@ -169,6 +212,19 @@ export function evaluateSnpPolicy(
   if (product) {
     const min = policy.minimumTcb?.[product] ?? DEFAULT_SNP_MINIMUM_TCB[product];
     out.push(...tcbFailures(decodeSnpTcb(report.reportedTcb, product), min));
+    const launchMin = policy.minimumLaunchTcb?.[product];
+    if (launchMin) {
+      out.push(...tcbFailures(decodeSnpTcb(report.launchTcb, product), launchMin, 'launch'));
+    }
+    out.push(...snpTcbConsistencyFailures(report, product));
+  }
+  if (policy.minimumFirmware && fwValue(report.currentVersion) < fwValue(policy.minimumFirmware)) {
+    out.push(
+      failure(
+        'firmware-below-minimum',
+        `firmware ${fwText(report.currentVersion)} is below ${fwText(policy.minimumFirmware)}`,
+      ),
+    );
   }
   if (policy.measurements !== 'any') {
     if (!policy.measurements.some((m) => equalBytes(m, report.measurement))) {

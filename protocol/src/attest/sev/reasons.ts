@@ -35,7 +35,13 @@ export type SnpReasonCode =
   | 'vcek-key-algorithm'
   | 'vcek-extension'
   | 'vcek-hwid-mismatch'
+  | 'signing-key-mismatch'
   | 'vcek-tcb-mismatch'
+  // revocation (the ARK-signed CRL)
+  | 'crl-malformed'
+  | 'crl-signature'
+  | 'crl-validity'
+  | 'cert-revoked'
   // acceptance policy
   | 'policy-reserved-bits'
   | 'policy-debug'
@@ -45,6 +51,8 @@ export type SnpReasonCode =
   | 'vmpl'
   | 'guest-svn-below-minimum'
   | 'tcb-below-minimum'
+  | 'tcb-inconsistent'
+  | 'firmware-below-minimum'
   | 'measurement-not-allowed'
   | 'report-data-mismatch';
 

@@ -1,5 +1,5 @@
 /**
- * SEV-SNP ATTESTATION_REPORT parser, versions 2 and 3 (AMD SEV-SNP Firmware
+ * SEV-SNP ATTESTATION_REPORT parser, versions 2 to 5 (AMD SEV-SNP Firmware
  * ABI Specification, pub. 56860, §7.3 Table 23 "ATTESTATION_REPORT
  * Structure"). All integers are little-endian. Parsing checks the shape only;
  * trust decisions are made in verify.ts.
@@ -45,7 +45,12 @@ export interface SnpReport {
   readonly reportedTcb: bigint;
   readonly committedTcb: bigint;
   readonly launchTcb: bigint;
+  /** Version 5+: the verified mitigation vectors at launch and now; `undefined` before. */
+  readonly launchMitVector: bigint | undefined;
+  readonly currentMitVector: bigint | undefined;
   readonly platformInfo: bigint;
+  /** KEY_INFO as a whole (bits 31:5 are reserved). */
+  readonly keyInfo: number;
   /** KEY_INFO bit 0: AUTHOR_KEY_EN. */
   readonly authorKeyEn: boolean;
   /** KEY_INFO bit 1: MASK_CHIP_KEY (signature is zero when set). */
@@ -88,7 +93,7 @@ function fwVersion(b: Uint8Array, o: number): SnpFirmwareVersion {
 /**
  * Parses an attestation report.
  * @throws MalformedError when the input is not exactly 1184 (0x4A0) bytes.
- * @throws UnsupportedError when VERSION is not 2 or 3.
+ * @throws UnsupportedError when VERSION is not 2 to 5.
  */
 export function parseSnpReport(input: Uint8Array): SnpReport {
   if (input.length !== SNP_REPORT_SIZE_BYTES) {
@@ -99,7 +104,7 @@ export function parseSnpReport(input: Uint8Array): SnpReport {
   const b = input.slice();
   const version = u32(b, OFFSET.VERSION);
   if (!SUPPORTED_REPORT_VERSIONS.includes(version)) {
-    throw new UnsupportedError(`SEV-SNP report version ${version} is not supported (2, 3)`);
+    throw new UnsupportedError(`SEV-SNP report version ${version} is not supported (2 to 5)`);
   }
   const keyInfo = u32(b, OFFSET.KEY_INFO);
   const sig = OFFSET.SIGNATURE;
@@ -116,7 +121,10 @@ export function parseSnpReport(input: Uint8Array): SnpReport {
     reportedTcb: u64(b, OFFSET.REPORTED_TCB),
     committedTcb: u64(b, OFFSET.COMMITTED_TCB),
     launchTcb: u64(b, OFFSET.LAUNCH_TCB),
+    launchMitVector: version >= 5 ? u64(b, OFFSET.LAUNCH_MIT_VECTOR) : undefined,
+    currentMitVector: version >= 5 ? u64(b, OFFSET.CURRENT_MIT_VECTOR) : undefined,
     platformInfo: u64(b, OFFSET.PLATFORM_INFO),
+    keyInfo,
     authorKeyEn: (keyInfo & 1) !== 0,
     maskChipKey: (keyInfo & 2) !== 0,
     signingKey: (keyInfo >> 2) & 7,

@@ -38,6 +38,8 @@ export interface SnpReportSummary {
     { reported: SnpTcb; current: SnpTcb; committed: SnpTcb; launch: SnpTcb } | undefined;
   readonly tcbRaw: { reported: string; current: string; committed: string; launch: string };
   readonly firmware: { current: SnpFirmwareVersion; committed: SnpFirmwareVersion };
+  /** Version 5+: LAUNCH_MIT_VECTOR and CURRENT_MIT_VECTOR (hex); `null` before. */
+  readonly mitigationVectors: { launch: string; current: string } | null;
 }
 
 const hex64 = (v: bigint) => `0x${v.toString(16).padStart(16, '0')}`;
@@ -80,5 +82,9 @@ export function summarizeSnpReport(
       launch: hex64(report.launchTcb),
     },
     firmware: { current: report.currentVersion, committed: report.committedVersion },
+    mitigationVectors:
+      report.launchMitVector === undefined || report.currentMitVector === undefined
+        ? null
+        : { launch: hex64(report.launchMitVector), current: hex64(report.currentMitVector) },
   };
 }

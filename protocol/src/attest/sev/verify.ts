@@ -1,17 +1,25 @@
 /**
  * SEV-SNP evidence verification, the way AMD's verifiers do it (AMD SEV-SNP
  * ABI pub. 56860 §2.1 and Table 23; VCEK spec pub. 57230 §3): parse the
- * report, verify VCEK → ASK → pinned ARK, check the report signature with
- * the VCEK, check the VCEK's hwID and TCB extensions against the report, and
- * apply the acceptance policy. Every failed check is collected; the result is
+ * report, verify VCEK → ASK → pinned ARK (or VLEK → ASVK → pinned ARK),
+ * check the report signature with that key, check its hwID (VCEK only) and
+ * TCB extensions against the report, the TCB consistency and, with AMD's
+ * ARK-signed CRL, revocation, and apply the acceptance policy. Every failed check is collected; the result is
  * either a typed value or one `VerificationError` naming all of them.
  */
 
 import { equalBytes } from '../../bytes';
 import { MalformedError } from '../../errors';
-import { checkSnpChain, type SnpChainInput } from './cert-chain';
+import { checkSnpChain, pinnedSnpChain, type SnpChainInput } from './cert-chain';
 import type { VcekExtensions } from './certificate';
-import { OFFSET, SIG_ALGO_ECDSA_P384_SHA384, SIGNING_KEY, type SnpProduct } from './constants';
+import {
+  OFFSET,
+  SIG_ALGO_ECDSA_P384_SHA384,
+  SIGNING_KEY,
+  type SnpProduct,
+  signedReservedRanges,
+} from './constants';
+import { checkSnpCrl } from './crl';
 import { evaluateSnpPolicy, type SnpAcceptancePolicy } from './policy';
 import { failure, type SnpFailure, snpVerificationError } from './reasons';
 import { decodeSnpTcb, parseSnpReport, productFromCpuid, type SnpReport } from './report';
@@ -21,10 +29,12 @@ import { type SnpReportSummary, summarizeSnpReport } from './summary';
 export interface SnpEvidenceInput {
   /** The raw 1184-byte ATTESTATION_REPORT. */
   readonly report: Uint8Array;
-  /** The VCEK certificate, DER bytes or PEM text. */
+  /** The VCEK (or, for a VLEK-signed report, the VLEK) certificate, DER bytes or PEM text. */
   readonly vcek: Uint8Array | string | undefined;
-  /** ASK+ARK; defaults to the pinned chain of the product. */
+  /** ASK+ARK (VLEK: ASVK+ARK, required); defaults to the pinned ASK+ARK of the product. */
   readonly chain?: SnpChainInput | undefined;
+  /** The ARK-signed CRL from AMD KDS (DER or PEM); without it revocation is not checked. */
+  readonly crl?: Uint8Array | string | undefined;
 }
 
 export interface SnpVerifyOptions {
@@ -38,7 +48,11 @@ export interface SnpVerifiedEvidence extends SnpReportSummary {
   readonly report: SnpReport;
   readonly vcek: VcekExtensions;
   /** Which optional policy checks ran (false where the policy said `'any'`). */
-  readonly checked: { readonly measurement: boolean; readonly reportData: boolean };
+  readonly checked: {
+    readonly measurement: boolean;
+    readonly reportData: boolean;
+    readonly revocation: boolean;
+  };
 }
 
 /** Checks the report's own encoding choices (Table 23 SIGNATURE_ALGO, KEY_INFO). */
@@ -52,13 +66,27 @@ function reportShapeFailures(report: SnpReport): SnpFailure[] {
       ),
     );
   }
-  if (report.signingKey !== SIGNING_KEY.VCEK) {
+  if (report.signingKey !== SIGNING_KEY.VCEK && report.signingKey !== SIGNING_KEY.VLEK) {
     out.push(
       failure(
         'report-signing-key-unsupported',
-        `SIGNING_KEY ${report.signingKey}; only VCEK-signed reports are supported`,
+        `SIGNING_KEY ${report.signingKey}; only VCEK- and VLEK-signed reports are supported`,
       ),
     );
+  }
+  // Reserved fields inside the signed area (Table 23, per version) must be zero.
+  for (const [start, end] of signedReservedRanges(report.version)) {
+    if (!report.raw.subarray(start, end).every((b) => b === 0)) {
+      out.push(
+        failure(
+          'report-reserved-nonzero',
+          `reserved bytes 0x${start.toString(16)}..0x${(end - 1).toString(16)} are not zero`,
+        ),
+      );
+    }
+  }
+  if (report.keyInfo >>> 5 !== 0) {
+    out.push(failure('report-reserved-nonzero', 'KEY_INFO reserved bits 31:5 are set'));
   }
   // Bytes 0x330..0x49F are outside the signed range: refuse anything but zero (no malleability).
   if (!report.raw.subarray(OFFSET.SIGNATURE_RESERVED).every((b) => b === 0)) {
@@ -141,9 +169,23 @@ export async function verifySnpEvidence(
     vcek: input.vcek,
     chain: input.chain,
     productHint: cpuidProduct,
+    signingKey: report.signingKey === SIGNING_KEY.VLEK ? 'vlek' : 'vcek',
     now: opts.now ?? new Date(),
   });
   failures.push(...chain.failures);
+  if (input.crl !== undefined && chain.product && chain.vcek) {
+    const vlek = report.signingKey === SIGNING_KEY.VLEK;
+    const subjects = [{ role: vlek ? 'VLEK' : 'VCEK', cert: chain.vcek }];
+    if (chain.ask) subjects.unshift({ role: vlek ? 'ASVK' : 'ASK', cert: chain.ask });
+    failures.push(
+      ...(await checkSnpCrl({
+        crl: input.crl,
+        ark: pinnedSnpChain(chain.product).ark,
+        subjects,
+        now: opts.now ?? new Date(),
+      })),
+    );
+  }
 
   if (chain.vcekKey && report.signatureAlgo === SIG_ALGO_ECDSA_P384_SHA384) {
     try {
@@ -158,7 +200,8 @@ export async function verifySnpEvidence(
   }
   const ext = chain.vcekExtensions;
   if (ext) {
-    failures.push(...hwIdFailures(report, ext));
+    // A VLEK is not chip-specific: it has no HWID to compare with CHIP_ID.
+    if (report.signingKey !== SIGNING_KEY.VLEK) failures.push(...hwIdFailures(report, ext));
     if (chain.product) failures.push(...tcbExtensionFailures(report, chain.product, ext));
   }
   failures.push(...evaluateSnpPolicy(report, chain.product, policy));
@@ -175,6 +218,7 @@ export async function verifySnpEvidence(
     checked: {
       measurement: policy.measurements !== 'any',
       reportData: policy.reportData !== 'any',
+      revocation: input.crl !== undefined,
     },
   };
 }
