@@ -88,10 +88,13 @@ export function harness(name?: string, tamper?: Tamper): Harness {
       }
     },
   });
+  let panels: PanelHub | undefined;
   const vault = new VaultService(db, {
     holder,
     timer,
     idleLockMinutes: async () => (await settings.get()).idleLockMinutes,
+    // As the background wires it: open panels hear every vault change.
+    onChange: (state) => panels?.broadcast({ type: 'vault/changed', state }),
   });
   evidence = new EvidenceService({ settings: () => settings.get(), fetch: recordingFetch });
   const history = new HistoryService(db, vault);
@@ -103,7 +106,7 @@ export function harness(name?: string, tamper?: Tamper): Harness {
     settings: () => settings.get(),
     fetch: recordingFetch,
   });
-  const panels = new PanelHub(chat);
+  panels = new PanelHub(chat);
   const handlers = createHandlers({ vault, history, backup, evidence, settings, panels });
   return {
     db,
