@@ -5,13 +5,33 @@
 
 import { browser } from 'wxt/browser';
 import type { ErrorInfo } from '../messaging';
-import { errorTitle } from './format';
+import { CHAT_TOO_LONG, chatOutgrewModel, errorTitle } from './format';
 
-export function ErrorNotice({ error, onRetry }: { error: ErrorInfo; onRetry?: () => void }) {
+export interface ErrorNoticeProps {
+  error: ErrorInfo;
+  onRetry?: () => void;
+  /** The conversation carries page text (a 413 is then the page's fault, not the chat's). */
+  hasPage?: boolean;
+  /** Offered when the chat outgrew the model. */
+  onNewChat?: () => void;
+}
+
+export function ErrorNotice({ error, onRetry, hasPage = true, onNewChat }: ErrorNoticeProps) {
+  const outgrew = chatOutgrewModel(error, hasPage);
   return (
-    <div class="notice notice-error" role="alert" data-testid="error" data-code={error.code}>
-      <strong>{errorTitle(error)}</strong>
-      <p>{error.message}</p>
+    <div
+      class="notice notice-error"
+      role="alert"
+      data-testid="error"
+      data-code={outgrew ? 'chat-too-long' : error.code}
+    >
+      <strong>{outgrew ? CHAT_TOO_LONG.title : errorTitle(error)}</strong>
+      <p>{outgrew ? CHAT_TOO_LONG.message : error.message}</p>
+      {outgrew && onNewChat && (
+        <button type="button" class="btn" data-testid="start-new-chat" onClick={onNewChat}>
+          Start a new chat
+        </button>
+      )}
       {error.reasons && error.reasons.length > 0 && (
         <ul class="reasons" data-testid="error-reasons">
           {error.reasons.map((r) => (
@@ -30,7 +50,7 @@ export function ErrorNotice({ error, onRetry }: { error: ErrorInfo; onRetry?: ()
           Open settings
         </button>
       )}
-      {error.retryable && onRetry && (
+      {error.retryable && onRetry && !outgrew && (
         <button type="button" class="btn" data-testid="retry" onClick={onRetry}>
           Retry
         </button>

@@ -27,7 +27,7 @@ import {
   toBase64Url,
   type VaultStatus,
 } from '../messaging';
-import { ceremonyError, NO_PRF_MESSAGE, PasskeyError } from './errors';
+import { ceremonyError, NO_PRF_MESSAGE, noPrfLeftBehindMessage, PasskeyError } from './errors';
 import { prfDisabled, prfOutput } from './prf';
 
 /** How the page talks to the worker (tests pass the worker's handlers directly). */
@@ -105,6 +105,28 @@ async function assertWithPrf(
 }
 
 /**
+ * Tells the passkey provider that `credentialId` is of no use to this RP (WebAuthn
+ * Level 3 Signal API, `PublicKeyCredential.signalUnknownCredential`), so it may delete
+ * it. Returns false where the browser has no Signal API or the call failed.
+ */
+async function forgetCredential(rpId: string, credentialId: string): Promise<boolean> {
+  const signal = (
+    globalThis.PublicKeyCredential as unknown as
+      | {
+          signalUnknownCredential?: (o: { rpId: string; credentialId: string }) => Promise<void>;
+        }
+      | undefined
+  )?.signalUnknownCredential;
+  if (typeof signal !== 'function') return false;
+  try {
+    await signal.call(globalThis.PublicKeyCredential, { rpId, credentialId });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Onboarding: creates a discoverable passkey with PRF (user verification required),
  * reads its PRF output (at creation, or by one assertion right after when the
  * authenticator only evaluates PRF on `get`), and asks the worker to make the vault.
@@ -147,11 +169,15 @@ export async function createPasskeyVault(options: PasskeyOptions = {}): Promise<
   } catch (e) {
     throw ceremonyError(e);
   }
-  if (prfDisabled(created.clientExtensionResults)) throw new PasskeyError('no-prf', NO_PRF_MESSAGE);
-  let prf = prfOutput(created.clientExtensionResults);
-  if (!prf) {
+  let prf = prfDisabled(created.clientExtensionResults)
+    ? undefined
+    : prfOutput(created.clientExtensionResults);
+  if (!prf && !prfDisabled(created.clientExtensionResults)) {
     prf = (await assertWithPrf(rpId, salt, timeout, created.rawId)).prf;
-    if (!prf) throw new PasskeyError('no-prf', NO_PRF_MESSAGE);
+  }
+  if (!prf) {
+    const signalled = await forgetCredential(rpId, created.rawId);
+    throw new PasskeyError('no-prf', noPrfLeftBehindMessage(signalled));
   }
   try {
     return await ask('vault/create', {
