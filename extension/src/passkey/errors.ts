@@ -26,6 +26,13 @@ export const NO_PRF_MESSAGE =
   'iCloud Keychain on macOS/iOS 18+, Windows Hello on Windows 11 (recent builds), 1Password or Bitwarden, ' +
   'or a FIDO2 security key with the hmac-secret extension (e.g. a YubiKey 5).';
 
+/** Firefox (and any browser whose extension pages have no stable passkey RP ID). */
+export const BROWSER_CANNOT_MAKE_VAULT =
+  'This browser cannot create Sotto’s vault. Its extension pages live at a random address ' +
+  'that changes with every install, and a passkey bound to it would be lost with the next ' +
+  'reinstall, taking your history with it. Nothing was stored. Use Sotto in Chrome, Edge ' +
+  'or another Chromium browser.';
+
 /**
  * Onboarding without PRF: the registration already made a passkey ("Sotto vault") that
  * unlocks nothing. Say so, and how to remove it; `signalled` when the browser was asked

@@ -27,7 +27,13 @@ import {
   toBase64Url,
   type VaultStatus,
 } from '../messaging';
-import { ceremonyError, NO_PRF_MESSAGE, noPrfLeftBehindMessage, PasskeyError } from './errors';
+import {
+  BROWSER_CANNOT_MAKE_VAULT,
+  ceremonyError,
+  NO_PRF_MESSAGE,
+  noPrfLeftBehindMessage,
+  PasskeyError,
+} from './errors';
 import { prfDisabled, prfOutput } from './prf';
 
 /** How the page talks to the worker (tests pass the worker's handlers directly). */
@@ -60,6 +66,13 @@ function random(n: number): Uint8Array {
 }
 
 function defaultRpId(): string {
+  // Firefox: an extension page's origin is moz-extension://<random per-install UUID>.
+  // No RP ID both fits that origin and outlives a reinstall (Firefox 150+ accepts only a
+  // domain the extension has host access to, and Sotto has no domain of its own), so
+  // say plainly that the vault cannot be made here rather than bind it to a throwaway id.
+  if (globalThis.location?.protocol === 'moz-extension:') {
+    throw new PasskeyError('unsupported', BROWSER_CANNOT_MAKE_VAULT);
+  }
   const id = (globalThis as { chrome?: { runtime?: { id?: string } } }).chrome?.runtime?.id;
   if (!id) {
     throw new PasskeyError('unsupported', 'Passkeys can only be made from Sotto’s own pages.');
