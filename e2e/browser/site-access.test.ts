@@ -177,6 +177,39 @@ describe.skipIf(!hasChromium)('site access without pre-granted hosts (issue 11)'
   );
 
   it(
+    'bug 1 and 5: Rewrite selection reads the active tab; after one Insert, Insert is disabled',
+    async () => {
+      const editor = (await ext!.pages()).find((p) => p.url().startsWith('http://localhost:'))!;
+      await editor.bringToFront();
+      const original = await editor.$eval('#draft', (e) => {
+        const t = e as HTMLTextAreaElement;
+        t.focus();
+        t.setSelectionRange(0, t.value.length);
+        return t.value;
+      });
+      await panel.bringToFront();
+      await panel.click('button[data-testid="rewrite-selection"]');
+      await panel.waitForSelector('[data-testid="rewrite-panel"]');
+      await panel.click('[data-testid="rewrite-go"]');
+      await panel.waitForFunction(
+        () => {
+          const all = document.querySelectorAll('[data-testid="answer"]');
+          return all.length === 1 && all[0]!.getAttribute('data-state') === 'done';
+        },
+        { timeout: 120_000, polling: 'mutation' },
+      );
+      await panel.click('[data-testid="insert"]');
+      await panel.waitForSelector('[data-testid="insert-status"][data-ok="true"]');
+      expect(
+        await panel.$eval('[data-testid="insert"]', (e) => (e as HTMLButtonElement).disabled),
+      ).toBe(true);
+      const inserted = await editor.$eval('#draft', (e) => (e as HTMLTextAreaElement).value);
+      expect(inserted).not.toBe(original);
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
     'bug 11: a context-menu action while locked is announced on the lock screen, and runs after unlock',
     async () => {
       await panel.click('[data-testid="lock"]');
