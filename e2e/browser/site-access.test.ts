@@ -226,6 +226,38 @@ describe.skipIf(!hasChromium)('site access without pre-granted hosts (issue 11)'
     FLOW_TIMEOUT_MS,
   );
 
+  it(
+    'bug 4: a chat (no page) that outgrows the model says so and offers Start a new chat',
+    async () => {
+      await panel.click('[data-testid="new-chat"]');
+      // Far more than the test model's 512-token context; sent as one chat turn.
+      const long = Array.from({ length: 900 }, (_, i) => `word${i}`).join(' ');
+      await panel.$eval(
+        '[data-testid="composer-input"]',
+        (e, t) => {
+          const input = e as HTMLTextAreaElement;
+          input.value = t as string;
+          input.dispatchEvent(new Event('input', { bubbles: true }));
+        },
+        long,
+      );
+      await panel.focus('[data-testid="composer-input"]');
+      await panel.keyboard.press('Enter');
+      const notice = await panel.waitForSelector(
+        '[data-testid="error"][data-code="chat-too-long"]',
+        {
+          timeout: 120_000,
+        },
+      );
+      const text = await notice!.evaluate((e) => e.textContent ?? '');
+      expect(text).toMatch(/This conversation is too long for the model/);
+      expect(text).not.toMatch(/page/i);
+      await panel.click('[data-testid="start-new-chat"]');
+      await panel.waitForSelector('[data-testid="empty-state"]');
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
   it('bug 2: Erase everything in the options sends the open panel to onboarding', async () => {
     const options = await ext!.browser.newPage();
     await options.goto(`${EXTENSION_ORIGIN}/options.html`);
