@@ -40,6 +40,9 @@ function relayUrlFromEnv(value: string | undefined): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+/** Sites the user may let Sotto read (asked one origin at a time, or all when the tab's origin is hidden). */
+const OPTIONAL_SITES = ['http://*/*', 'https://*/*'] as const;
+
 /** Extension pages: own scripts only, no plugins, no remote images (model output stays inert). */
 const EXTENSION_PAGES_CSP = "script-src 'self'; object-src 'none'; img-src 'self' data:";
 
@@ -64,7 +67,10 @@ export default defineConfig({
       browser === 'firefox' ? [] : ['sidePanel'],
     ),
     host_permissions: [`${new URL(DEFAULT_RELAY_URL).origin}/*`],
-    optional_host_permissions: ['http://*/*', 'https://*/*'],
+    // MV2 (Firefox) has no optional_host_permissions: host patterns go in optional_permissions.
+    ...(browser === 'firefox'
+      ? { optional_permissions: [...OPTIONAL_SITES] }
+      : { optional_host_permissions: [...OPTIONAL_SITES] }),
     content_security_policy: { extension_pages: EXTENSION_PAGES_CSP },
     action: { default_title: 'Open Sotto' },
     commands: {

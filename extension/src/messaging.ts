@@ -219,7 +219,7 @@ export interface MessageMap {
    */
   'vault/restore': {
     request: { data: Base64Url; prf: Base64Url; salt: Base64Url; credentialId: Base64Url };
-    response: { status: VaultStatus; conversations: number; messages: number };
+    response: { status: VaultStatus; conversations: number; messages: number; present: number };
   };
 
   /**
@@ -262,10 +262,13 @@ export interface MessageMap {
     request: Record<string, never>;
     response: { fileName: string; data: Base64Url; conversations: number; messages: number };
   };
-  /** Imports a backup made by this vault. Existing ids are kept; new ones are added. */
+  /**
+   * Imports a backup made by this vault. Existing ids are kept; new ones are added.
+   * `conversations`/`messages`: what was added; `present`: conversations already here.
+   */
   'history/import': {
     request: { data: Base64Url };
-    response: { conversations: number; messages: number };
+    response: { conversations: number; messages: number; present: number };
   };
   /** Erases every conversation, message and the vault itself; settings return to defaults. */
   'history/erase-all': { request: Record<string, never>; response: VaultStatus };
@@ -454,9 +457,17 @@ export interface PageSelection {
   editable: boolean;
 }
 
-/** `gone`: the field left the page; `changed`: edited since; `read-only`; `unknown-selection`: no such handle (page reloaded). */
+/**
+ * `gone`: the field left the page; `changed`: edited since; `read-only`;
+ * `already-inserted`: this handle's rewrite is in the page already; `unknown-selection`:
+ * no such handle (page reloaded).
+ */
 export type PageInsertResult =
-  { ok: true } | { ok: false; reason: 'gone' | 'changed' | 'read-only' | 'unknown-selection' };
+  | { ok: true }
+  | {
+      ok: false;
+      reason: 'gone' | 'changed' | 'read-only' | 'already-inserted' | 'unknown-selection';
+    };
 
 export interface PageMessageMap {
   /** Is the content script already in this frame? */

@@ -148,7 +148,7 @@ describe.skipIf(!hasChromium)('content script logic in headless Chromium', () =>
     await page.close();
   });
 
-  it('textarea: replaces exactly the selection, fires input, and the handle is used once', async () => {
+  it('textarea: replaces exactly the selection, fires input; a second Insert says it was already inserted', async () => {
     const page = await open(h, '/editor');
     await page.evaluate(() => {
       const ta = document.getElementById('ta') as HTMLTextAreaElement;
@@ -174,12 +174,16 @@ describe.skipIf(!hasChromium)('content script logic in headless Chromium', () =>
       'Please fix this sentence. Thanks!',
     );
     expect(await page.evaluate('window.events')).toEqual(['ta:insertReplacementText']);
+    // Bug 5 (issue 11): not "the page was reloaded", and the field is left as it is.
     expect(await value(page, { type: 'page/insert', selectionId: 'sel-1', text: 'again' })).toEqual(
-      {
-        ok: false,
-        reason: 'unknown-selection',
-      },
+      { ok: false, reason: 'already-inserted' },
     );
+    expect(await page.$eval('#ta', (e) => (e as HTMLTextAreaElement).value)).toBe(
+      'Please fix this sentence. Thanks!',
+    );
+    expect(
+      await value(page, { type: 'page/insert', selectionId: 'sel-unknown', text: 'x' }),
+    ).toEqual({ ok: false, reason: 'unknown-selection' });
     await page.close();
   });
 

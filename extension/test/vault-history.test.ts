@@ -4,9 +4,17 @@
  * rest (a random canary in every field a user types is found in no row).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { fromBase64Url, toBase64Url } from '../src/messaging';
+import { importSummary } from '../src/components/format';
+import { fromBase64Url, PANEL_PORT, toBase64Url } from '../src/messaging';
 import { ServiceFailure } from '../src/services/failure';
-import { containsBytes, type Harness, harness, prfBytes, rowBytes } from './support/services';
+import {
+  containsBytes,
+  type Harness,
+  harness,
+  prfBytes,
+  rowBytes,
+  TEST_EXTENSION_ORIGIN,
+} from './support/services';
 
 const CRED = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
 const SALT = new Uint8Array(32).fill(9);
@@ -268,12 +276,14 @@ describe('backup and erase', () => {
     expect(await h.handlers['history/import']({ data: out.data })).toEqual({
       conversations: 1,
       messages: 1,
+      present: 0,
     });
     expect((await h.history.get('k')).messages[0]?.content).toBe(`body ${c}`);
     // Importing again adds nothing (ids kept).
     expect(await h.handlers['history/import']({ data: out.data })).toEqual({
       conversations: 0,
       messages: 0,
+      present: 1,
     });
     const other = await withVault();
     await expect(other.handlers['history/import']({ data: out.data })).rejects.toMatchObject({
@@ -283,6 +293,25 @@ describe('backup and erase', () => {
     await expect(h.handlers['history/import']({ data: toBase64Url(file) })).rejects.toMatchObject({
       info: { code: 'backup-invalid' },
     });
+  });
+
+  it('importing a backup the vault already holds says how many were already present (issue 11, bug 9)', async () => {
+    const h = await withVault();
+    for (let i = 0; i < 8; i++) {
+      await h.history.append({
+        conversationId: `c${i}`,
+        conversation: { title: `t${i}`, kind: 'chat' },
+        messages: [{ conversationId: `c${i}`, role: 'user', content: `m${i}`, status: 'complete' }],
+      });
+    }
+    const out = await h.handlers['history/export']({});
+    const again = await h.handlers['history/import']({ data: out.data });
+    expect(again).toEqual({ conversations: 0, messages: 0, present: 8 });
+    expect(importSummary(again)).toBe('Imported: 8 already present, 0 new.');
+    await h.history.delete('c3');
+    const one = await h.handlers['history/import']({ data: out.data });
+    expect(one).toEqual({ conversations: 1, messages: 1, present: 7 });
+    expect(importSummary(one)).toBe('Imported: 7 already present, 1 new (1 messages).');
   });
 
   it('restores a backup on a device with no vault, with the passkey that made it', async () => {
@@ -338,7 +367,18 @@ describe('backup and erase', () => {
       conversation: { title: 'e', kind: 'chat' },
       messages: [{ conversationId: 'e', role: 'user', content: 'e', status: 'complete' }],
     });
+    const heard: unknown[] = [];
+    h.panels.attach({
+      name: PANEL_PORT,
+      sender: { url: `${TEST_EXTENSION_ORIGIN}sidepanel.html` },
+      postMessage: (m) => heard.push(m),
+      disconnect: () => {},
+      onMessage: { addListener: () => {} },
+      onDisconnect: { addListener: () => {} },
+    });
     expect(await h.handlers['history/erase-all']({})).toEqual({ state: 'no-vault' });
+    // Issue 11, bug 2: an open panel is told there is no vault (onboarding), not left on "locked".
+    expect(heard.at(-1)).toEqual({ type: 'vault/changed', state: 'no-vault' });
     expect(await h.db.conversations.count()).toBe(0);
     expect(await h.db.messages.count()).toBe(0);
     expect(await h.db.vault.count()).toBe(0);

@@ -9,6 +9,8 @@
  * panel: "Allow this site"), which is an `optional_host_permissions` entry the
  * extension already declares; automation cannot click that prompt, so the test
  * copy is installed with the grant already given. Nothing else differs.
+ * `site-access.test.ts` loads the build itself, without that grant (see
+ * {@link testExtension}'s `preGranted`), and goes through the real request path.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -54,17 +56,23 @@ export function sourceDigest(): string {
 }
 
 /**
- * The unpacked test copy of the Chrome build (folder path). Builds when the
+ * The unpacked test copy of the Chrome build (folder path), or with
+ * `preGranted: false` the build exactly as WXT made it. Builds when the
  * sources changed since the last build.
  * @throws Error when the WXT build fails (its output is in the message).
  */
-export async function testExtension(): Promise<string> {
+export async function testExtension(options: { preGranted?: boolean } = {}): Promise<string> {
+  const { out, copy } = await build();
+  return options.preGranted === false ? join(out, 'chrome-mv3') : copy;
+}
+
+async function build(): Promise<{ out: string; copy: string }> {
   const digest = sourceDigest();
   const base = join(tmpdir(), 'sotto-e2e-extension');
   const out = join(base, digest);
   const copy = join(base, `${digest}-test`);
   mkdirSync(base, { recursive: true });
-  if (existsSync(join(copy, 'manifest.json'))) return copy;
+  if (existsSync(join(copy, 'manifest.json'))) return { out, copy };
   // One build at a time across test files; the second finds the first's result.
   const script = join(REPO_ROOT, 'e2e/browser/support/build-extension.mjs');
   const shell = `test -f "$4/manifest.json" || node "$1" "$2" "$3" "$4" "$5"`;
@@ -84,5 +92,5 @@ export async function testExtension(): Promise<string> {
   if (code !== 0 || !existsSync(join(copy, 'manifest.json'))) {
     throw new Error(`extension build failed:\n${output}`);
   }
-  return copy;
+  return { out, copy };
 }

@@ -16,7 +16,13 @@ import { openDb } from '../../src/services/db';
 import { DevTrustStore } from '../../src/services/dev-trust';
 import { EvidenceService } from '../../src/services/evidence';
 import { HistoryService } from '../../src/services/history';
-import { createMenus, listenForActions, type MenuBrowser } from '../../src/services/menus';
+import {
+  createMenus,
+  listenForActions,
+  type MenuBrowser,
+  openPanel,
+  type ToolbarBrowser,
+} from '../../src/services/menus';
 import { PanelHub } from '../../src/services/panel-hub';
 import { createHandlers, dispatch, isForWorker } from '../../src/services/router';
 import { SettingsStore } from '../../src/services/settings-store';
@@ -74,10 +80,9 @@ export default defineBackground({
     // Open the panel from our own click handler: a panel opened by `openPanelOnActionClick`
     // gets no activeTab grant, so Summarize and Rewrite could not read the page.
     browser.sidePanel?.setPanelBehavior({ openPanelOnActionClick: false }).catch(() => {});
-    browser.action?.onClicked.addListener((tab) => {
-      if (tab.windowId !== undefined)
-        browser.sidePanel?.open({ windowId: tab.windowId }).catch(() => {});
-    });
+    // The toolbar button: `action` in MV3 (Chrome), `browserAction` in MV2 (Firefox, sidebar).
+    const toolbar = browser.action ?? (browser as unknown as ToolbarBrowser).browserAction;
+    toolbar?.onClicked.addListener((tab) => openPanel(b, tab));
     listenForActions(b, panels);
 
     browser.runtime.onMessage.addListener((message, sender, sendResponse) => {

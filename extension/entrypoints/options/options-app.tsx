@@ -4,7 +4,7 @@
  * encrypted history, lock now, and erase everything (two-step confirm). Every
  * change goes through the worker (messaging.ts); nothing here touches storage.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import { DevEnclaves } from '../../src/components/dev-enclaves';
 import {
@@ -16,9 +16,33 @@ import {
   toBase64Url,
   type VaultState,
 } from '../../src/messaging';
+import { importSummary } from '../../src/components/format';
 import { PasskeyError, restoreFromBackup } from '../../src/passkey';
 
-type Notice = { text: string; error?: boolean } | null;
+/** The section whose control caused a notice: the notice shows there, beside the control. */
+type Area = 'relay' | 'dev' | 'releases' | 'generation' | 'lock' | 'data';
+type Notice = { text: string; error?: boolean; at: Area } | null;
+
+/** The feedback line of one section: empty unless the last notice came from there. */
+function Feedback({ notice, at }: { notice: Notice; at: Area }) {
+  const mine = notice?.at === at ? notice : null;
+  const ref = useRef<HTMLParagraphElement>(null);
+  // On screen where the user is looking, once per new notice.
+  useEffect(() => {
+    if (mine) ref.current?.scrollIntoView({ block: 'nearest' });
+  }, [mine]);
+  return (
+    <p
+      ref={ref}
+      class={`status${mine?.error ? ' error' : ''}`}
+      role={mine?.error ? 'alert' : 'status'}
+      id={`notice-${at}`}
+      data-testid={`notice-${at}`}
+    >
+      {mine?.text ?? ''}
+    </p>
+  );
+}
 
 function errorText(e: unknown): string {
   return e instanceof MessageError || e instanceof PasskeyError
@@ -55,6 +79,7 @@ export function OptionsApp() {
   const [relayUrl, setRelayUrl] = useState('');
   const [vault, setVault] = useState<VaultState | null>(null);
   const [notice, setNotice] = useState<Notice>(null);
+  const [loadError, setLoadError] = useState<string>();
   const [evidence, setEvidence] = useState<EvidenceSummary | string | null>(null);
   const [confirmErase, setConfirmErase] = useState(false);
 
@@ -66,28 +91,28 @@ export function OptionsApp() {
         setRelayUrl(s.relayUrl);
         setVault((await sendMessage('vault/status')).state);
       } catch (e) {
-        setNotice({ text: errorText(e), error: true });
+        setLoadError(errorText(e));
       }
     })();
   }, []);
 
-  async function save(patch: Partial<Settings>, done = 'Saved.'): Promise<void> {
+  async function save(patch: Partial<Settings>, at: Area, done = 'Saved.'): Promise<void> {
     try {
       const next = await sendMessage('settings/set', patch);
       setSettings(next);
       setRelayUrl(next.relayUrl);
-      setNotice({ text: done });
+      setNotice({ text: done, at });
     } catch (e) {
-      setNotice({ text: errorText(e), error: true });
+      setNotice({ text: errorText(e), error: true, at });
     }
   }
 
   async function saveRelay(): Promise<void> {
     if (!(await allowOrigin(relayUrl))) {
-      setNotice({ text: 'Sotto needs permission to reach that relay.', error: true });
+      setNotice({ text: 'Sotto needs permission to reach that relay.', error: true, at: 'relay' });
       return;
     }
-    await save({ relayUrl }, 'Relay saved.');
+    await save({ relayUrl }, 'relay', 'Relay saved.');
     setEvidence(null);
   }
 
@@ -103,9 +128,9 @@ export function OptionsApp() {
     try {
       const out = await sendMessage('history/export');
       download(out.fileName, fromBase64Url(out.data));
-      setNotice({ text: `Exported ${out.conversations} conversations (encrypted).` });
+      setNotice({ text: `Exported ${out.conversations} conversations (encrypted).`, at: 'data' });
     } catch (e) {
-      setNotice({ text: errorText(e), error: true });
+      setNotice({ text: errorText(e), error: true, at: 'data' });
     }
   }
 
@@ -115,24 +140,25 @@ export function OptionsApp() {
       const bytes = new Uint8Array(await file.arrayBuffer());
       if (vault === 'no-vault') {
         // No vault here yet: the backup's own passkey restores its vault key.
-        setNotice({ text: 'Use the passkey this backup was made with…' });
+        setNotice({ text: 'Use the passkey this backup was made with…', at: 'data' });
         const out = await restoreFromBackup(bytes);
         setVault(out.status.state);
         setNotice({
           text: `Restored ${out.conversations} conversations, ${out.messages} messages.`,
+          at: 'data',
         });
         return;
       }
       const out = await sendMessage('history/import', { data: toBase64Url(bytes) });
-      setNotice({ text: `Imported ${out.conversations} conversations, ${out.messages} messages.` });
+      setNotice({ text: importSummary(out), at: 'data' });
     } catch (e) {
-      setNotice({ text: errorText(e), error: true });
+      setNotice({ text: errorText(e), error: true, at: 'data' });
     }
   }
 
   async function lockNow(): Promise<void> {
     setVault((await sendMessage('vault/lock')).state);
-    setNotice({ text: 'Locked.' });
+    setNotice({ text: 'Locked.', at: 'lock' });
   }
 
   async function eraseAll(): Promise<void> {
@@ -147,16 +173,19 @@ export function OptionsApp() {
       const fresh = await sendMessage('settings/get');
       setSettings(fresh);
       setRelayUrl(fresh.relayUrl);
-      setNotice({ text: 'Everything was erased. Open the side panel to set Sotto up again.' });
+      setNotice({
+        text: 'Everything was erased. Open the side panel to set Sotto up again.',
+        at: 'data',
+      });
     } catch (e) {
-      setNotice({ text: errorText(e), error: true });
+      setNotice({ text: errorText(e), error: true, at: 'data' });
     }
   }
 
   if (!settings) {
     return (
-      <p class={`status${notice?.error ? ' error' : ''}`} role="status">
-        {notice?.text ?? 'Loading…'}
+      <p class={`status${loadError ? ' error' : ''}`} role="status">
+        {loadError ?? 'Loading…'}
       </p>
     );
   }
@@ -190,6 +219,7 @@ export function OptionsApp() {
             Check evidence
           </button>
         </div>
+        <Feedback notice={notice} at="relay" />
         {evidence !== null && (
           <p class="status" id="evidence-result" role="status">
             {typeof evidence === 'string'
@@ -206,7 +236,9 @@ export function OptionsApp() {
             id="development-mode"
             type="checkbox"
             checked={settings.developmentMode}
-            onChange={(e) => save({ developmentMode: (e.target as HTMLInputElement).checked })}
+            onChange={(e) =>
+              save({ developmentMode: (e.target as HTMLInputElement).checked }, 'dev')
+            }
           />
           Accept development evidence
         </label>
@@ -216,6 +248,7 @@ export function OptionsApp() {
           Every answer will carry a development banner.
         </div>
         <DevEnclaves />
+        <Feedback notice={notice} at="dev" />
       </section>
 
       <section aria-labelledby="releases-h">
@@ -230,17 +263,21 @@ export function OptionsApp() {
           spellcheck={false}
           value={settings.allowedMeasurements.join('\n')}
           onChange={(e) =>
-            save({
-              allowedMeasurements: (e.target as HTMLTextAreaElement).value
-                .split(/\s+/)
-                .filter(Boolean),
-            })
+            save(
+              {
+                allowedMeasurements: (e.target as HTMLTextAreaElement).value
+                  .split(/\s+/)
+                  .filter(Boolean),
+              },
+              'releases',
+            )
           }
         />
         <p class="hint">
           A real enclave proves which code it runs by its measurement. With no measurement listed
           here, Sotto refuses real-hardware evidence rather than trust unknown code.
         </p>
+        <Feedback notice={notice} at="releases" />
       </section>
 
       <section aria-labelledby="gen-h">
@@ -253,12 +290,15 @@ export function OptionsApp() {
           max={8192}
           value={settings.generation.maxTokens}
           onChange={(e) =>
-            save({
-              generation: {
-                ...settings.generation,
-                maxTokens: Number((e.target as HTMLInputElement).value),
+            save(
+              {
+                generation: {
+                  ...settings.generation,
+                  maxTokens: Number((e.target as HTMLInputElement).value),
+                },
               },
-            })
+              'generation',
+            )
           }
         />
         <label for="temperature">Temperature</label>
@@ -270,14 +310,18 @@ export function OptionsApp() {
           step={0.1}
           value={settings.generation.temperature}
           onChange={(e) =>
-            save({
-              generation: {
-                ...settings.generation,
-                temperature: Number((e.target as HTMLInputElement).value),
+            save(
+              {
+                generation: {
+                  ...settings.generation,
+                  temperature: Number((e.target as HTMLInputElement).value),
+                },
               },
-            })
+              'generation',
+            )
           }
         />
+        <Feedback notice={notice} at="generation" />
       </section>
 
       <section aria-labelledby="lock-h">
@@ -291,7 +335,9 @@ export function OptionsApp() {
           min={0}
           max={1440}
           value={settings.idleLockMinutes}
-          onChange={(e) => save({ idleLockMinutes: Number((e.target as HTMLInputElement).value) })}
+          onChange={(e) =>
+            save({ idleLockMinutes: Number((e.target as HTMLInputElement).value) }, 'lock')
+          }
         />
         <div class="row">
           <button type="button" id="lock-now" onClick={lockNow} disabled={vault !== 'unlocked'}>
@@ -301,6 +347,7 @@ export function OptionsApp() {
             {vault === 'unlocked' ? 'Unlocked' : vault === 'locked' ? 'Locked' : 'Not set up'}
           </span>
         </div>
+        <Feedback notice={notice} at="lock" />
       </section>
 
       <section aria-labelledby="data-h">
@@ -323,6 +370,7 @@ export function OptionsApp() {
             onChange={(e) => importHistory((e.target as HTMLInputElement).files?.[0])}
           />
         </div>
+        <Feedback notice={notice} at="data" />
         <div class="row">
           <button
             type="button"
@@ -342,10 +390,6 @@ export function OptionsApp() {
           Erasing deletes every conversation and the vault itself. It cannot be undone.
         </p>
       </section>
-
-      <p class={`status${notice?.error ? ' error' : ''}`} role="status" id="notice">
-        {notice?.text ?? ''}
-      </p>
     </>
   );
 }

@@ -89,7 +89,9 @@ export function App({ passkey, windowId }: AppProps) {
         </p>
       )}
       {vault === 'no-vault' && <Onboarding passkey={passkey} onDone={() => void refreshVault()} />}
-      {vault === 'locked' && <Unlock passkey={passkey} onDone={() => void refreshVault()} />}
+      {vault === 'locked' && (
+        <Unlock passkey={passkey} onDone={() => void refreshVault()} waiting={action} />
+      )}
       {vault === 'unlocked' && (
         <ChatView
           chat={chat}

@@ -6,9 +6,12 @@ import {
   type ChatState,
   canRegenerate,
   chatReducer,
+  hasPageText,
   initialChat,
   turnsFor,
 } from './chat-state';
+import { CHAT_TOO_LONG, chatOutgrewModel, errorTitle } from './format';
+import { rewriteTurn, summaryTurn } from '../page/prompts';
 
 const evidence: EvidenceSummary = {
   platform: 'dev',
@@ -181,5 +184,51 @@ describe('chat reducer', () => {
       ['a', 'stopped', true],
     ]);
     expect(canRegenerate(s)).toBe(true);
+  });
+});
+
+describe('a 413 in a chat with no page (issue 11, bug 4)', () => {
+  const tooLarge = {
+    code: 'service' as const,
+    message: 'The enclave answered with an error (413).',
+    retryable: false,
+    status: 413,
+  };
+
+  it('a plain chat that outgrew the model is not blamed on a page, and offers a new chat', () => {
+    const s = run(initialChat, { type: 'send', requestId: 'r1', turn: user('hello') });
+    expect(hasPageText(s)).toBe(false);
+    expect(chatOutgrewModel(tooLarge, hasPageText(s))).toBe(true);
+    expect(CHAT_TOO_LONG.title).not.toMatch(/page/i);
+    expect(CHAT_TOO_LONG.message).toMatch(/Start a new chat/);
+  });
+
+  it('a summary or a rewrite carries page text: a 413 there is about the page', () => {
+    const page = {
+      title: 'T',
+      url: 'https://example.test/',
+      text: 'Some page text.',
+      truncated: false,
+      totalChars: 15,
+      source: 'body' as const,
+    };
+    const summary = run(initialChat, {
+      type: 'send',
+      requestId: 'r1',
+      turn: summaryTurn(page),
+      context: { kind: 'summarize', pageUrl: page.url },
+    });
+    expect(hasPageText(summary)).toBe(true);
+    expect(chatOutgrewModel(tooLarge, hasPageText(summary))).toBe(false);
+    // A conversation loaded from history has no context, but its first turn is a summary.
+    expect(hasPageText({ messages: summary.messages })).toBe(true);
+    const rewrite = run(initialChat, {
+      type: 'send',
+      requestId: 'r2',
+      turn: rewriteTurn('some text', 'shorter', ''),
+    });
+    expect(hasPageText(rewrite)).toBe(true);
+    expect(errorTitle(tooLarge)).toMatch(/shorter text or page/);
+    expect(chatOutgrewModel({ ...tooLarge, status: 500 }, false)).toBe(false);
   });
 });

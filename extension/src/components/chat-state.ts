@@ -8,6 +8,7 @@
  * Retry resends the same turns; Regenerate replaces a stored answer.
  */
 
+import { describeTurn } from '../page/prompts';
 import type {
   ChatContext,
   ChatTurn,
@@ -121,6 +122,15 @@ function patchLast(state: ChatState, patch: (m: UiMessage) => UiMessage): ChatSt
 function lastUserIndex(messages: UiMessage[]): number {
   for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return i;
   return -1;
+}
+
+/**
+ * Whether the conversation carries page text (a summary or a rewrite), so a 413 can be
+ * blamed on the page; otherwise the chat itself outgrew the model (issue 11, bug 4).
+ */
+export function hasPageText(state: ChatState): boolean {
+  if (state.context) return true;
+  return state.messages.some((m) => m.role === 'user' && describeTurn(m.content).kind !== 'plain');
 }
 
 /** The turns to send: every finished message up to and including the last user turn. */

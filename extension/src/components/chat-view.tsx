@@ -6,7 +6,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { sendMessage } from '../messaging';
-import { canRegenerate } from './chat-state';
+import { canRegenerate, hasPageText } from './chat-state';
 import { Composer } from './composer';
 import { HistoryDrawer } from './history-drawer';
 import { Icon } from './icons';
@@ -36,6 +36,7 @@ function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
     if (el) el.scrollTop = el.scrollHeight;
   }, [messages.length, last?.content, last?.state]);
   const regenerable = canRegenerate(chat.state);
+  const hasPage = hasPageText(chat.state);
   return (
     <div
       ref={ref}
@@ -62,6 +63,8 @@ function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
           actions={{
             onCopy: (t) => navigator.clipboard.writeText(t),
             onRetry: chat.retry,
+            hasPage,
+            onNewChat: chat.newChat,
             ...(regenerable && i === messages.length - 1 ? { onRegenerate: chat.regenerate } : {}),
             ...(!chat.state.active && i === messages.length - 1
               ? { onContinue: () => chat.send({ role: 'user', content: CONTINUE_PROMPT }) }
@@ -168,14 +171,17 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
         <div class="notice notice-error" role="alert" data-testid="page-problem">
           <p>{page.problem.message}</p>
           <div class="actions">
-            {page.problem.origin && (
+            {page.problem.needsAccess && (
               <button
                 type="button"
                 class="btn-small btn-primary"
                 data-testid="allow-site"
+                data-origin={page.problem.origin ?? '*'}
                 onClick={() => void page.allowSite()}
               >
-                Allow {page.problem.origin}
+                {page.problem.origin
+                  ? `Allow ${page.problem.origin}`
+                  : 'Allow Sotto to read sites you ask about'}
               </button>
             )}
             <button

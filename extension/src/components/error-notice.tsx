@@ -7,7 +7,14 @@
 import { useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import { type ErrorInfo, MessageError, sendMessage } from '../messaging';
-import { canRetry, errorTitle, fixableInSettings, shortHash } from './format';
+import {
+  CHAT_TOO_LONG,
+  canRetry,
+  chatOutgrewModel,
+  errorTitle,
+  fixableInSettings,
+  shortHash,
+} from './format';
 
 /** The one-click fixes: each asks the worker, then sends the waiting prompt again. */
 function DevFix({ error, onRetry }: { error: ErrorInfo; onRetry?: (() => void) | undefined }) {
@@ -64,11 +71,31 @@ function DevFix({ error, onRetry }: { error: ErrorInfo; onRetry?: (() => void) |
   return null;
 }
 
-export function ErrorNotice({ error, onRetry }: { error: ErrorInfo; onRetry?: () => void }) {
+export interface ErrorNoticeProps {
+  error: ErrorInfo;
+  onRetry?: () => void;
+  /** The conversation carries page text (a 413 is then the page's fault, not the chat's). */
+  hasPage?: boolean;
+  /** Offered when the chat outgrew the model. */
+  onNewChat?: () => void;
+}
+
+export function ErrorNotice({ error, onRetry, hasPage = true, onNewChat }: ErrorNoticeProps) {
+  const outgrew = chatOutgrewModel(error, hasPage);
   return (
-    <div class="notice notice-error" role="alert" data-testid="error" data-code={error.code}>
-      <strong>{errorTitle(error)}</strong>
-      <p>{error.message}</p>
+    <div
+      class="notice notice-error"
+      role="alert"
+      data-testid="error"
+      data-code={outgrew ? 'chat-too-long' : error.code}
+    >
+      <strong>{outgrew ? CHAT_TOO_LONG.title : errorTitle(error)}</strong>
+      <p>{outgrew ? CHAT_TOO_LONG.message : error.message}</p>
+      {outgrew && onNewChat && (
+        <button type="button" class="btn" data-testid="start-new-chat" onClick={onNewChat}>
+          Start a new chat
+        </button>
+      )}
       {error.reasons && error.reasons.length > 0 && (
         <ul class="reasons" data-testid="error-reasons">
           {error.reasons.map((r) => (
@@ -89,7 +116,7 @@ export function ErrorNotice({ error, onRetry }: { error: ErrorInfo; onRetry?: ()
             Open settings
           </button>
         )}
-        {canRetry(error) && onRetry && (
+        {canRetry(error) && onRetry && !outgrew && (
           <button type="button" class="btn" data-testid="retry" onClick={onRetry}>
             Retry
           </button>

@@ -25,6 +25,26 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/**
+ * A request too large for the model (413) in a conversation with no page text: the chat
+ * itself outgrew the model's context. Say so, and offer a new chat (not "a shorter page").
+ */
+export function chatOutgrewModel(e: ErrorInfo, hasPage: boolean): boolean {
+  return e.code === 'service' && e.status === 413 && !hasPage;
+}
+
+export const CHAT_TOO_LONG = {
+  title: 'This conversation is too long for the model',
+  message:
+    'Everything said so far is sent with each new message, and it no longer fits in what this model can read at once. Start a new chat to go on; this one stays in your history.',
+} as const;
+
+/** "Imported: 8 already present, 0 new." (with the messages added, when any). */
+export function importSummary(r: { conversations: number; messages: number; present: number }) {
+  const added = r.messages > 0 ? ` (${formatCount(r.messages)} messages)` : '';
+  return `Imported: ${formatCount(r.present)} already present, ${formatCount(r.conversations)} new${added}.`;
+}
+
 /** A heading for an error, by code; the worker's `message` gives the detail. */
 export function errorTitle(e: ErrorInfo): string {
   switch (e.code) {

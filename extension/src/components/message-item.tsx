@@ -52,6 +52,9 @@ export interface AnswerActions {
   onInsert?: (text: string) => Promise<PageInsertResult>;
   /** The last answer stopped at the token limit: ask the model to go on. */
   onContinue?: () => void;
+  /** The conversation carries page text (see `hasPageText`). */
+  hasPage: boolean;
+  onNewChat(): void;
 }
 
 function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
@@ -107,7 +110,14 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
           )}
         </p>
       )}
-      {m.state === 'error' && m.error && <ErrorNotice error={m.error} onRetry={actions.onRetry} />}
+      {m.state === 'error' && m.error && (
+        <ErrorNotice
+          error={m.error}
+          onRetry={actions.onRetry}
+          hasPage={actions.hasPage}
+          onNewChat={actions.onNewChat}
+        />
+      )}
       {(m.state === 'done' || m.state === 'stopped') && (
         <div class="actions">
           <button
@@ -133,12 +143,16 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
               type="button"
               class="btn-small btn-primary"
               data-testid="insert"
+              disabled={inserted?.ok === true}
               onClick={() =>
-                void actions
-                  .onInsert?.(m.content)
-                  .then((r) =>
-                    setInserted({ ok: r.ok, text: insertFailure(r) ?? 'Inserted into the page.' }),
-                  )
+                void actions.onInsert?.(m.content).then((r) =>
+                  setInserted((was) =>
+                    // A refusal after a success (another panel, a repeat) keeps Insert disabled.
+                    was?.ok && !r.ok
+                      ? was
+                      : { ok: r.ok, text: insertFailure(r) ?? 'Inserted into the page.' },
+                  ),
+                )
               }
             >
               Insert

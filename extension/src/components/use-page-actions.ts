@@ -7,7 +7,7 @@
  * original selection only when the user presses Insert.
  */
 
-import { useCallback, useState } from 'preact/hooks';
+import { useCallback, useRef, useState } from 'preact/hooks';
 import {
   MessageError,
   type PageAction,
@@ -29,7 +29,9 @@ import type { Chat } from './use-chat';
 /** A problem reaching the page, shown above the composer. */
 export interface PageProblem {
   message: string;
-  /** Offer "Allow this site" for this origin. */
+  /** Offer "Allow" (a site-access request): for `origin` when known, else for every site. */
+  needsAccess?: boolean;
+  /** The tab's origin, when the browser showed it. */
   origin?: string;
   /** What to run again once allowed. */
   again?: () => void;
@@ -63,6 +65,7 @@ const INSERT_REASONS: Record<string, string> = {
   gone: 'The field is no longer on the page.',
   changed: 'The text was edited since; select it again and rewrite.',
   'read-only': 'That text is not editable. Copy the rewrite instead.',
+  'already-inserted': 'This rewrite was already inserted into the page.',
   'unknown-selection': 'The page was reloaded. Select the text again.',
 };
 
@@ -72,8 +75,13 @@ export function insertFailure(r: PageInsertResult): string | undefined {
 }
 
 function describe(e: unknown): PageProblem {
-  if (e instanceof PageAccessError)
-    return { message: e.message, ...(e.origin ? { origin: e.origin } : {}) };
+  if (e instanceof PageAccessError) {
+    return {
+      message: e.message,
+      ...(e.reason === 'no-access' ? { needsAccess: true } : {}),
+      ...(e.origin ? { origin: e.origin } : {}),
+    };
+  }
   if (e instanceof MessageError) return { message: e.message };
   return { message: 'Sotto could not read the page. Reload it and try again.' };
 }
@@ -82,6 +90,7 @@ export function usePageActions(chat: Chat): PageActions {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<PageProblem>();
   const [pendingRewrite, setPending] = useState<PendingRewrite>();
+  const rewriteSelectionRef = useRef<() => Promise<void>>();
 
   const summarize = useCallback(
     async (given?: TabRef) => {
@@ -109,9 +118,8 @@ export function usePageActions(chat: Chat): PageActions {
           ...(note ? { note } : {}),
         });
       } catch (e) {
-        const p = describe(e);
-        const again = tab;
-        setProblem({ ...p, again: () => void summarize(again) });
+        // Again on the same tab for a menu action; on whatever tab is active then for the button.
+        setProblem({ ...describe(e), again: () => void summarize(given) });
       } finally {
         setBusy(false);
       }
@@ -193,11 +201,12 @@ export function usePageActions(chat: Chat): PageActions {
         ...(tab.title ? { pageTitle: tab.title } : {}),
       });
     } catch (e) {
-      setProblem(describe(e));
+      setProblem({ ...describe(e), again: () => void rewriteSelectionRef.current?.() });
     } finally {
       setBusy(false);
     }
   }, []);
+  rewriteSelectionRef.current = rewriteSelection;
 
   const submitRewrite = useCallback(
     (style: RewriteStyle, instruction: string) => {
@@ -222,7 +231,7 @@ export function usePageActions(chat: Chat): PageActions {
 
   const allowSite = useCallback(async () => {
     const p = problem;
-    if (!p?.origin) return;
+    if (!p?.needsAccess) return;
     // First await in the click handler: the permission prompt needs the user gesture.
     const granted = await requestSiteAccess(p.origin);
     if (granted) {

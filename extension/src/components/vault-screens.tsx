@@ -5,7 +5,8 @@
  */
 
 import { useState } from 'preact/hooks';
-import { MessageError } from '../messaging';
+import { MessageError, type PageAction } from '../messaging';
+import { PasskeyError } from '../passkey/errors';
 import { errorTitle } from './format';
 
 export interface PasskeyActions {
@@ -21,6 +22,14 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : 'The passkey did not work. Try again.';
 }
 
+/** What a page action waiting for the unlock will do, in a few words. */
+export function waitingActionText(action: PageAction): string {
+  const where = action.pageTitle || action.pageUrl;
+  const what =
+    action.type === 'action/summarize' ? 'Summarize this page' : 'Rewrite the selected text';
+  return `${what}${where ? ` (${where})` : ''} is waiting. Unlock to run it; nothing was sent yet.`;
+}
+
 function useRun(fn: () => Promise<unknown>, onDone: () => void) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
@@ -31,6 +40,8 @@ function useRun(fn: () => Promise<unknown>, onDone: () => void) {
       await fn();
       onDone();
     } catch (e) {
+      // The vault was erased meanwhile (another page): re-read the state, which leads to onboarding.
+      if (e instanceof PasskeyError && e.code === 'no-vault') onDone();
       setError(messageOf(e));
     } finally {
       setBusy(false);
@@ -68,12 +79,29 @@ export function Onboarding({ passkey, onDone }: { passkey: PasskeyActions; onDon
   );
 }
 
-export function Unlock({ passkey, onDone }: { passkey: PasskeyActions; onDone(): void }) {
+export interface UnlockProps {
+  passkey: PasskeyActions;
+  onDone(): void;
+  /** A context-menu or shortcut action that runs once the vault is open. */
+  waiting?: PageAction | undefined;
+}
+
+export function Unlock({ passkey, onDone, waiting }: UnlockProps) {
   const { busy, error, run } = useRun(passkey.unlock, onDone);
   return (
     <section class="screen" data-testid="unlock" aria-labelledby="unlock-title">
       <h1 id="unlock-title">Sotto is locked</h1>
       <p>Unlock your encrypted history with your passkey.</p>
+      {waiting && (
+        <p
+          class="notice notice-info"
+          role="status"
+          data-testid="waiting-action"
+          data-action={waiting.type}
+        >
+          {waitingActionText(waiting)}
+        </p>
+      )}
       <button
         type="button"
         class="btn btn-primary btn-large"

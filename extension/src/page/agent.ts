@@ -38,6 +38,8 @@ export function createPageAgent(
   newId: () => string = () => crypto.randomUUID(),
 ): PageAgent {
   const kept = new Map<string, CapturedSelection>();
+  // Handles already used by a successful Insert, so a second Insert can say so (bounded like `kept`).
+  const inserted = new Set<string>();
   return {
     handle(message) {
       if (!isPageEnvelope(message)) return undefined;
@@ -74,10 +76,20 @@ export function createPageAgent(
           if (typeof selectionId !== 'string' || typeof text !== 'string') {
             return { ok: false, error: invalid('page/insert needs selectionId and text.') };
           }
+          if (inserted.has(selectionId))
+            return { ok: true, value: { ok: false, reason: 'already-inserted' } };
           const sel = kept.get(selectionId);
           if (!sel) return { ok: true, value: { ok: false, reason: 'unknown-selection' } };
           const result = sel.insert(text);
-          if (result.ok) kept.delete(selectionId);
+          if (result.ok) {
+            kept.delete(selectionId);
+            inserted.add(selectionId);
+            while (inserted.size > MAX_KEPT_SELECTIONS) {
+              const oldest = inserted.values().next().value;
+              if (oldest === undefined) break;
+              inserted.delete(oldest);
+            }
+          }
           return { ok: true, value: result };
         }
         default:

@@ -31,7 +31,9 @@ export class PageAccessError extends Error {
         ? 'There is no page open in this window.'
         : reason === 'restricted'
           ? 'Sotto cannot read browser pages such as settings, the Web Store or built-in viewers.'
-          : 'Sotto has no permission to read this page yet. Right-click the page and choose "Summarize this page privately", press Alt+Shift+S, or allow this site.',
+          : origin
+            ? `Sotto has no permission to read ${origin} yet. Allow it below, or right-click the page and choose "Summarize this page privately" (or press Alt+Shift+S) to let Sotto read this tab once.`
+            : 'Sotto has no permission to read this tab yet, so the browser does not even tell it which site it shows. Allow Sotto to read the sites you ask about (it reads a page only when you press Summarize or Rewrite), or right-click the page and choose "Summarize this page privately" (or press Alt+Shift+S) to let it read this tab once.',
     );
     this.name = 'PageAccessError';
     this.reason = reason;
@@ -148,13 +150,25 @@ export async function sendPageMessage<K extends PageMessageType>(
 }
 
 /**
- * Asks the user to let Sotto read `origin` (an optional host permission).
- * Call it first thing in a click handler: the browser needs the user gesture.
- * Returns whether it was granted.
+ * Every site Sotto may be allowed to read: the manifest's `optional_host_permissions`
+ * (wxt.config.ts). Asked for when the tab's origin is unknown — without a grant the
+ * browser hides a tab's URL (`tabs.query` gives none), so there is no origin to name.
  */
-export async function requestSiteAccess(origin: string): Promise<boolean> {
+export const ALL_SITES = ['http://*/*', 'https://*/*'] as const;
+
+/** The match patterns a site-access request asks for: `origin` alone, or {@link ALL_SITES}. */
+export function siteAccessOrigins(origin: string | undefined): string[] {
+  return origin ? [`${origin}/*`] : [...ALL_SITES];
+}
+
+/**
+ * Asks the user to let Sotto read `origin` (an optional host permission), or every
+ * site when the origin is unknown. Call it first thing in a click handler, before any
+ * other `await`: the browser needs the user gesture. Returns whether it was granted.
+ */
+export async function requestSiteAccess(origin: string | undefined): Promise<boolean> {
   try {
-    return await browser.permissions.request({ origins: [`${origin}/*`] });
+    return await browser.permissions.request({ origins: siteAccessOrigins(origin) });
   } catch {
     return false;
   }

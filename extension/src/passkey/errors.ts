@@ -26,6 +26,30 @@ export const NO_PRF_MESSAGE =
   'iCloud Keychain on macOS/iOS 18+, Windows Hello on Windows 11 (recent builds), 1Password or Bitwarden, ' +
   'or a FIDO2 security key with the hmac-secret extension (e.g. a YubiKey 5).';
 
+/** Firefox (and any browser whose extension pages have no stable passkey RP ID). */
+export const BROWSER_CANNOT_MAKE_VAULT =
+  'This browser cannot create Sotto’s vault. Its extension pages live at a random address ' +
+  'that changes with every install, and a passkey bound to it would be lost with the next ' +
+  'reinstall, taking your history with it. Nothing was stored. Use Sotto in Chrome, Edge ' +
+  'or another Chromium browser.';
+
+/**
+ * Onboarding without PRF: the registration already made a passkey ("Sotto vault") that
+ * unlocks nothing. Say so, and how to remove it; `signalled` when the browser was asked
+ * to forget it (WebAuthn Signal API, `PublicKeyCredential.signalUnknownCredential`).
+ */
+export function noPrfLeftBehindMessage(signalled: boolean): string {
+  return (
+    `${NO_PRF_MESSAGE} ` +
+    'Your passkey provider did keep a passkey named “Sotto vault” that unlocks nothing. ' +
+    (signalled
+      ? 'Sotto asked the browser to remove it; if it is still listed, delete it by hand: '
+      : 'Delete it by hand: ') +
+    'in Chrome, Settings → Autofill and passwords → Google Password Manager → Passkeys; ' +
+    'elsewhere, the passkey list of your password manager, your system settings or your security key’s app.'
+  );
+}
+
 /** Maps a WebAuthn/SimpleWebAuthn failure to a {@link PasskeyError}. */
 export function ceremonyError(e: unknown): PasskeyError {
   if (e instanceof PasskeyError) return e;

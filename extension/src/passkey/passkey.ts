@@ -27,7 +27,13 @@ import {
   toBase64Url,
   type VaultStatus,
 } from '../messaging';
-import { ceremonyError, NO_PRF_MESSAGE, PasskeyError } from './errors';
+import {
+  BROWSER_CANNOT_MAKE_VAULT,
+  ceremonyError,
+  NO_PRF_MESSAGE,
+  noPrfLeftBehindMessage,
+  PasskeyError,
+} from './errors';
 import { prfDisabled, prfOutput } from './prf';
 
 /** How the page talks to the worker (tests pass the worker's handlers directly). */
@@ -60,6 +66,13 @@ function random(n: number): Uint8Array {
 }
 
 function defaultRpId(): string {
+  // Firefox: an extension page's origin is moz-extension://<random per-install UUID>.
+  // No RP ID both fits that origin and outlives a reinstall (Firefox 150+ accepts only a
+  // domain the extension has host access to, and Sotto has no domain of its own), so
+  // say plainly that the vault cannot be made here rather than bind it to a throwaway id.
+  if (globalThis.location?.protocol === 'moz-extension:') {
+    throw new PasskeyError('unsupported', BROWSER_CANNOT_MAKE_VAULT);
+  }
   const id = (globalThis as { chrome?: { runtime?: { id?: string } } }).chrome?.runtime?.id;
   if (!id) {
     throw new PasskeyError('unsupported', 'Passkeys can only be made from Sotto’s own pages.');
@@ -105,6 +118,28 @@ async function assertWithPrf(
 }
 
 /**
+ * Tells the passkey provider that `credentialId` is of no use to this RP (WebAuthn
+ * Level 3 Signal API, `PublicKeyCredential.signalUnknownCredential`), so it may delete
+ * it. Returns false where the browser has no Signal API or the call failed.
+ */
+async function forgetCredential(rpId: string, credentialId: string): Promise<boolean> {
+  const signal = (
+    globalThis.PublicKeyCredential as unknown as
+      | {
+          signalUnknownCredential?: (o: { rpId: string; credentialId: string }) => Promise<void>;
+        }
+      | undefined
+  )?.signalUnknownCredential;
+  if (typeof signal !== 'function') return false;
+  try {
+    await signal.call(globalThis.PublicKeyCredential, { rpId, credentialId });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Onboarding: creates a discoverable passkey with PRF (user verification required),
  * reads its PRF output (at creation, or by one assertion right after when the
  * authenticator only evaluates PRF on `get`), and asks the worker to make the vault.
@@ -147,11 +182,15 @@ export async function createPasskeyVault(options: PasskeyOptions = {}): Promise<
   } catch (e) {
     throw ceremonyError(e);
   }
-  if (prfDisabled(created.clientExtensionResults)) throw new PasskeyError('no-prf', NO_PRF_MESSAGE);
-  let prf = prfOutput(created.clientExtensionResults);
-  if (!prf) {
+  let prf = prfDisabled(created.clientExtensionResults)
+    ? undefined
+    : prfOutput(created.clientExtensionResults);
+  if (!prf && !prfDisabled(created.clientExtensionResults)) {
     prf = (await assertWithPrf(rpId, salt, timeout, created.rawId)).prf;
-    if (!prf) throw new PasskeyError('no-prf', NO_PRF_MESSAGE);
+  }
+  if (!prf) {
+    const signalled = await forgetCredential(rpId, created.rawId);
+    throw new PasskeyError('no-prf', noPrfLeftBehindMessage(signalled));
   }
   try {
     return await ask('vault/create', {

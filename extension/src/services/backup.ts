@@ -150,7 +150,9 @@ export class BackupService {
    * Opens a backup made by this vault and adds what is not already here (existing ids are kept).
    * @throws {ServiceFailure} `backup-invalid` (another vault, altered, not a backup), `locked`.
    */
-  async import(bytes: Uint8Array): Promise<{ conversations: number; messages: number }> {
+  async import(
+    bytes: Uint8Array,
+  ): Promise<{ conversations: number; messages: number; present: number }> {
     if (bytes.length > MAX_BACKUP_BYTES) throw invalidBackup('The backup file is too large.');
     const key = await this.#vault.key();
     let payload: BackupPayload;
@@ -168,8 +170,12 @@ export class BackupService {
     }
     let conversations = 0;
     let messages = 0;
+    let present = 0;
     for (const c of payload.conversations) {
-      if (await this.#history.has(c.id)) continue;
+      if (await this.#history.has(c.id)) {
+        present++;
+        continue;
+      }
       await this.#history.append({
         conversationId: c.id,
         conversation: c.conversation,
@@ -179,6 +185,6 @@ export class BackupService {
       conversations++;
       messages += c.messages.length;
     }
-    return { conversations, messages };
+    return { conversations, messages, present };
   }
 }

@@ -33,8 +33,16 @@ export interface MenuBrowser {
   sidebarAction?: { open(): Promise<void>; close(): Promise<void> };
 }
 
-/** Opens the panel for `tab`'s window. Call synchronously from the gesture's handler. */
-function openPanel(b: MenuBrowser, tab: Tab | undefined): void {
+/** MV2's toolbar button (Firefox); MV3 calls it `action`. */
+export interface ToolbarBrowser {
+  browserAction?: { onClicked: { addListener(fn: (tab: Tab) => void): void } };
+}
+
+/**
+ * Opens the panel for `tab`'s window: Chrome's side panel, or Firefox's sidebar.
+ * Call synchronously from the gesture's handler (toolbar click, menu, command).
+ */
+export function openPanel(b: MenuBrowser, tab: Tab | undefined): void {
   if (b.sidePanel && tab?.windowId !== undefined) {
     b.sidePanel.open({ windowId: tab.windowId }).catch(() => {});
   } else if (b.sidebarAction) {

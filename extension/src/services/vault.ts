@@ -43,7 +43,7 @@ export interface VaultOptions {
   /** Minutes without use before locking; 0 = never (until the browser closes). */
   idleLockMinutes: () => Promise<number>;
   timer?: IdleTimer;
-  /** Told on every lock/unlock, to update open panels. */
+  /** Told on every lock, unlock and erase, to update open panels. */
   onChange?: (state: VaultState) => void;
   now?: () => number;
 }
@@ -257,10 +257,14 @@ export class VaultService {
     return row;
   }
 
-  /** Deletes the vault row and forgets the key (history must be erased with it). */
+  /**
+   * Deletes the vault row and forgets the key (history must be erased with it).
+   * Open panels are told `no-vault`, so they offer onboarding, not an unlock that cannot work.
+   */
   async erase(): Promise<void> {
     await this.lock();
     await this.#db.vault.clear();
+    this.#opts.onChange?.('no-vault');
   }
 
   /** Restarts the idle countdown with the current setting (call after settings change). */

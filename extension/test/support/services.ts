@@ -93,10 +93,13 @@ export function harness(name?: string, tamper?: Tamper): Harness {
       }
     },
   });
+  let panels: PanelHub | undefined;
   const vault = new VaultService(db, {
     holder,
     timer,
     idleLockMinutes: async () => (await settings.get()).idleLockMinutes,
+    // As the background wires it: open panels hear every vault change.
+    onChange: (state) => panels?.broadcast({ type: 'vault/changed', state }),
   });
   const devTrust = new DevTrustStore(db);
   evidence = new EvidenceService({
@@ -113,7 +116,7 @@ export function harness(name?: string, tamper?: Tamper): Harness {
     settings: () => settings.get(),
     fetch: recordingFetch,
   });
-  const panels = new PanelHub(chat, TEST_EXTENSION_ORIGIN);
+  panels = new PanelHub(chat, TEST_EXTENSION_ORIGIN);
   const handlers = createHandlers({
     vault,
     history,
