@@ -7,6 +7,7 @@
 
 import { runAsk } from './ask';
 import { runEvidence } from './evidence';
+import { runSigstoreVerifyBundle } from './sigstore-verify-bundle';
 import { type CliIo, runVerifySnp } from './verify-snp';
 
 export interface SottoCommand {
@@ -31,6 +32,11 @@ export const COMMANDS: SottoCommand[] = [
     words: ['verify', 'snp'],
     summary: 'verify an AMD SEV-SNP attestation report (VCEK, AMD chain, policy)',
     run: runVerifySnp,
+  },
+  {
+    words: ['sigstore', 'verify-bundle'],
+    summary: 'verify a Sigstore bundle offline (sigstore-conformance CLI protocol)',
+    run: runSigstoreVerifyBundle,
   },
 ];
 
