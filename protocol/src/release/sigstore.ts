@@ -10,6 +10,7 @@
  * Runs in Node and, through the small `crypto`/`buffer` shims the extension build
  * aliases in (extension/src/sigstore-shim/), in the MV3 service worker.
  */
+import './shim/buffer-global';
 import { type Bundle, bundleFromJSON } from '@sigstore/bundle';
 import { crypto as sigCrypto } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
@@ -29,8 +30,12 @@ import { PUBLIC_GOOD_TRUSTED_ROOT } from './trusted-root';
 export const MAX_BUNDLE_BYTES = 256 * 1024;
 const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
-/** What was signed: the artefact's bytes, or only its SHA-256 (`sha256:DIGEST` on the CLI). */
-export type SignedSubject = { bytes: Uint8Array } | { sha256: Uint8Array };
+/**
+ * What was signed: the artefact's bytes, or only its SHA-256 (`sha256:DIGEST` on the CLI),
+ * or `{ envelope: true }`: any in-toto envelope, whose statement the caller judges itself
+ * (a client checking a release manifest has the statement, not the artefact).
+ */
+export type SignedSubject = { bytes: Uint8Array } | { sha256: Uint8Array } | { envelope: true };
 
 export interface SigstoreOptions {
   /** A `trusted_root.json` value; Sigstore's public-good root when absent. */
@@ -112,6 +117,7 @@ function trustMaterial(options: SigstoreOptions) {
 
 /** For an in-toto envelope, the artefact must be one of the statement's subjects (in-toto v1). */
 function checkDsseSubject(payload: Uint8Array, subject: SignedSubject): void {
+  if ('envelope' in subject) return;
   let statement: unknown;
   try {
     statement = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
@@ -133,6 +139,7 @@ function checkDsseSubject(payload: Uint8Array, subject: SignedSubject): void {
 function entityFor(bundle: Bundle, subject: SignedSubject): SignedEntity {
   if (bundle.content.$case === 'messageSignature') {
     const signed = bundle.content.messageSignature;
+    if ('envelope' in subject) refuse('statement', 'the bundle signs a message, not a statement');
     if (!('bytes' in subject)) {
       // The signature covers the artefact itself; its digest must at least be the signed one.
       if (!equalBytes(signed.messageDigest?.digest ?? new Uint8Array(), subject.sha256)) {
