@@ -25,9 +25,8 @@ const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
 
 function isNodeBuiltin(spec: string): boolean {
   if (spec.startsWith('node:')) return true;
-  // `buffer/` (trailing slash) is the npm package, not the builtin.
-  if (spec.endsWith('/')) return false;
-  return BUILTINS.has(spec) || BUILTINS.has(spec.split('/')[0]!);
+  // builtinModules lists subpaths too (`fs/promises`); `buffer/index.js` is the npm package.
+  return BUILTINS.has(spec);
 }
 
 /** Fails the build on any import of a Node builtin. */

@@ -7,6 +7,7 @@
 
 import { runAsk } from './ask';
 import { runEvidence } from './evidence';
+import { runReleaseSign } from './release-sign';
 import { runSigstoreVerifyBundle } from './sigstore-verify-bundle';
 import { type CliIo, runVerifySnp } from './verify-snp';
 
@@ -37,6 +38,11 @@ export const COMMANDS: SottoCommand[] = [
     words: ['sigstore', 'verify-bundle'],
     summary: 'verify a Sigstore bundle offline (sigstore-conformance CLI protocol)',
     run: runSigstoreVerifyBundle,
+  },
+  {
+    words: ['release', 'sign'],
+    summary: 'sign a release statement with a managed key (Sigstore bundle v0.3, DSSE)',
+    run: runReleaseSign,
   },
 ];
 

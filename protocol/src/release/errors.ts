@@ -44,6 +44,7 @@ export class ReleaseRefusedError extends VerificationError {
   readonly check: ReleaseCheck;
   constructor(check: ReleaseCheck, detail: string, options?: { cause?: unknown }) {
     super([`${check}: ${detail}`], options);
+    this.message = `refused by the ${check} check: ${detail}`;
     this.check = check;
   }
 }

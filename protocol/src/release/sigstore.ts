@@ -181,6 +181,8 @@ export function verifySigstoreBundle(
   }
   const entity = entityFor(bundle, subject);
   const verifier = new Verifier(material, {
+    // SCTs are required whenever the trusted root lists CT logs (the public-good one does).
+    ctlogThreshold: material.ctlogs.length > 0 ? 1 : 0,
     tlogThreshold: requireLog ? 1 : 0,
     timestampThreshold:
       requireLog || bundle.verificationMaterial.content.$case !== 'publicKey' ? 1 : 0,

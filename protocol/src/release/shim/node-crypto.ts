@@ -17,7 +17,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { sha3_256, sha3_384 } from '@noble/hashes/sha3.js';
-import { Buffer } from 'buffer/';
+import { Buffer } from 'buffer/index.js';
 
 const EC_PUBLIC_KEY = '1.2.840.10045.2.1';
 const ED25519 = '1.3.101.112';
