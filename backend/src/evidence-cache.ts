@@ -5,8 +5,10 @@
  * TTL and handed out unchanged. A request for evidence goes round-robin to a
  * healthy enclave, so clients spread across enclaves; each client's requests
  * then reach the enclave holding its key through key-id routing (see pool.ts
- * and forward.ts). From the JSON the relay reads only `keyConfig`'s first byte
- * (the public key id, RFC 9458 §3.1); the client verifies everything else.
+ * and forward.ts). From the JSON the relay reads only the public key id (RFC 9458
+ * §3.1): the first byte of v1's `keyConfig`, or of the first entry of v2's `keyConfigs`
+ * (`application/ohttp-keys`, §3.2: a 2-byte length, then the config); the client
+ * verifies everything else.
  */
 import type { Enclave, EnclavePool } from './pool';
 import { type Upstream, UpstreamConnectError, UpstreamTimeoutError } from './upstream';
@@ -34,7 +36,7 @@ export interface EvidenceCacheOptions {
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-/** The key id of a bundle: the first byte of its base64 `keyConfig`; undefined if absent. */
+/** The key id of a bundle (see the header); undefined if absent. */
 export function keyIdOfEvidence(body: Buffer): number | undefined {
   let parsed: unknown;
   try {
@@ -43,7 +45,10 @@ export function keyIdOfEvidence(body: Buffer): number | undefined {
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const keyConfig = (parsed as { keyConfig?: unknown }).keyConfig;
+  const { keyConfig, keyConfigs } = parsed as { keyConfig?: unknown; keyConfigs?: unknown };
+  if (typeof keyConfigs === 'string' && BASE64.test(keyConfigs)) {
+    return Buffer.from(keyConfigs, 'base64')[2];
+  }
   if (typeof keyConfig !== 'string' || !BASE64.test(keyConfig)) return undefined;
   return Buffer.from(keyConfig, 'base64')[0];
 }

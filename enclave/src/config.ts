@@ -18,6 +18,9 @@ export interface EnclaveConfig {
   dataDir: string;
   tsmPath: string;
   releaseId: string;
+  /** SOTTO_RELEASE_BUNDLE / SOTTO_RELEASE_PUBLIC_KEY: the release this enclave serves (release.ts). */
+  releaseBundlePath: string | undefined;
+  releasePublicKeyPath: string | undefined;
   keyRotateMs: number;
   keyGraceMs: number;
   threads: number | undefined;
@@ -70,6 +73,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnclaveConfig 
     dataDir,
     tsmPath: env.SOTTO_TSM_PATH ?? '/sys/kernel/config/tsm/report',
     releaseId: env.SOTTO_RELEASE_ID ?? `sotto-enclave/${ENCLAVE_VERSION}`,
+    releaseBundlePath: env.SOTTO_RELEASE_BUNDLE ? resolve(env.SOTTO_RELEASE_BUNDLE) : undefined,
+    releasePublicKeyPath: env.SOTTO_RELEASE_PUBLIC_KEY
+      ? resolve(env.SOTTO_RELEASE_PUBLIC_KEY)
+      : undefined,
     keyRotateMs: parseDuration('SOTTO_KEY_ROTATE', env.SOTTO_KEY_ROTATE ?? '1h'),
     keyGraceMs: parseDuration('SOTTO_KEY_GRACE', env.SOTTO_KEY_GRACE ?? '2m'),
     threads: env.SOTTO_THREADS ? integer('SOTTO_THREADS', env.SOTTO_THREADS, 1) : undefined,

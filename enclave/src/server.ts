@@ -12,6 +12,7 @@ import { createEvidenceMaker } from './evidence';
 import { createEngine } from './inference/engine';
 import { KeyRing } from './keys';
 import { createLogger } from './log';
+import { loadRelease } from './release';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
@@ -26,8 +27,19 @@ async function main(): Promise<void> {
     queueLimit: config.queueLimit,
   });
   const provider = await createAttestationProvider(config, REPO_ROOT);
+  const release = await loadRelease(
+    {
+      ...(config.releaseBundlePath && { bundle: config.releaseBundlePath }),
+      ...(config.releasePublicKeyPath && { publicKey: config.releasePublicKeyPath }),
+    },
+    engine.model,
+  );
   const ring = await KeyRing.create({
-    makeEvidence: createEvidenceMaker(provider, engine.model, config.releaseId),
+    makeEvidence: createEvidenceMaker(
+      provider,
+      { ...engine.model, contextSize: engine.contextSize },
+      release,
+    ),
     onRotate: (k) => log.lifecycle({ event: 'key-rotated', keyId: k.gatewayKey.config.keyId }),
   });
   ring.start(config.keyRotateMs, config.keyGraceMs, (e) =>
@@ -54,6 +66,7 @@ async function main(): Promise<void> {
       model: engine.model.name,
       modelSha256: engine.model.sha256,
       measurement: provider.measurement,
+      release: release ? release.statement.predicate.version : 'none',
       threads: engine.threads,
       sequences: engine.sequences,
       keyId: ring.current.gatewayKey.config.keyId,

@@ -6,7 +6,7 @@
  */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { encodeKeyConfig, generateKeyConfig } from '@sotto/protocol';
+import { encodeKeyConfig, encodeKeyConfigList, generateKeyConfig } from '@sotto/protocol';
 
 export type Tampering = 'flip-report-bit' | 'swap-key-config';
 
@@ -20,14 +20,18 @@ export interface TamperProxy {
 }
 
 function tamper(body: string, mode: Tampering): string {
-  const bundle = JSON.parse(body) as { report: string; keyConfig: string };
+  const bundle = JSON.parse(body) as { report: string; keyConfig?: string; keyConfigs?: string };
   if (mode === 'flip-report-bit') {
     const report = Buffer.from(bundle.report, 'base64');
     // The first byte of REPORT_DATA (dev report layout: 0x50, 64 bytes), which the signature covers.
     report[0x50] = (report[0x50] ?? 0) ^ 0x01;
     bundle.report = report.toString('base64');
+  } else if (bundle.keyConfigs !== undefined) {
+    // v2: an `application/ohttp-keys` list; the key id follows the 2-byte length.
+    const attacker = generateKeyConfig(Buffer.from(bundle.keyConfigs, 'base64')[2] ?? 1);
+    bundle.keyConfigs = Buffer.from(encodeKeyConfigList([attacker.config])).toString('base64');
   } else {
-    const attacker = generateKeyConfig(Buffer.from(bundle.keyConfig, 'base64')[0] ?? 1);
+    const attacker = generateKeyConfig(Buffer.from(bundle.keyConfig ?? '', 'base64')[0] ?? 1);
     bundle.keyConfig = Buffer.from(encodeKeyConfig(attacker.config)).toString('base64');
   }
   return JSON.stringify(bundle);

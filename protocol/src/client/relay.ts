@@ -5,10 +5,15 @@
  */
 import { MalformedError, ServiceError, UnreachableError } from '../errors';
 import {
-  type EvidencePolicy,
+  EVIDENCE_FORMAT_V2,
+  type EvidencePolicyV2,
   parseEvidence,
+  parseEvidenceV2,
+  readEvidenceJson,
   type VerifiedEvidence,
+  type VerifiedEvidenceV2,
   verifyEvidence,
+  verifyEvidenceV2,
 } from '../evidence';
 import { decodeKeyConfig, type KeyConfig } from '../ohttp';
 import type { SealedChatRequest } from './chat';
@@ -16,7 +21,8 @@ import type { SealedChatRequest } from './chat';
 export type FetchLike = typeof fetch;
 
 export interface AttestedKey {
-  evidence: VerifiedEvidence;
+  /** v2 evidence (release-bound) carries `release`, `override` and `keyConfigs`. */
+  evidence: VerifiedEvidence | VerifiedEvidenceV2;
   keyConfig: KeyConfig;
 }
 
@@ -62,7 +68,7 @@ async function outerError(res: Response): Promise<ServiceError> {
  */
 export async function fetchAttestedKey(
   relayUrl: string,
-  policy: EvidencePolicy,
+  policy: EvidencePolicyV2,
   options: { fetch?: FetchLike; fresh?: boolean } = {},
 ): Promise<AttestedKey> {
   const fetchFn = options.fetch ?? fetch;
@@ -70,8 +76,7 @@ export async function fetchAttestedKey(
     headers: options.fresh ? { 'cache-control': 'no-cache' } : {},
   });
   if (!res.ok) throw await outerError(res);
-  const bundle = parseEvidence(await res.text());
-  const evidence = await verifyEvidence(bundle, policy);
+  const evidence = await verifyAnyEvidence(await res.text(), policy);
   let keyConfig: KeyConfig;
   try {
     keyConfig = decodeKeyConfig(evidence.keyConfig);
@@ -79,6 +84,22 @@ export async function fetchAttestedKey(
     throw new MalformedError('the attested key config is unreadable', { cause });
   }
   return { evidence, keyConfig };
+}
+
+/**
+ * Parses and verifies evidence of either format: v2 (`sotto-evidence/2`, release-bound,
+ * verify-v2.ts) or v1 (the dev-era format, verify.ts).
+ * @throws MalformedError, LimitExceededError, UnsupportedError, VerificationError.
+ */
+export async function verifyAnyEvidence(
+  text: string,
+  policy: EvidencePolicyV2,
+): Promise<VerifiedEvidence | VerifiedEvidenceV2> {
+  const value = readEvidenceJson(text);
+  if ((value as { format?: unknown } | null)?.format === EVIDENCE_FORMAT_V2) {
+    return verifyEvidenceV2(parseEvidenceV2(value), policy);
+  }
+  return verifyEvidence(parseEvidence(value), policy);
 }
 
 /**
