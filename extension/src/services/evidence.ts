@@ -6,8 +6,14 @@
  * sealed to a key this service did not verify. `dev` evidence is refused unless
  * the user switched development mode on. The verified key is cached in memory only.
  */
-import { type AttestedKey, type FetchLike, fetchAttestedKey } from '@sotto/protocol';
-import type { EvidenceSummary, Settings } from '../messaging';
+import {
+  type AttestedKey,
+  type FetchLike,
+  fetchAttestedKey,
+  parseTrustedRootJson,
+  type ReleasePolicy,
+} from '@sotto/protocol';
+import type { EvidenceSummary, ReleaseView, Settings } from '../messaging';
 
 /** Re-verify at least this often even when the key has not changed. */
 export const EVIDENCE_MAX_AGE_MS = 60 * 60 * 1000;
@@ -28,6 +34,7 @@ interface Cached {
   relayUrl: string;
   developmentMode: boolean;
   allowedMeasurements: string;
+  release: string;
   verifiedAtMs: number;
   attested: Attested;
 }
@@ -60,6 +67,7 @@ export class EvidenceService {
       c.relayUrl === settings.relayUrl &&
       c.developmentMode === settings.developmentMode &&
       c.allowedMeasurements === settings.allowedMeasurements.join() &&
+      c.release === JSON.stringify(settings.release) &&
       this.#now() - c.verifiedAtMs < EVIDENCE_MAX_AGE_MS
     ) {
       return this.#withAge(c.attested);
@@ -89,6 +97,7 @@ export class EvidenceService {
         ...(settings.allowedMeasurements.length > 0
           ? { allowedMeasurements: settings.allowedMeasurements }
           : {}),
+        release: releasePolicy(settings),
       },
       { ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}), fresh },
     );
@@ -104,6 +113,10 @@ export class EvidenceService {
         keyId: key.keyConfig.keyId,
         keyAgeSeconds: 0,
         releaseId: key.evidence.releaseId,
+        override: 'override' in key.evidence && key.evidence.override,
+        ...('release' in key.evidence && key.evidence.release
+          ? { release: releaseView(key.evidence.release) }
+          : {}),
         keyCreatedAt: key.evidence.keyCreatedAt.toISOString(),
         verifiedAt: new Date(verifiedAtMs).toISOString(),
       },
@@ -112,6 +125,7 @@ export class EvidenceService {
       relayUrl: settings.relayUrl,
       developmentMode: settings.developmentMode,
       allowedMeasurements: settings.allowedMeasurements.join(),
+      release: JSON.stringify(settings.release),
       verifiedAtMs,
       attested,
     };
@@ -122,4 +136,24 @@ export class EvidenceService {
     const age = Math.max(0, Math.floor((this.#now() - a.evidence.keyCreatedAt.getTime()) / 1000));
     return { ...a, summary: { ...a.summary, keyAgeSeconds: age } };
   }
+}
+
+/** The release policy the settings name (settings.ts checked every field when it was set). */
+function releasePolicy(settings: Settings): ReleasePolicy {
+  const r = settings.release;
+  return {
+    identity: {
+      issuer: r.issuer,
+      repository: r.repository,
+      workflow: r.workflow,
+      tagPrefix: r.tagPrefix,
+    },
+    ...(r.trustedRoot !== '' && { trustedRoot: parseTrustedRootJson(r.trustedRoot) }),
+    ...(r.managedKeys.length > 0 && { managedKeys: r.managedKeys }),
+  };
+}
+
+function releaseView(r: ReleaseView & { statementSha256?: string }): ReleaseView {
+  const { statementSha256: _, ...view } = r;
+  return view;
 }

@@ -226,6 +226,34 @@ export function verifySigstoreBundle(
   return result;
 }
 
+/** Largest custom trusted root accepted (the public-good one is about 6 KiB). */
+export const MAX_TRUSTED_ROOT_BYTES = 256 * 1024;
+
+/**
+ * Reads a custom `trusted_root.json` (settings, `--trusted-root`): JSON of the Sigstore
+ * TrustedRoot message naming at least one certificate authority and one log.
+ * @throws ReleaseRefusedError (`trusted-root`).
+ */
+export function parseTrustedRootJson(text: string): unknown {
+  if (text.length > MAX_TRUSTED_ROOT_BYTES) refuse('trusted-root', 'the trusted root is too large');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    refuse('trusted-root', 'the trusted root is not JSON', cause);
+  }
+  let root: TrustedRoot;
+  try {
+    root = TrustedRoot.fromJSON(value);
+  } catch (cause) {
+    refuse('trusted-root', 'the trusted root is unreadable', cause);
+  }
+  if (root.certificateAuthorities.length === 0 || root.tlogs.length === 0) {
+    refuse('trusted-root', 'the trusted root names no certificate authority or no log');
+  }
+  return value;
+}
+
 /** Reads a PEM or base64 SPKI public key into DER bytes (for settings and `--key`). */
 export function publicKeyDer(text: string): Uint8Array {
   const body = text.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, '').replace(/\s+/g, '');
