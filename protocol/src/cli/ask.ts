@@ -17,7 +17,8 @@ Seals the prompt to the attested enclave key and streams the answer.
 Options:
   --relay URL          relay address (default $SOTTO_RELAY_URL or http://127.0.0.1:8787)
   --allow-dev          accept development evidence (no hardware proof)
-  --measurement HEX    an allowed release measurement (repeatable)
+  --measurement HEX    expert override: accept this measurement instead of the
+                       verified release's (repeatable)
   --system TEXT        a system message
   --file PAGE.txt      page text to send with the prompt
   --max-tokens N       answer length limit (default 256)

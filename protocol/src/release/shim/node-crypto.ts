@@ -9,7 +9,7 @@
  * and Ed25519 (RFC 8410). Signatures: ECDSA DER (RFC 3279 §2.2.3) over the message
  * hashed with the named digest (SHA-256 when none is named, as OpenSSL does for EC
  * keys), and pure Ed25519. Anything else does not verify. The cross-check against
- * Node's crypto is protocol/test/release/browser-sigstore.test.ts.
+ * Node's crypto is protocol/test/release/shim-crypto.test.ts.
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
