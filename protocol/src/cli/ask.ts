@@ -77,6 +77,15 @@ export async function runAsk(argv: readonly string[], io: CliIo): Promise<number
     for await (const event of events) {
       if (event.type === 'attested' && event.key.evidence.development) {
         io.err('sotto: DEVELOPMENT evidence: this enclave proves no hardware isolation.\n');
+      }
+      if (
+        event.type === 'attested' &&
+        'override' in event.key.evidence &&
+        event.key.evidence.override
+      ) {
+        io.err(
+          'sotto: EXPERT OVERRIDE: your --measurement list, not a verified release, admitted this enclave.\n',
+        );
       } else if (event.type === 'retry') {
         if (event.reason === 'truncated') io.out('\n');
         io.err(`sotto: ${RETRY_NOTES[event.reason]}; retrying.\n`);
