@@ -22,9 +22,13 @@ import {
   toSignedEntity,
   toTrustMaterial,
 } from '@sigstore/verify';
+import { p256 } from '@noble/curves/nist.js';
 import { equalBytes, fromBase64, toHex } from '../bytes';
 import { type ReleaseCheck, ReleaseRefusedError } from './errors';
+import { createPublicKey as createShimKey } from './shim/node-crypto';
 import { PUBLIC_GOOD_TRUSTED_ROOT } from './trusted-root';
+
+const P256_OID = '1.2.840.10045.3.1.7';
 
 /** Largest bundle accepted: real ones are 5-10 KiB. */
 export const MAX_BUNDLE_BYTES = 256 * 1024;
@@ -140,16 +144,40 @@ function entityFor(bundle: Bundle, subject: SignedSubject): SignedEntity {
   if (bundle.content.$case === 'messageSignature') {
     const signed = bundle.content.messageSignature;
     if ('envelope' in subject) refuse('statement', 'the bundle signs a message, not a statement');
-    if (!('bytes' in subject)) {
-      // The signature covers the artefact itself; its digest must at least be the signed one.
-      if (!equalBytes(signed.messageDigest?.digest ?? new Uint8Array(), subject.sha256)) {
-        refuse('artifact', 'the bundle signs another artefact');
-      }
-      refuse('artifact', 'a message signature needs the artefact, not only its digest');
+    if ('bytes' in subject) return toSignedEntity(bundle, Buffer.from(subject.bytes));
+    // Only the digest: it must be the signed one, and the signature is checked over it.
+    if (!equalBytes(signed.messageDigest?.digest ?? new Uint8Array(), subject.sha256)) {
+      refuse('artifact', 'the bundle signs another artefact');
     }
-    return toSignedEntity(bundle, Buffer.from(subject.bytes));
+    const entity = toSignedEntity(bundle, Buffer.alloc(0));
+    const digest = subject.sha256;
+    const signature = new Uint8Array(signed.signature);
+    entity.signature.verifySignature = (key) => verifyPrehashed(key, digest, signature);
+    return entity;
   }
   return toSignedEntity(bundle);
+}
+
+/**
+ * ECDSA verification over a SHA-256 digest the caller already has (a `sha256:DIGEST`
+ * subject), by @noble/curves with the key read as SPKI. The message signatures Sigstore
+ * makes are ECDSA over SHA-256 of the artefact; other keys do not verify this way.
+ */
+function verifyPrehashed(key: unknown, digest: Uint8Array, signature: Uint8Array): boolean {
+  const k = key as { spki?: Uint8Array; export?: (o: object) => Uint8Array };
+  const spki = k.spki ?? k.export?.({ format: 'der', type: 'spki' });
+  if (!spki || digest.length !== 32) return false;
+  const parsed = createShimKey(new Uint8Array(spki));
+  if (parsed.asymmetricKeyType !== 'ec' || parsed.curveOid !== P256_OID) return false;
+  try {
+    return p256.verify(signature, digest, parsed.point, {
+      prehash: false,
+      lowS: false,
+      format: 'der',
+    });
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -62,6 +62,15 @@ describe('sigstore-conformance bundle-verify', () => {
       expect(r.code, r.err).toBe(0);
     }
   });
+  it.each(cases)('%s, with the artefact given as sha256:DIGEST', async (name) => {
+    const args = argsFor(name);
+    const { createHash } = await import('node:crypto');
+    const digest = createHash('sha256')
+      .update(readFileSync(args.at(-1)!))
+      .digest('hex');
+    const r = await run([...args.slice(0, -1), `sha256:${digest}`]);
+    expect(r.code, r.err).toBe(name.endsWith('_fail') ? 1 : 0);
+  });
   it('refuses a happy-path bundle for another identity, issuer or artefact', async () => {
     const good = argsFor('happy-path-v0.3');
     const at = (flag: string) => good.indexOf(flag) + 1;
