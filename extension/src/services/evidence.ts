@@ -8,6 +8,7 @@
  */
 import {
   type AttestedKey,
+  DEFAULT_MAX_KEY_AGE_MS,
   type FetchLike,
   fetchAttestedKey,
   parseTrustedRootJson,
@@ -68,7 +69,9 @@ export class EvidenceService {
       c.developmentMode === settings.developmentMode &&
       c.allowedMeasurements === settings.allowedMeasurements.join() &&
       c.release === JSON.stringify(settings.release) &&
-      this.#now() - c.verifiedAtMs < EVIDENCE_MAX_AGE_MS
+      this.#now() - c.verifiedAtMs < EVIDENCE_MAX_AGE_MS &&
+      // A cached key is no older than a fresh verification would accept (verify-v2.ts).
+      this.#now() - c.attested.evidence.keyCreatedAt.getTime() <= DEFAULT_MAX_KEY_AGE_MS
     ) {
       return this.#withAge(c.attested);
     }
