@@ -6,7 +6,6 @@
  * refuses. Without a release, real-platform evidence is refused before anything else.
  * `now` is fixed inside the vectors' validity.
  */
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type EvidenceBundleV2,
