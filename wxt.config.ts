@@ -4,6 +4,7 @@
  */
 import preact from '@preact/preset-vite';
 import { defineConfig } from 'wxt';
+import { BROWSER_ALIASES } from './protocol/browser-aliases.mjs';
 
 /**
  * The manifest `key`: the base64 SPKI of an RSA-2048 public key made once with
@@ -54,6 +55,9 @@ export default defineConfig({
   imports: false,
   vite: () => ({
     plugins: [preact()],
+    // @sigstore/verify (release verification in the worker) requires Node's `crypto` and
+    // `util`: point them at the protocol's @noble shims (protocol/src/release/shim/).
+    resolve: { alias: BROWSER_ALIASES },
     define: { __SOTTO_DEFAULT_RELAY_URL__: JSON.stringify(DEFAULT_RELAY_URL) },
   }),
   manifest: ({ browser }) => ({

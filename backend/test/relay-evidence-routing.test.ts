@@ -58,6 +58,13 @@ describe('evidence pass-through', () => {
     expect(keyIdsOfEvidence(Buffer.from('null'))).toBeUndefined();
   });
 
+  it('reads the key id of v2 evidence from the first entry of keyConfigs (RFC 9458 §3.2)', () => {
+    const list = Buffer.concat([Buffer.from([0, 41, 0xcd, 0x00, 0x20]), Buffer.alloc(38, 7)]);
+    const v2 = JSON.stringify({ format: 'sotto-evidence/2', keyConfigs: list.toString('base64') });
+    expect(keyIdsOfEvidence(Buffer.from(v2))).toEqual([0xcd]);
+    expect(keyIdsOfEvidence(Buffer.from('{"keyConfigs":"!!"}'))).toBeUndefined();
+  });
+
   it('serves the enclave bytes unchanged, from cache within the TTL', async () => {
     let now = 0;
     const e = await standIn(3);

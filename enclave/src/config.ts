@@ -26,6 +26,9 @@ export interface EnclaveConfig {
   /** TDX: the PCCS (or Intel PCS) base URL collateral is fetched from; default Intel PCS. */
   pccsUrl: string | undefined;
   releaseId: string;
+  /** SOTTO_RELEASE_BUNDLE / SOTTO_RELEASE_PUBLIC_KEY: the release this enclave serves (release.ts). */
+  releaseBundlePath: string | undefined;
+  releasePublicKeyPath: string | undefined;
   keyRotateMs: number;
   keyGraceMs: number;
   threads: number | undefined;
@@ -88,6 +91,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnclaveConfig 
     tsmPath: env.SOTTO_TSM_PATH ?? '/sys/kernel/config/tsm/report',
     pccsUrl: env.SOTTO_PCCS_URL || undefined,
     releaseId: env.SOTTO_RELEASE_ID ?? `sotto-enclave/${ENCLAVE_VERSION}`,
+    releaseBundlePath: env.SOTTO_RELEASE_BUNDLE ? resolve(env.SOTTO_RELEASE_BUNDLE) : undefined,
+    releasePublicKeyPath: env.SOTTO_RELEASE_PUBLIC_KEY
+      ? resolve(env.SOTTO_RELEASE_PUBLIC_KEY)
+      : undefined,
     keyRotateMs: parseDuration('SOTTO_KEY_ROTATE', env.SOTTO_KEY_ROTATE ?? '1h'),
     keyGraceMs: parseDuration('SOTTO_KEY_GRACE', env.SOTTO_KEY_GRACE ?? '2m'),
     engine: parseEngineSetting(env.SOTTO_ENGINE),

@@ -1,30 +1,46 @@
 /**
- * Builds the evidence bundle for a new generation of gateway keys (DESIGN.md,
- * "Evidence bundle"): REPORT_DATA binds the key config list
- * (`application/ohttp-keys`), the model digest and the release id, and the
- * attestation provider turns it into a report.
+ * Builds the evidence bundle for a new gateway key (DESIGN.md, "Evidence bundle";
+ * protocol evidence/bundle-v2.ts): REPORT_DATA v2 binds the key configuration list, the
+ * model (name, SHA-256, context size), the release statement's digest and the key's
+ * creation time, and the attestation provider turns it into a report. The release's
+ * Sigstore bundle travels inside the evidence so a client can check it by itself.
  */
-import { computeReportData, evidenceToJson, fromHex } from '@sotto/protocol';
+import { computeReportDataV2, evidenceV2ToJson, fromHex, NO_RELEASE } from '@sotto/protocol';
 import type { AttestationProvider } from './attestation';
+import type { EnclaveRelease } from './release';
 
 export type EvidenceMaker = (keyConfigs: Uint8Array, createdAt: Date) => Promise<string>;
 
 export function createEvidenceMaker(
   provider: AttestationProvider,
-  model: { name: string; sha256: string },
-  releaseId: string,
+  model: { name: string; sha256: string; contextSize: number },
+  release: EnclaveRelease | undefined,
 ): EvidenceMaker {
-  const modelSha = fromHex(model.sha256);
+  const modelBound = {
+    name: model.name,
+    sha256: fromHex(model.sha256),
+    contextSize: model.contextSize,
+  };
   return async (keyConfigs, createdAt) => {
-    const att = await provider.attest(computeReportData(keyConfigs, modelSha, releaseId));
+    const att = await provider.attest(
+      computeReportDataV2({
+        keyConfigs,
+        model: modelBound,
+        releaseStatementSha256: release?.statementSha256 ?? NO_RELEASE,
+        keyCreatedAt: createdAt,
+      }),
+    );
     return JSON.stringify(
-      evidenceToJson({
+      evidenceV2ToJson({
         platform: att.platform,
         report: att.report,
         certificates: att.certificates,
         keyConfigs,
-        model: { name: model.name, sha256: modelSha },
-        release: { id: releaseId },
+        model: modelBound,
+        release: {
+          ...(release && { bundle: release.bundle }),
+          ...(release?.publicKey !== undefined && { publicKey: release.publicKey }),
+        },
         keyCreatedAt: createdAt,
         ...(att.collateral ? { collateral: att.collateral } : {}),
       }),

@@ -14,6 +14,7 @@ import { resolveModelPath } from './inference/model-source';
 import { createOpenAiEngine, type GatewayEngine } from './inference/openai-engine';
 import { KeyRing } from './keys';
 import { createLogger } from './log';
+import { loadRelease } from './release';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 /** How often aggregated request figures are logged. */
@@ -48,8 +49,19 @@ async function main(): Promise<void> {
           ...capacity,
         });
   const provider = await createAttestationProvider(config, REPO_ROOT);
+  const release = await loadRelease(
+    {
+      ...(config.releaseBundlePath && { bundle: config.releaseBundlePath }),
+      ...(config.releasePublicKeyPath && { publicKey: config.releasePublicKeyPath }),
+    },
+    engine.model,
+  );
   const ring = await KeyRing.create({
-    makeEvidence: createEvidenceMaker(provider, engine.model, config.releaseId),
+    makeEvidence: createEvidenceMaker(
+      provider,
+      { ...engine.model, contextSize: engine.contextSize },
+      release,
+    ),
     onRotate: (k) =>
       log.lifecycle({
         event: 'key-rotated',
@@ -82,6 +94,7 @@ async function main(): Promise<void> {
       model: engine.model.name,
       modelSha256: engine.model.sha256,
       measurement: provider.measurement,
+      release: release ? release.statement.predicate.version : 'none',
       threads: engine.threads,
       sequences: engine.sequences,
       queueLimit: engine.queueLimit,

@@ -46,10 +46,38 @@ export interface Settings {
   /** Lock the vault after this many minutes without use; 0 = only when the browser closes. */
   idleLockMinutes: number;
   /**
-   * Release measurements (hex SHA-384, lowercase) this user trusts for real TEEs (SEV-SNP).
-   * Empty: real-platform evidence is refused, since nothing says which code is allowed.
+   * EXPERT OVERRIDE: launch measurements (hex SHA-384, lowercase) typed by the user. Empty
+   * (the default): the verified, logged release decides which measurements are genuine.
+   * Non-empty: this list decides instead, and every answer says so.
    */
   allowedMeasurements: string[];
+  /** Which releases to trust (protocol release/policy.ts); the project's own by default. */
+  release: ReleaseSettings;
+}
+
+export interface ReleaseSettings {
+  /** OIDC issuer, repository (`owner/name`), workflow file and tag prefix (`refs/tags/…`). */
+  issuer: string;
+  repository: string;
+  workflow: string;
+  tagPrefix: string;
+  /** A custom Sigstore `trusted_root.json` (JSON text); empty = the pinned public-good root. */
+  trustedRoot: string;
+  /** Managed public keys (PEM) whose locally signed releases are accepted. */
+  managedKeys: string[];
+}
+
+/** The verified release, as the evidence dialog shows it (protocol evidence/verify-v2.ts). */
+export interface ReleaseView {
+  version: string;
+  commit: string;
+  repository?: string;
+  tag?: string;
+  signer: 'keyless' | 'managed-key';
+  /** Rekor log index and integration time (ISO) for logged, keyless releases. */
+  logIndex?: string;
+  integratedTime?: string;
+  modelName: string;
 }
 
 export type VaultState = 'no-vault' | 'locked' | 'unlocked';
@@ -81,6 +109,10 @@ export interface EvidenceSummary {
   /** Seconds since the enclave made the key. */
   keyAgeSeconds: number;
   releaseId: string;
+  /** The verified release (absent under the expert override, or for a dev enclave naming none). */
+  release?: ReleaseView;
+  /** True when the user's typed measurement list, not a release, decided. */
+  override?: boolean;
   /** ISO time the enclave made the key. */
   keyCreatedAt: string;
   /** ISO time this client verified the evidence. */
@@ -161,7 +193,7 @@ export interface StoredMessage {
   /** Assistant messages: why generation ended (`stop`, `length`, …). */
   finishReason?: string;
   /** Assistant messages: which verified enclave answered. */
-  evidence?: Pick<EvidenceSummary, 'platform' | 'development' | 'model' | 'keyId'>;
+  evidence?: Pick<EvidenceSummary, 'platform' | 'development' | 'model' | 'keyId' | 'override'>;
 }
 
 /** Page context attached to a chat request; stored (sealed) with the conversation. */

@@ -298,6 +298,69 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
     await page.waitForSelector('[data-testid="evidence-dialog"]', { hidden: true });
   });
 
+  it('a verified release: the dialog names it, its commit, repository, tag and Sigstore log entry', async () => {
+    const summary: EvidenceSummary = {
+      ...evidence,
+      platform: 'sev-snp',
+      development: false,
+      model: { name: 'Llama-3.2-1B-Instruct Q4_K_M', sha256: evidence.model.sha256 },
+      releaseId: '0.1.0 (0123456789ab)',
+      release: {
+        version: '0.1.0',
+        commit: '0123456789abcdef0123456789abcdef01234567',
+        repository: 'sotto-dev/sotto',
+        tag: 'v0.1.0',
+        signer: 'keyless',
+        logIndex: '123456789',
+        integratedTime: '2026-10-30T09:00:00.000Z',
+        modelName: 'Llama-3.2-1B-Instruct Q4_K_M',
+      },
+      override: false,
+    };
+    await page.evaluate((summary) => {
+      (window as unknown as { mount: (n: string, p: unknown) => void }).mount('LockBadge', {
+        view: { summary },
+      });
+    }, summary);
+    await page.click('[data-testid="lock-badge"]');
+    await page.waitForSelector('[data-testid="evidence-dialog"][open]');
+    const dialog = await page.$eval('[data-testid="evidence-dialog"]', (e) => e.textContent ?? '');
+    for (const text of [
+      '0.1.0',
+      summary.release!.commit,
+      'sotto-dev/sotto',
+      'v0.1.0',
+      'Llama-3.2-1B-Instruct Q4_K_M',
+    ]) {
+      expect(dialog).toContain(text);
+    }
+    expect(await page.$eval('[data-testid="release-log"]', (e) => e.textContent)).toBe(
+      'logged in Sigstore, index 123456789, 2026-10-30T09:00:00.000Z',
+    );
+    expect(await page.$('[data-testid="override-notice"]')).toBeNull();
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid="evidence-dialog"]', { hidden: true });
+  });
+
+  it('under the expert override: the dialog and every answer say so', async () => {
+    await page.evaluate(
+      (summary) => {
+        (window as unknown as { mount: (n: string, p: unknown) => void }).mount('LockBadge', {
+          view: { summary },
+        });
+      },
+      { ...evidence, override: true, releaseId: 'expert override' },
+    );
+    await page.click('[data-testid="lock-badge"]');
+    await page.waitForSelector('[data-testid="override-notice"]');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid="evidence-dialog"]', { hidden: true });
+    await mountMessage(page, answer({ key: 'o1', override: true, state: 'done', content: 'hi' }));
+    expect(await page.$eval('[data-testid="override-banner"]', (e) => e.textContent)).toMatch(
+      /Expert override/,
+    );
+  });
+
   it('composer: Enter sends, Shift+Enter adds a line, Stop while busy', async () => {
     await page.evaluate(() => {
       const w = window as unknown as {

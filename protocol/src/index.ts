@@ -10,4 +10,5 @@ export * from './evidence';
 export * from './hpke';
 export * from './ohttp';
 export * from './quic-varint';
+export * from './release';
 export * from './sealed';

@@ -5,7 +5,7 @@
  *    bare builtin name): a plugin turns each into a build error.
  * 2. That ESM bundle runs in a `vm` context holding only Web globals
  *    (WebCrypto, TextEncoder/Decoder, Web Streams, atob/btoa, timers; no
- *    `process`, `require`, `Buffer`), as in a web worker or an MV3 service
+ *    `process`, `require`; `Buffer` only as the `buffer` package installs it), as in a web worker or an MV3 service
  *    worker, and carries a real exchange: Binary HTTP inside chunked and
  *    one-shot OHTTP, a streamed response, sealed history and a backup.
  * 3. A static check: no file under protocol/src outside cli/ imports a Node
@@ -18,13 +18,15 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { build, type Plugin, transform } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { BROWSER_ALIASES } from '../browser-aliases.mjs';
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
 
 function isNodeBuiltin(spec: string): boolean {
   if (spec.startsWith('node:')) return true;
-  return BUILTINS.has(spec) || BUILTINS.has(spec.split('/')[0]!);
+  // builtinModules lists subpaths too (`fs/promises`); `buffer/index.js` is the npm package.
+  return BUILTINS.has(spec);
 }
 
 /** Fails the build on any import of a Node builtin. */
@@ -32,6 +34,9 @@ const noNodeBuiltins: Plugin = {
   name: 'no-node-builtins',
   setup(b) {
     b.onResolve({ filter: /.*/ }, (args) => {
+      // @sigstore/*'s `crypto` and `util` -> the @noble shims, as the extension build does.
+      const alias = (BROWSER_ALIASES as Record<string, string>)[args.path];
+      if (alias) return { path: alias };
       if (!isNodeBuiltin(args.path)) return undefined;
       return {
         errors: [
@@ -115,7 +120,8 @@ describe('protocol core is browser-safe', () => {
     vm.runInContext(scenario, ctx, { filename: 'worker-scenario.js' });
     const out = (await vm.runInContext('Scenario.run(Sotto)', ctx)) as Record<string, unknown>;
     expect(JSON.parse(JSON.stringify(out))).toEqual({
-      globals: { process: 'undefined', require: 'undefined', Buffer: 'undefined' },
+      // Buffer is the `buffer` package's, installed for @sigstore (release/shim/buffer-global.ts).
+      globals: { process: 'undefined', require: 'undefined', Buffer: 'function' },
       request: 'POST /v1/chat/completions content-type {"model":"m","stream":true,"messages":[]}',
       response: {
         status: 200,

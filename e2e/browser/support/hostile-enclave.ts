@@ -58,7 +58,7 @@ export async function startHostileEnclave(answer: string): Promise<HostileEnclav
     measurement: await measureCodeBundle(REPO_ROOT),
   });
   const ring = await KeyRing.create({
-    makeEvidence: createEvidenceMaker(provider, model, 'sotto-enclave/hostile-test'),
+    makeEvidence: createEvidenceMaker(provider, { ...model, contextSize: 512 }, undefined),
   });
   const server = createEnclaveServer({
     ring,

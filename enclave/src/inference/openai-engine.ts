@@ -34,8 +34,11 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 /** The parts of an engine the gateway and the server use. */
 export type GatewayEngine = Pick<
   InferenceEngine,
-  'model' | 'complete' | 'stats' | 'sequences' | 'queueLimit' | 'close'
+  'model' | 'contextSize' | 'complete' | 'stats' | 'sequences' | 'queueLimit' | 'close'
 > & { readonly threads: number };
+
+/** Context size assumed for the upstream unless told (`SOTTO_CONTEXT`). */
+const DEFAULT_OPENAI_CONTEXT_SIZE = 4096;
 
 export interface OpenAiEngineOptions {
   /** `http://127.0.0.1:PORT` (from `openai:http://127.0.0.1:PORT`). */
@@ -44,6 +47,11 @@ export interface OpenAiEngineOptions {
   modelPath: string;
   /** Name the upstream knows the model by (its `model` field); default the file name. */
   modelName?: string;
+  /**
+   * The context size the upstream serves the model with (bound in the evidence, so a
+   * client can plan a long page). Default 4096, llama-server's and vLLM's usual setting.
+   */
+  contextSize?: number;
   /** Requests forwarded at once; the upstream batches them. Default 8. */
   sequences?: number;
   queueLimit?: number;
@@ -209,6 +217,7 @@ export async function createOpenAiEngine(options: OpenAiEngineOptions): Promise<
   return {
     model: { name, sha256, path: options.modelPath, sizeBytes },
     threads: 0,
+    contextSize: options.contextSize ?? DEFAULT_OPENAI_CONTEXT_SIZE,
     sequences,
     queueLimit,
     complete,

@@ -253,8 +253,79 @@ export function OptionsApp() {
 
       <section aria-labelledby="releases-h">
         <h2 id="releases-h">Trusted releases</h2>
+        <p class="hint">
+          Sotto accepts an enclave only when it runs a release signed by the release workflow below
+          and logged in Sigstore&apos;s transparency log, with the measurement and model that
+          release lists. Nothing to configure for the project&apos;s own releases.
+        </p>
+        <label for="release-repository">Release repository (owner/name)</label>
+        <input
+          id="release-repository"
+          data-testid="release-repository"
+          value={settings.release.repository}
+          onChange={(e) =>
+            save({
+              release: { ...settings.release, repository: (e.target as HTMLInputElement).value },
+            })
+          }
+        />
+        <label for="release-tag">Release tag prefix</label>
+        <input
+          id="release-tag"
+          data-testid="release-tag"
+          value={settings.release.tagPrefix}
+          onChange={(e) =>
+            save({
+              release: { ...settings.release, tagPrefix: (e.target as HTMLInputElement).value },
+            })
+          }
+        />
+        <p class="hint">
+          Signed by {settings.release.workflow} through {settings.release.issuer}.
+        </p>
+        <label for="release-root">
+          Custom Sigstore trusted root (trusted_root.json; empty: Sigstore&apos;s public-good root)
+        </label>
+        <textarea
+          id="release-root"
+          data-testid="release-root"
+          rows={3}
+          spellcheck={false}
+          value={settings.release.trustedRoot}
+          onChange={(e) =>
+            save({
+              release: {
+                ...settings.release,
+                trustedRoot: (e.target as HTMLTextAreaElement).value,
+              },
+            })
+          }
+        />
+        <label for="release-keys">Release signing keys for local releases (PEM public keys)</label>
+        <textarea
+          id="release-keys"
+          data-testid="release-keys"
+          rows={3}
+          spellcheck={false}
+          value={settings.release.managedKeys.join('')}
+          onChange={(e) =>
+            save({
+              release: {
+                ...settings.release,
+                managedKeys: ((e.target as HTMLTextAreaElement).value.match(
+                  /-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g,
+                ) ?? []) as string[],
+              },
+            })
+          }
+        />
+      </section>
+
+      <section aria-labelledby="override-h">
+        <h2 id="override-h">Expert override: measurements</h2>
         <label for="allowed-measurements">
-          Release measurements to accept from real TEE hardware (one per line, 96 hex digits)
+          Launch measurements to accept instead of the verified release (one per line, 96 hex
+          digits)
         </label>
         <textarea
           id="allowed-measurements"
@@ -274,8 +345,9 @@ export function OptionsApp() {
           }
         />
         <p class="hint">
-          A real enclave proves which code it runs by its measurement. With no measurement listed
-          here, Sotto refuses real-hardware evidence rather than trust unknown code.
+          For experts only. While any measurement is listed here, your list, not a signed and logged
+          release, decides which enclave code is accepted, and every answer says so. Leave it empty
+          to rely on verified releases.
         </p>
         <Feedback notice={notice} at="releases" />
       </section>

@@ -40,6 +40,8 @@ export interface UiMessage {
   error?: ErrorInfo;
   /** True when a `dev` enclave answered: the UI shows the development banner. */
   development?: boolean;
+  /** True when the expert measurement override, not a verified release, admitted the enclave. */
+  override?: boolean;
   evidence?: StoredMessage['evidence'];
   finishReason?: string;
   insert?: InsertTarget;
@@ -106,7 +108,13 @@ function fromStored(m: StoredMessage): UiMessage | undefined {
     role: m.role,
     content: m.content,
     state: m.role === 'assistant' && m.status === 'stopped' ? 'stopped' : 'done',
-    ...(m.evidence ? { evidence: m.evidence, development: m.evidence.development } : {}),
+    ...(m.evidence
+      ? {
+          evidence: m.evidence,
+          development: m.evidence.development,
+          ...(m.evidence.override && { override: true }),
+        }
+      : {}),
     ...(m.finishReason ? { finishReason: m.finishReason } : {}),
   };
 }
@@ -221,7 +229,11 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case 'chat/started':
       if (action.requestId !== state.active?.requestId) return state;
       return {
-        ...patchLast(state, (m) => ({ ...m, development: action.evidence.development })),
+        ...patchLast(state, (m) => ({
+          ...m,
+          development: action.evidence.development,
+          ...(action.evidence.override && { override: true }),
+        })),
         conversationId: action.conversationId,
         evidence: action.evidence,
         active: { ...state.active, started: true },
@@ -247,6 +259,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
                 development: state.evidence.development,
                 model: state.evidence.model,
                 keyId: state.evidence.keyId,
+                ...(state.evidence.override && { override: true }),
               },
             }
           : {}),

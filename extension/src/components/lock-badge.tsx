@@ -55,6 +55,26 @@ function kemLabel(kem: EvidenceSummary['kem']): string {
     : 'X25519 only (not post-quantum: this enclave offers no X-Wing key)';
 }
 
+/** The release rows: what was signed, by whom, and where it is logged. */
+function ReleaseRows({ summary }: { summary: EvidenceSummary }) {
+  const r = summary.release;
+  if (!r) return <Row label="Release" value={summary.releaseId} />;
+  return (
+    <>
+      <Row label="Release" value={r.version} />
+      <Row label="Commit" value={r.commit} mono />
+      {r.repository && <Row label="Repository" value={r.repository} />}
+      {r.tag && <Row label="Tag" value={r.tag} />}
+      <dt>Transparency log</dt>
+      <dd data-testid="release-log">
+        {r.logIndex !== undefined
+          ? `logged in Sigstore, index ${r.logIndex}${r.integratedTime ? `, ${r.integratedTime}` : ''}`
+          : 'not logged (signed with a configured release key)'}
+      </dd>
+    </>
+  );
+}
+
 function EvidenceDialog({
   view,
   onClose,
@@ -88,12 +108,18 @@ function EvidenceDialog({
               read them.
             </p>
           )}
+          {view.summary.override && (
+            <p class="banner-dev" data-testid="override-notice">
+              Expert override: your typed measurement list admitted this enclave, not a verified
+              release.
+            </p>
+          )}
           <dl class="facts">
             <Row label="Platform" value={platformLabel(view.summary.platform)} />
             <Row label="Measurement" value={view.summary.measurement} mono />
             <Row label="Model" value={view.summary.model.name} />
             <Row label="Model SHA-256" value={view.summary.model.sha256} mono />
-            <Row label="Release" value={view.summary.releaseId} mono />
+            <ReleaseRows summary={view.summary} />
             <Row label="Key id" value={String(view.summary.keyId)} />
             <Row label="Encryption" value={kemLabel(view.summary.kem)} testId="evidence-kem" />
             <Row

@@ -73,6 +73,11 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
           Development mode: no hardware protects this answer; whoever runs the enclave can read it.
         </p>
       )}
+      {m.override && (
+        <p class="banner-dev" data-testid="override-banner" role="note">
+          Expert override: your own measurement list, not a verified release, admitted this enclave.
+        </p>
+      )}
       {m.note && (
         <p class="notice notice-info" data-testid="page-cut-note" role="note">
           {m.note}

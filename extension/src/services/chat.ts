@@ -248,6 +248,7 @@ export class ChatService {
               development: attested.summary.development,
               model: attested.summary.model,
               keyId: attested.summary.keyId,
+              ...(attested.summary.override && { override: true }),
             },
           },
         ],

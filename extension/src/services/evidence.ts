@@ -10,12 +10,15 @@
  */
 import {
   type AttestedKey,
+  DEFAULT_MAX_KEY_AGE_MS,
   type FetchLike,
   fetchAttestedKey,
   kemName,
+  parseTrustedRootJson,
+  type ReleasePolicy,
   VerificationError,
 } from '@sotto/protocol';
-import type { EvidenceSummary, Settings } from '../messaging';
+import type { EvidenceSummary, ReleaseView, Settings } from '../messaging';
 import type { DevTrustStore } from './dev-trust';
 import { devKeyChanged, devRefused, isDevRefusal } from './failure';
 
@@ -40,6 +43,7 @@ interface Cached {
   relayUrl: string;
   developmentMode: boolean;
   allowedMeasurements: string;
+  release: string;
   verifiedAtMs: number;
   attested: Attested;
 }
@@ -73,7 +77,10 @@ export class EvidenceService {
       c.relayUrl === settings.relayUrl &&
       c.developmentMode === settings.developmentMode &&
       c.allowedMeasurements === settings.allowedMeasurements.join() &&
-      this.#now() - c.verifiedAtMs < EVIDENCE_MAX_AGE_MS
+      c.release === JSON.stringify(settings.release) &&
+      this.#now() - c.verifiedAtMs < EVIDENCE_MAX_AGE_MS &&
+      // A cached key is no older than a fresh verification would accept (verify-v2.ts).
+      this.#now() - c.attested.evidence.keyCreatedAt.getTime() <= DEFAULT_MAX_KEY_AGE_MS
     ) {
       return this.#withAge(c.attested);
     }
@@ -106,6 +113,7 @@ export class EvidenceService {
           ...(settings.allowedMeasurements.length > 0
             ? { allowedMeasurements: settings.allowedMeasurements }
             : {}),
+          release: releasePolicy(settings),
         },
         { ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}), fresh },
       );
@@ -132,6 +140,10 @@ export class EvidenceService {
         kem: kemName(key.keyConfig.kemId),
         keyAgeSeconds: 0,
         releaseId: key.evidence.releaseId,
+        override: 'override' in key.evidence && key.evidence.override,
+        ...('release' in key.evidence && key.evidence.release
+          ? { release: releaseView(key.evidence.release) }
+          : {}),
         keyCreatedAt: key.evidence.keyCreatedAt.toISOString(),
         verifiedAt: new Date(verifiedAtMs).toISOString(),
       },
@@ -140,6 +152,7 @@ export class EvidenceService {
       relayUrl: settings.relayUrl,
       developmentMode: settings.developmentMode,
       allowedMeasurements: settings.allowedMeasurements.join(),
+      release: JSON.stringify(settings.release),
       verifiedAtMs,
       attested,
     };
@@ -150,4 +163,24 @@ export class EvidenceService {
     const age = Math.max(0, Math.floor((this.#now() - a.evidence.keyCreatedAt.getTime()) / 1000));
     return { ...a, summary: { ...a.summary, keyAgeSeconds: age } };
   }
+}
+
+/** The release policy the settings name (settings.ts checked every field when it was set). */
+function releasePolicy(settings: Settings): ReleasePolicy {
+  const r = settings.release;
+  return {
+    identity: {
+      issuer: r.issuer,
+      repository: r.repository,
+      workflow: r.workflow,
+      tagPrefix: r.tagPrefix,
+    },
+    ...(r.trustedRoot !== '' && { trustedRoot: parseTrustedRootJson(r.trustedRoot) }),
+    ...(r.managedKeys.length > 0 && { managedKeys: r.managedKeys }),
+  };
+}
+
+function releaseView(r: ReleaseView & { statementSha256?: string }): ReleaseView {
+  const { statementSha256: _, ...view } = r;
+  return view;
 }

@@ -3,7 +3,8 @@
  * content (relay URL, development mode, generation knobs, idle-lock time, trusted
  * release measurements), so they are stored in clear in the `settings` table.
  */
-import type { Settings } from '../messaging';
+import { checkIdentityPolicy, parseTrustedRootJson, SOTTO_RELEASE_IDENTITY } from '@sotto/protocol';
+import type { ReleaseSettings, Settings } from '../messaging';
 import { ServiceFailure } from './failure';
 
 /** Set by the build (wxt.config.ts, `SOTTO_RELAY_URL`); absent in Node tests. */
@@ -21,7 +22,51 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   generation: Object.freeze({ maxTokens: 512, temperature: 0.7 }),
   idleLockMinutes: 15,
   allowedMeasurements: Object.freeze([]) as unknown as string[],
+  release: Object.freeze({
+    ...SOTTO_RELEASE_IDENTITY,
+    trustedRoot: '',
+    managedKeys: Object.freeze([]) as unknown as string[],
+  }),
 });
+
+export const MAX_MANAGED_KEYS = 8;
+const PEM_PUBLIC_KEY =
+  /^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]{40,2000}\n-----END PUBLIC KEY-----\n?$/;
+
+function mergeRelease(current: ReleaseSettings, patch: Partial<ReleaseSettings>): ReleaseSettings {
+  const next = { ...current, managedKeys: [...current.managedKeys] };
+  for (const k of ['issuer', 'repository', 'workflow', 'tagPrefix'] as const) {
+    if (patch[k] !== undefined) next[k] = String(patch[k]).trim();
+  }
+  try {
+    checkIdentityPolicy(next);
+  } catch (e) {
+    throw invalid(`Release identity: ${(e as Error).message}.`);
+  }
+  if (patch.trustedRoot !== undefined) {
+    const text = String(patch.trustedRoot).trim();
+    if (text !== '') {
+      try {
+        parseTrustedRootJson(text);
+      } catch {
+        throw invalid('The trusted root must be a Sigstore trusted_root.json.');
+      }
+    }
+    next.trustedRoot = text;
+  }
+  if (patch.managedKeys !== undefined) {
+    const keys = patch.managedKeys;
+    if (!Array.isArray(keys) || keys.length > MAX_MANAGED_KEYS) {
+      throw invalid(`Release keys must be a list of at most ${MAX_MANAGED_KEYS}.`);
+    }
+    const pems = keys.map((k) => `${String(k).trim().replace(/\r\n/g, '\n')}\n`);
+    if (!pems.every((k) => PEM_PUBLIC_KEY.test(k))) {
+      throw invalid('Each release key must be a PEM public key (-----BEGIN PUBLIC KEY-----).');
+    }
+    next.managedKeys = [...new Set(pems)];
+  }
+  return next;
+}
 
 /** SEV-SNP and TDX measurements are 48 bytes (SHA-384), written as 96 hex digits. */
 const MEASUREMENT_HEX = /^[0-9a-f]{96}$/;
@@ -62,6 +107,7 @@ export function mergeSettings(current: Settings, patch: Partial<Settings>): Sett
     ...current,
     generation: { ...current.generation },
     allowedMeasurements: [...current.allowedMeasurements],
+    release: { ...current.release, managedKeys: [...current.release.managedKeys] },
   };
   if (patch.relayUrl !== undefined) next.relayUrl = normaliseRelayUrl(String(patch.relayUrl));
   if (patch.developmentMode !== undefined) {
@@ -104,6 +150,12 @@ export function mergeSettings(current: Settings, patch: Partial<Settings>): Sett
     }
     next.allowedMeasurements = [...new Set(normalised)];
   }
+  if (patch.release !== undefined) {
+    if (typeof patch.release !== 'object' || patch.release === null) {
+      throw invalid('Release settings must be an object.');
+    }
+    next.release = mergeRelease(next.release, patch.release);
+  }
   return next;
 }
 
@@ -113,6 +165,7 @@ export function settingsFromStorage(stored: unknown): Settings {
     ...DEFAULT_SETTINGS,
     generation: { ...DEFAULT_SETTINGS.generation },
     allowedMeasurements: [],
+    release: { ...DEFAULT_SETTINGS.release, managedKeys: [] },
   };
   if (typeof stored !== 'object' || stored === null) return out;
   const s = stored as Partial<Settings>;
@@ -123,6 +176,7 @@ export function settingsFromStorage(stored: unknown): Settings {
     { generation: { temperature: s.generation?.temperature } },
     { idleLockMinutes: s.idleLockMinutes },
     { allowedMeasurements: s.allowedMeasurements },
+    { release: s.release },
   ] as Partial<Settings>[]) {
     try {
       out = mergeSettings(out, patch);

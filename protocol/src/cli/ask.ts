@@ -24,7 +24,8 @@ Seals the prompt to the attested enclave key and streams the answer.
 Options:
   --relay URL          relay address (default $SOTTO_RELAY_URL or http://127.0.0.1:8787)
   --allow-dev          accept development evidence (no hardware proof)
-  --measurement HEX    an allowed release measurement (repeatable)
+  --measurement HEX    expert override: accept this measurement instead of the
+                       verified release's (repeatable)
   --system TEXT        a system message
   --file PAGE.txt      page text to send with the prompt
   --max-tokens N       answer length limit (default 256)
@@ -85,6 +86,11 @@ export async function runAsk(argv: readonly string[], io: CliIo): Promise<number
       if (event.type === 'attested') {
         if (event.key.evidence.development)
           io.err('sotto: DEVELOPMENT evidence: this enclave proves no hardware isolation.\n');
+        if ('override' in event.key.evidence && event.key.evidence.override) {
+          io.err(
+            'sotto: EXPERT OVERRIDE: your --measurement list, not a verified release, admitted this enclave.\n',
+          );
+        }
         if (values.verbose) io.err(`sotto: ${sealedWith(event.key.keyConfig)}\n`);
       } else if (event.type === 'retry') {
         if (event.reason === 'truncated') io.out('\n');

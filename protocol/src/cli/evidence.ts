@@ -7,7 +7,11 @@ import type { CliIo } from './verify-snp';
 
 export const EVIDENCE_USAGE = `Usage: sotto evidence [--relay URL] [--allow-dev] [--measurement HEX]... [--json]
 
-Fetches the enclave's evidence through the relay, verifies it, and prints what it proves.
+Fetches the enclave's evidence through the relay, verifies it (the release bundle under
+the release policy, the report, its binding, the measurement, the model and the key age),
+and prints what it proves. --measurement is the expert override: the typed list, not the
+verified release, then decides. Release policy: SOTTO_RELEASE_REPOSITORY,
+SOTTO_RELEASE_TAG_PREFIX, SOTTO_TRUSTED_ROOT, SOTTO_RELEASE_KEYS (see README).
 `;
 
 export async function runEvidence(argv: readonly string[], io: CliIo): Promise<number> {
@@ -53,6 +57,8 @@ export async function runEvidence(argv: readonly string[], io: CliIo): Promise<n
       model: evidence.model.name,
       modelSha256: evidence.model.sha256,
       release: evidence.releaseId,
+      ...('release' in evidence && evidence.release && { releaseDetails: evidence.release }),
+      override: 'override' in evidence && evidence.override,
       keyId: keyConfig.keyId,
       keyFingerprint: keyConfigFingerprint(keyConfig),
       keyAgeSeconds: ageSeconds,
@@ -76,7 +82,13 @@ export async function runEvidence(argv: readonly string[], io: CliIo): Promise<n
           `measurement  ${summary.measurement}`,
           `model        ${summary.model}`,
           `model sha256 ${summary.modelSha256}`,
-          `release      ${summary.release}`,
+          `release      ${summary.release}${summary.override ? '  (EXPERT OVERRIDE: your measurement list decided)' : ''}`,
+          ...(summary.releaseDetails
+            ? [
+                `  signed by  ${summary.releaseDetails.repository ?? 'a configured key'}${summary.releaseDetails.tag ? ` @ ${summary.releaseDetails.tag}` : ''}`,
+                `  log        ${summary.releaseDetails.logIndex !== undefined ? `Sigstore index ${summary.releaseDetails.logIndex}, ${summary.releaseDetails.integratedTime ?? ''}` : 'not logged'}`,
+              ]
+            : []),
           ...summary.keys.map(
             (k, i) =>
               `${i === 0 ? 'keys        ' : '            '} id ${k.keyId}, ${k.kem} (KEM 0x${k.kemId.toString(16).padStart(4, '0')}), ${k.fingerprint.slice(0, 16)}…${k.keyId === summary.keyId ? '  ← seals with this' : ''}`,

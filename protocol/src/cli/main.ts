@@ -9,6 +9,8 @@
 import { runAsk } from './ask';
 import { runEvidence } from './evidence';
 import { exitQuietlyOnClosedOutput, safeForTerminal } from './terminal';
+import { runReleaseSign } from './release-sign';
+import { runSigstoreVerifyBundle } from './sigstore-verify-bundle';
 import { type CliIo, runVerifySnp } from './verify-snp';
 import { runVerifyTdx } from './verify-tdx';
 
@@ -39,6 +41,16 @@ export const COMMANDS: SottoCommand[] = [
     words: ['verify', 'tdx'],
     summary: 'verify an Intel TDX quote (PCK chain, QE, Intel PCS collateral, TCB status)',
     run: runVerifyTdx,
+  },
+  {
+    words: ['sigstore', 'verify-bundle'],
+    summary: 'verify a Sigstore bundle offline (sigstore-conformance CLI protocol)',
+    run: runSigstoreVerifyBundle,
+  },
+  {
+    words: ['release', 'sign'],
+    summary: 'sign a release statement with a managed key (Sigstore bundle v0.3, DSSE)',
+    run: runReleaseSign,
   },
 ];
 

@@ -1,6 +1,11 @@
 /** What the client commands share: relay address, evidence policy, failure messages. */
+import { readFileSync } from 'node:fs';
 import {
-  type EvidencePolicy,
+  checkIdentityPolicy,
+  type EvidencePolicyV2,
+  parseTrustedRootJson,
+  type ReleasePolicy,
+  SOTTO_RELEASE_IDENTITY,
   ServiceError,
   SottoError,
   TruncatedStreamError,
@@ -15,15 +20,39 @@ export function relayFromFlags(flag: string | undefined): string {
   return flag ?? process.env.SOTTO_RELAY_URL ?? DEFAULT_RELAY;
 }
 
+/**
+ * The release policy from the environment: SOTTO_RELEASE_REPOSITORY and
+ * SOTTO_RELEASE_TAG_PREFIX (identity; the project's own by default), SOTTO_TRUSTED_ROOT
+ * (a trusted_root.json file; the pinned public-good root by default), SOTTO_RELEASE_KEYS
+ * (comma-separated PEM files: managed keys of local releases).
+ */
+export function releasePolicyFromEnv(env = process.env): ReleasePolicy {
+  const identity = checkIdentityPolicy({
+    ...SOTTO_RELEASE_IDENTITY,
+    ...(env.SOTTO_RELEASE_REPOSITORY && { repository: env.SOTTO_RELEASE_REPOSITORY }),
+    ...(env.SOTTO_RELEASE_TAG_PREFIX && { tagPrefix: env.SOTTO_RELEASE_TAG_PREFIX }),
+  });
+  const keys = (env.SOTTO_RELEASE_KEYS ?? '').split(',').filter(Boolean);
+  return {
+    identity,
+    ...(env.SOTTO_TRUSTED_ROOT && {
+      trustedRoot: parseTrustedRootJson(readFileSync(env.SOTTO_TRUSTED_ROOT, 'utf8')),
+    }),
+    ...(keys.length > 0 && { managedKeys: keys.map((k) => readFileSync(k, 'utf8')) }),
+  };
+}
+
+/** `--measurement` and SOTTO_ALLOWED_MEASUREMENTS are the expert override (verify-v2.ts). */
 export function policyFromFlags(values: {
   'allow-dev'?: boolean;
   measurement?: string[];
-}): EvidencePolicy {
+}): EvidencePolicyV2 {
   const fromEnv = (process.env.SOTTO_ALLOWED_MEASUREMENTS ?? '').split(',').filter(Boolean);
   const allowed = [...(values.measurement ?? []), ...fromEnv].map((m) => m.toLowerCase());
   return {
     allowDevelopment: values['allow-dev'] === true,
     ...(allowed.length > 0 ? { allowedMeasurements: allowed } : {}),
+    release: releasePolicyFromEnv(),
   };
 }
 

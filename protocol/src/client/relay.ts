@@ -7,10 +7,15 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '../bytes';
 import { MalformedError, ServiceError, UnreachableError, UnsupportedError } from '../errors';
 import {
-  type EvidencePolicy,
+  EVIDENCE_FORMAT_V2,
+  type EvidencePolicyV2,
   parseEvidence,
+  parseEvidenceV2,
+  readEvidenceJson,
   type VerifiedEvidence,
+  type VerifiedEvidenceV2,
   verifyEvidence,
+  verifyEvidenceV2,
 } from '../evidence';
 import {
   decodeKeyConfigList,
@@ -23,7 +28,8 @@ import type { SealedChatRequest } from './chat';
 export type FetchLike = typeof fetch;
 
 export interface AttestedKey {
-  evidence: VerifiedEvidence;
+  /** v2 evidence (release-bound) carries `release`, `override` and `keyConfigs`. */
+  evidence: VerifiedEvidence | VerifiedEvidenceV2;
   /**
    * The config this client seals to, chosen from the bound list: X-Wing
    * whenever it is offered, X25519 only when it is not (see `selectKeyConfig`).
@@ -101,7 +107,7 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export async function fetchAttestedKey(
   relayUrl: string,
-  policy: EvidencePolicy,
+  policy: EvidencePolicyV2,
   options: { fetch?: FetchLike; fresh?: boolean; sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<AttestedKey> {
   const fetchFn = options.fetch ?? fetch;
@@ -122,8 +128,7 @@ export async function fetchAttestedKey(
     await (options.sleep ?? pause)(after * 1000 * (1 + Math.random() / 2));
   }
   if (!res.ok) throw await outerError(res);
-  const bundle = parseEvidence(await res.text());
-  const evidence = await verifyEvidence(bundle, policy);
+  const { evidence, devKey } = await openEvidence(await res.text(), policy);
   let keyConfigs: KeyConfig[];
   let keyConfig: KeyConfig;
   try {
@@ -133,13 +138,42 @@ export async function fetchAttestedKey(
     const what = cause instanceof UnsupportedError ? 'offers no usable key' : 'is unreadable';
     throw new MalformedError(`the attested key config list ${what}`, { cause });
   }
-  const devKey = bundle.platform === 'dev' ? bundle.certificates.devKey : undefined;
   return {
     evidence,
     keyConfig,
     keyConfigs,
     ...(devKey ? { devKeySha256: toHex(sha256(devKey)) } : {}),
   };
+}
+
+/**
+ * Parses and verifies evidence of either format: v2 (`sotto-evidence/2`, release-bound,
+ * verify-v2.ts) or v1 (the dev-era format, verify.ts).
+ * @throws MalformedError, LimitExceededError, UnsupportedError, VerificationError.
+ */
+export async function verifyAnyEvidence(
+  text: string,
+  policy: EvidencePolicyV2,
+): Promise<VerifiedEvidence | VerifiedEvidenceV2> {
+  return (await openEvidence(text, policy)).evidence;
+}
+
+/** {@link verifyAnyEvidence}, and the dev signing key (SPKI) a `dev` report was checked against. */
+async function openEvidence(
+  text: string,
+  policy: EvidencePolicyV2,
+): Promise<{ evidence: VerifiedEvidence | VerifiedEvidenceV2; devKey?: Uint8Array }> {
+  const value = readEvidenceJson(text);
+  const bundle =
+    (value as { format?: unknown } | null)?.format === EVIDENCE_FORMAT_V2
+      ? parseEvidenceV2(value)
+      : parseEvidence(value);
+  const evidence =
+    'version' in bundle
+      ? await verifyEvidenceV2(bundle, policy)
+      : await verifyEvidence(bundle, policy);
+  const devKey = bundle.platform === 'dev' ? bundle.certificates.devKey : undefined;
+  return { evidence, ...(devKey ? { devKey } : {}) };
 }
 
 /**

@@ -1,0 +1,79 @@
+/**
+ * Evidence v2 on the real SEV-SNP path: the genuine virtee/sev Milan report, VCEK and
+ * chain inside v2 evidence, with a keyless release (test Sigstore) that lists the
+ * report's MEASUREMENT. The chain, signature and policy checks run and pass; the real
+ * report was taken for someone else's data, so the REPORT_DATA v2 binding, and only it,
+ * refuses. Without a release, real-platform evidence is refused before anything else.
+ * `now` is fixed inside the vectors' validity.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type EvidenceBundleV2,
+  parseEvidenceV2,
+  evidenceV2ToJson,
+} from '../../src/evidence/bundle-v2';
+import { verifyEvidenceV2 } from '../../src/evidence/verify-v2';
+import { encodeKeyConfigList, generateKeyConfig } from '../../src/ohttp';
+import { ReleaseRefusedError } from '../../src/release/errors';
+import { SOTTO_RELEASE_IDENTITY } from '../../src/release/policy';
+import { MODEL_SHA, payload, statement } from '../release/fixtures';
+import { createTestSigstore, workflowIdentity } from '../release/test-sigstore';
+import { NOW, vectors } from '../sev-fixtures';
+
+const MEASUREMENT =
+  '7a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579ea158d3e1a0dc39b2c60bd95b9c480cd81841f';
+let evidence: EvidenceBundleV2;
+let trustedRoot: unknown;
+
+beforeAll(async () => {
+  const sigstore = await createTestSigstore(NOW);
+  trustedRoot = sigstore.trustedRoot;
+  const s = statement();
+  s.predicate.platforms['sev-snp'] = { measurements: [MEASUREMENT] };
+  const bundle = await sigstore.sign(payload(s), {
+    identity: workflowIdentity(SOTTO_RELEASE_IDENTITY.repository, 'refs/tags/v0.1.0'),
+    signedAt: NOW,
+  });
+  evidence = parseEvidenceV2(
+    JSON.parse(
+      JSON.stringify(
+        evidenceV2ToJson({
+          platform: 'sev-snp',
+          report: vectors.milanReport(),
+          certificates: { vcek: vectors.milanVcek(), chain: vectors.milanChain() },
+          keyConfigs: encodeKeyConfigList([generateKeyConfig(1).config]),
+          model: { name: 'stories260K', sha256: MODEL_SHA, contextSize: 512 },
+          release: { bundle },
+          keyCreatedAt: new Date(NOW.getTime() - 60_000),
+        }),
+      ),
+    ),
+  );
+});
+
+async function check(p: Promise<unknown>): Promise<string> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(ReleaseRefusedError);
+  return (e as ReleaseRefusedError).check;
+}
+
+describe('evidence v2 with real SEV-SNP evidence', () => {
+  it('passes chain, signature and policy, and is refused by the REPORT_DATA v2 binding', async () => {
+    expect(await check(verifyEvidenceV2(evidence, { now: NOW, release: { trustedRoot } }))).toBe(
+      'report-data',
+    );
+  });
+  it('is refused when it names no release', async () => {
+    expect(
+      await check(
+        verifyEvidenceV2({ ...evidence, release: {} }, { now: NOW, release: { trustedRoot } }),
+      ),
+    ).toBe('statement');
+  });
+  it('is refused when the release is not trusted', async () => {
+    expect(await check(verifyEvidenceV2(evidence, { now: NOW }))).toBe('trusted-root');
+  });
+});
