@@ -24,7 +24,7 @@ import { parseSnpReport, SNP_PRODUCTS, type SnpTcb, verifySnpEvidence } from '..
 import { sha256 } from '@noble/hashes/sha2.js';
 import { equalBytes, fromBase64, toHex } from '../bytes';
 import { type SottoError, VerificationError } from '../errors';
-import { decodeKeyConfigList, encodeKeyConfig } from '../ohttp';
+import { decodeKeyConfigList } from '../ohttp';
 import { ReleaseRefusedError } from '../release/errors';
 import { type ReleasePolicy, type VerifiedRelease, verifyRelease } from '../release/verify-release';
 import type { EvidenceBundleV2 } from './bundle-v2';
