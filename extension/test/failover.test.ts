@@ -9,7 +9,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { equalBytes, parseEvidence } from '@sotto/protocol';
+import { equalBytes, parseEvidenceV2, readEvidenceJson } from '@sotto/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EnclaveProcess, startEnclave } from '../../enclave/test/support/enclave-process';
 import { waitForRelayLog } from '../../e2e/browser/support/stack';
@@ -97,7 +97,9 @@ async function run(
 async function holderOf(keyConfigs: Uint8Array): Promise<EnclaveProcess> {
   for (const e of enclaves) {
     if (isDead(e)) continue;
-    const bundle = parseEvidence(await (await fetch(`${e.url}/v1/evidence`)).text());
+    const bundle = parseEvidenceV2(
+      readEvidenceJson(await (await fetch(`${e.url}/v1/evidence`)).text()),
+    );
     if (equalBytes(bundle.keyConfigs, keyConfigs)) return e;
   }
   throw new Error('no enclave holds the verified key');
