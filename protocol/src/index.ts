@@ -10,3 +10,4 @@ export * from './hpke';
 export * from './ohttp';
 export * from './quic-varint';
 export * from './sealed';
+export * from './sync';
