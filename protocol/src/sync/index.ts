@@ -57,3 +57,25 @@ export {
   type VerifiedRequest,
   verifyRequest,
 } from './request-signature';
+export {
+  type PutResult,
+  type RemotePairing,
+  type RemoteRecord,
+  SyncClient,
+  type SyncClientOptions,
+} from './client';
+export {
+  type ConversationCopy,
+  emptyReplicaState,
+  manifestRecordId,
+  messageRecordId,
+  type ReplicaState,
+  SyncReplica,
+} from './replica';
+export {
+  acceptPairing,
+  offerPairing,
+  type PairingAcceptance,
+  type PairingOffer,
+  type PollOptions,
+} from './pairing-flow';

@@ -55,12 +55,14 @@ export interface FetchedRecord {
 
 /**
  * Matches fetched message records to the manifest. Returns them in the
- * manifest's order.
+ * manifest's order. `ignoreUnlisted` (a sync server's listing) leaves out
+ * records no manifest lists yet instead of refusing them.
  * @throws {IntegrityError} `duplicated`, `unexpected`, `reordered`, `tampered`, `dropped`.
  */
 export function verifyMembership(
   manifest: ConversationManifest,
   records: readonly FetchedRecord[],
+  options: { ignoreUnlisted?: boolean } = {},
 ): FetchedRecord[] {
   const listed = new Map(manifest.messages.map((m, i) => [m.id, { entry: m, index: i }]));
   const byDigest = new Map(manifest.messages.map((m) => [m.digest, m.id]));
@@ -68,7 +70,12 @@ export function verifyMembership(
   for (const r of records) {
     if (found.has(r.id)) throw new IntegrityError('duplicated', 'a message was returned twice');
     const at = listed.get(r.id);
-    if (!at) throw new IntegrityError('unexpected', 'a message the conversation does not list');
+    if (!at) {
+      // On a sync server a message may be uploaded before the manifest that lists it:
+      // until a manifest lists it, it is not part of the conversation and is not shown.
+      if (options.ignoreUnlisted) continue;
+      throw new IntegrityError('unexpected', 'a message the conversation does not list');
+    }
     const digest = recordDigest(r.sealed);
     if (digest !== at.entry.digest) {
       const owner = byDigest.get(digest);
