@@ -45,6 +45,10 @@ export class TestDevice {
     this.replica = this.#replica(this.replica.state());
   }
 
+  get accountId(): string {
+    return deriveAccountKey(this.vaultKey).accountId;
+  }
+
   tick(): number {
     return ++this.#now;
   }
