@@ -13,8 +13,10 @@ const env = { ...process.env };
 env.SOTTO_MODEL ||= DEFAULT_MODEL;
 env.SOTTO_ENCLAVE_PORT ||= '8788';
 env.SOTTO_RELAY_PORT ||= '8787';
+env.SOTTO_SYNC_PORT ||= '8789';
 env.SOTTO_ENCLAVES ||= `http://127.0.0.1:${env.SOTTO_ENCLAVE_PORT}`;
 const relayUrl = `http://127.0.0.1:${env.SOTTO_RELAY_PORT}`;
+const syncUrl = `http://127.0.0.1:${env.SOTTO_SYNC_PORT}`;
 const extensionDir = resolve(root, '.output/chrome-mv3');
 
 const children: ChildProcess[] = [];
@@ -86,11 +88,14 @@ const evidence = (await evidenceRes.json()) as {
 };
 run('relay', 'backend/src/server.ts');
 await waitFor(`${relayUrl}/healthz`, 'the relay');
+run('sync service', 'backend/src/sync/server.ts');
+await waitFor(`${syncUrl}/healthz`, 'the sync service');
 
 const dev = evidence.platform === 'dev';
 console.log(`
 Sotto is running.
   relay        ${relayUrl}
+  sync         ${syncUrl}  (${env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : 'embedded store'})
   model        ${evidence.model.name}
   model sha256 ${evidence.model.sha256}
   attestation  ${evidence.platform}${dev ? '  (DEVELOPMENT: no hardware proof; clients must enable development mode)' : ''}
