@@ -103,6 +103,7 @@ export type ErrorCode =
   | 'wrong-passkey'
   | 'backup-invalid'
   | 'not-found'
+  | 'tampered'
   | 'invalid'
   | 'internal';
 

@@ -60,7 +60,7 @@ export interface FetchedRecord {
  * @throws {IntegrityError} `duplicated`, `unexpected`, `reordered`, `tampered`, `dropped`.
  */
 export function verifyMembership(
-  manifest: ConversationManifest,
+  manifest: Pick<ConversationManifest, 'messages'>,
   records: readonly FetchedRecord[],
   options: { ignoreUnlisted?: boolean } = {},
 ): FetchedRecord[] {
