@@ -34,6 +34,8 @@ export interface Ledger {
 }
 
 const INDEX_KEY = 'history-index';
+/** The sync replica's row beside it: erased with history, so a wiped device never pushes deletions. */
+export const SYNC_STATE_KEY = 'sync-state';
 const INDEX_META: RecordMeta = { id: INDEX_KEY, type: 'sotto/history-index', schemaVersion: 1 };
 
 /** Conversation id → latest ledger version this device wrote. */

@@ -18,6 +18,7 @@ import {
   type Ledger,
   legacyLedger,
   readIndex,
+  SYNC_STATE_KEY,
   tampered,
   verifyRows,
   writeIndex,
@@ -36,6 +37,9 @@ export interface ConversationPlain {
   pageUrl?: string;
   pageTitle?: string;
   truncated?: boolean;
+  /** When the title was last set, and by which device (sync: last writer wins). */
+  titleAt?: number;
+  titleBy?: string;
   /** Authenticated times, version and message list (history-ledger.ts); absent on rows from before it. */
   ledger?: Ledger;
 }
@@ -339,7 +343,13 @@ export class HistoryService {
         const next = this.#sealConversation(
           key,
           row.id,
-          { ...plain, title: clean, ledger: { ...ledger, version: ledger.version + 1 } },
+          {
+            ...plain,
+            title: clean,
+            titleAt: this.#now(),
+            titleBy: '',
+            ledger: { ...ledger, version: ledger.version + 1 },
+          },
           { createdAt: ledger.createdAt, updatedAt: ledger.updatedAt },
           ledger.messages.length,
         );
@@ -412,7 +422,10 @@ export class HistoryService {
       async () => {
         await this.#db.conversations.clear();
         await this.#db.messages.clear();
-        await this.#db.settings.delete('history-index' as 'settings');
+        await this.#db.settings.bulkDelete([
+          'history-index',
+          SYNC_STATE_KEY,
+        ] as unknown as 'settings'[]);
       },
     );
   }

@@ -129,18 +129,21 @@ export class VaultService {
   }
 
   /**
-   * Makes the vault: a fresh vault key, wrapped under the KEK from `prf`, bound to `credentialId`.
+   * Makes the vault: a fresh vault key (or a paired device's), wrapped under the KEK from `prf`, bound to `credentialId`.
    * @throws {ServiceFailure} `vault-exists` when one exists; `invalid` for bad sizes.
    */
   async create(input: {
     prf: Uint8Array;
     salt: Uint8Array;
     credentialId: Uint8Array;
+    /** Pairing: the vault key another device of this account sent (sealed end to end). */
+    vaultKey?: Uint8Array;
   }): Promise<VaultStatus> {
     checkBytes(input.prf, PRF_BYTES, 'The PRF output');
     checkBytes(input.salt, undefined, 'The PRF salt');
     checkBytes(input.credentialId, undefined, 'The credential id');
-    const vaultKey = generateVaultKey();
+    if (input.vaultKey !== undefined) checkBytes(input.vaultKey, 32, 'The vault key');
+    const vaultKey = input.vaultKey?.slice() ?? generateVaultKey();
     const lockedKey = lockVaultKey(input.prf, vaultKey, { credentialId: input.credentialId });
     const row: VaultRow = {
       key: 'vault',
