@@ -9,6 +9,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedTarget, type StoreTarget } from '../../backend/test/support/sync-stores';
 import { startSyncProcess, type SyncProcess } from '../../e2e/support/sync-process';
+import { toBase64Url } from '../src/messaging';
+import { createHandlers } from '../src/services/router';
+import { PairingService } from '../src/services/sync/pairing-service';
 import { SyncService } from '../src/services/sync/sync-service';
 import { type Harness, harness, prfBytes } from './support/services';
 
@@ -219,5 +222,55 @@ describe('extension sync', () => {
     b.restart();
     expect(await b.sync.syncNow()).toMatchObject({ state: 'tampered' });
     expect((await b.history.list()).find((c) => c.id === 't')!.title).toBe('Renamed');
+  });
+
+  it('pairs a new device through the worker messages: one SAS, then its own passkey wraps the same vault key', async () => {
+    const poll = { wait: () => new Promise<void>((r) => setTimeout(r, 20)), maxPolls: 1500 };
+    const a = await device();
+    await a.history.append({
+      conversationId: 'p',
+      conversation: { title: 'Before pairing', kind: 'chat' },
+      messages: [say('p', 'already here')],
+    });
+    await a.sync.syncNow();
+    const aHandlers = createHandlers({
+      ...a,
+      sync: a.sync,
+      pairing: new PairingService(a.vault, a.sync, { poll }),
+    });
+
+    const h = harness(); // the new device: no vault yet
+    const bSync = new SyncService(h.db, h.vault, h.history);
+    opened.push(Object.assign(h, { sync: bSync, restart() {} }));
+    const bHandlers = createHandlers({
+      ...h,
+      sync: bSync,
+      pairing: new PairingService(h.vault, bSync, { poll }),
+    });
+
+    const { code } = await bHandlers['sync/pair-offer']({ url: sync.url });
+    const [shown, compared] = await Promise.all([
+      bHandlers['sync/pair-offer-sas']({}),
+      aHandlers['sync/pair-accept']({ url: sync.url, code }),
+    ]);
+    expect(shown.sas).toMatch(/^\d{6}$/);
+    expect(compared.sas).toBe(shown.sas);
+    await aHandlers['sync/pair-approve']({});
+    expect(await bHandlers['sync/pair-receive']({})).toEqual({ syncUrl: sync.url });
+    // the new device's own passkey (its PRF output) wraps the received key
+    const status = await bHandlers['vault/create']({
+      prf: toBase64Url(prfBytes(5)),
+      salt: toBase64Url(new Uint8Array(32).fill(6)),
+      credentialId: toBase64Url(new Uint8Array([7])),
+    });
+    expect(status.state).toBe('unlocked');
+    expect(await h.vault.key()).toEqual(await a.vault.key());
+    expect((await bHandlers['sync/now']({})).state).toBe('synced');
+    expect((await h.history.get('p')).messages.map((m) => m.content)).toEqual(['already here']);
+    // the wrapped key on the new device is under its own passkey: A's PRF does not open it
+    await h.vault.lock();
+    await expect(
+      h.vault.unlock({ prf: prfBytes(1), credentialId: new Uint8Array([7]) }),
+    ).rejects.toThrow();
   });
 });

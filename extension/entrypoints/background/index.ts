@@ -19,6 +19,8 @@ import { createMenus, listenForActions, type MenuBrowser } from '../../src/servi
 import { PanelHub } from '../../src/services/panel-hub';
 import { createHandlers, dispatch, isForWorker } from '../../src/services/router';
 import { SettingsStore } from '../../src/services/settings-store';
+import { PairingService } from '../../src/services/sync/pairing-service';
+import { SYNC_ALARM, SyncService } from '../../src/services/sync/sync-service';
 import { VaultService } from '../../src/services/vault';
 
 export default defineBackground({
@@ -28,6 +30,7 @@ export default defineBackground({
     let panels: PanelHub | undefined;
     let evidence: EvidenceService | undefined;
     let vault: VaultService | undefined;
+    let sync: SyncService | undefined;
     const settings = new SettingsStore(db, {
       canReach: (origin) => browser.permissions.contains({ origins: [`${origin}/*`] }),
       onChange: async (next, previous) => {
@@ -47,14 +50,29 @@ export default defineBackground({
       holder: sessionKeyHolder(browser.storage),
       timer: alarmIdleTimer(browser.alarms),
       idleLockMinutes: async () => (await settings.get()).idleLockMinutes,
-      onChange: (state) => panels?.broadcast({ type: 'vault/changed', state }),
+      onChange: (state) => {
+        panels?.broadcast({ type: 'vault/changed', state });
+        if (state === 'unlocked') void sync?.syncNow();
+      },
     });
     evidence = new EvidenceService({ settings: () => settings.get() });
     const history = new HistoryService(db, vault);
     const backup = new BackupService(history, vault);
     const chat = new ChatService({ evidence, history, vault, settings: () => settings.get() });
     panels = new PanelHub(chat);
-    const handlers = createHandlers({ vault, history, backup, evidence, settings, panels });
+    sync = new SyncService(db, vault, history);
+    const pairing = new PairingService(vault, sync);
+    const handlers = createHandlers({
+      vault,
+      history,
+      backup,
+      evidence,
+      settings,
+      panels,
+      sync,
+      pairing,
+    });
+    void browser.alarms.create(SYNC_ALARM, { periodInMinutes: 1 });
     const extensionOrigin = browser.runtime.getURL('/');
     const b = browser as unknown as MenuBrowser;
 
@@ -80,6 +98,7 @@ export default defineBackground({
     browser.runtime.onConnect.addListener((port) => panels?.attach(port));
     browser.alarms.onAlarm.addListener((alarm) => {
       if (alarm.name === IDLE_LOCK_ALARM) void vault?.lock();
+      if (alarm.name === SYNC_ALARM) void sync?.syncNow();
     });
   },
 });

@@ -15,6 +15,7 @@ import {
   toBase64Url,
   type VaultState,
 } from '../../src/messaging';
+import { SyncSettings } from '../../src/components/sync-settings';
 import { PasskeyError, restoreFromBackup } from '../../src/passkey';
 
 type Notice = { text: string; error?: boolean } | null;
@@ -300,6 +301,11 @@ export function OptionsApp() {
           </span>
         </div>
       </section>
+
+      <SyncSettings
+        vault={vault}
+        onVaultChange={async () => setVault((await sendMessage('vault/status')).state)}
+      />
 
       <section aria-labelledby="data-h">
         <h2 id="data-h">Your history</h2>

@@ -35,20 +35,9 @@ import {
   SCHEMA_VERSION,
 } from '../history';
 import { SYNC_STATE_KEY } from '../history-ledger';
+import type { SyncStatus } from '../../sync-messaging';
 import type { VaultService } from '../vault';
 import { readLocalCopies, writeLocalCopy } from './history-bridge';
-
-/** What the UI shows. */
-export type SyncState =
-  'off' | 'synced' | 'pending' | 'conflict' | 'unreachable' | 'tampered' | 'locked';
-
-export interface SyncStatus {
-  state: SyncState;
-  /** Local conversations not yet on the server. */
-  pending: number;
-  /** A short sentence for a person (never record content). */
-  detail?: string;
-}
 
 interface StoredSync {
   url: string;
@@ -57,6 +46,8 @@ interface StoredSync {
 }
 
 const ROUNDS = 3;
+/** The worker's periodic sync alarm (edits made offline upload on the next one). */
+export const SYNC_ALARM = 'sotto-sync';
 
 export class SyncService {
   readonly #db: SottoDb;
@@ -119,11 +110,13 @@ export class SyncService {
     try {
       pending = await this.#pendingCount(await this.#vault.key(), stored.replica);
     } catch {
-      return { state: 'locked', pending: 0 };
+      return { state: 'locked', pending: 0, url: stored.url };
     }
     const last = this.#last;
-    if (last && last.state !== 'synced' && last.state !== 'pending') return { ...last, pending };
-    return { state: pending > 0 ? 'pending' : last ? 'synced' : 'pending', pending };
+    const url = stored.url;
+    if (last && last.state !== 'synced' && last.state !== 'pending')
+      return { ...last, pending, url };
+    return { state: pending > 0 || !last ? 'pending' : 'synced', pending, url };
   }
 
   async #pendingCount(key: Uint8Array, replica: ReplicaState): Promise<number> {
