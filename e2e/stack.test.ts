@@ -299,5 +299,6 @@ describe('the stack: an enclave dies mid-answer', () => {
     expect(r.code).toBe(0);
     const [, retried] = r.stdout.split('\n', 2);
     expect(retried?.startsWith(', there was')).toBe(true);
-  });
+    // Two slow generations back to back: ~30 s alone on a loaded 2-core machine, more in the full run.
+  }, 120_000);
 });
