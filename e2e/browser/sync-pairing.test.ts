@@ -6,7 +6,8 @@
  *   A onboards, chats, turns sync on → B, with no vault, shows a pairing code
  *   and its QR code → A enters the code → both screens show one SAS → A
  *   approves → B makes its own passkey → B has A's conversation → B chats →
- *   A has B's conversation: both lists agree.
+ *   A has B's conversation: both lists agree → A removes B (the vault key
+ *   rotates under A's passkey) → B is told, and A's later messages never reach it.
  *
  * Waits are on DOM attributes and elements, never on time.
  */
@@ -172,6 +173,42 @@ describe.skipIf(!hasChromium)('two Chromium profiles paired through the sync ser
         expect(fromB.messages.map((m) => m.content)).toEqual(fromA.messages.map((m) => m.content));
         expect(fromA.messages.length).toBe(2);
       }
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    'A removes B: B is told, and what A writes afterwards is not readable there',
+    async () => {
+      // The passkey ceremony the "Remove all other devices" button runs, here in A's panel
+      // (its virtual authenticator lives on that page): one assertion for the vault's PRF.
+      await panelA.bringToFront(); // WebAuthn answers a focused page only
+      const removed = (await panelA.evaluate(`(async () => {
+        const status = (await chrome.runtime.sendMessage({ type: 'vault/status' })).value;
+        const bytes = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+        const text = (b) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+        const cred = await navigator.credentials.get({ publicKey: {
+          challenge: crypto.getRandomValues(new Uint8Array(32)),
+          rpId: location.host,
+          allowCredentials: [{ type: 'public-key', id: bytes(status.credentialId) }],
+          userVerification: 'required',
+          extensions: { prf: { eval: { first: bytes(status.prfSalt) } } },
+        } });
+        const prf = cred.getClientExtensionResults().prf.results.first;
+        return chrome.runtime.sendMessage({ type: 'sync/remove-others', prf: text(prf), credentialId: text(cred.rawId) });
+      })()`)) as { ok: boolean; value: { state: string } };
+      expect(removed).toMatchObject({ ok: true, value: { state: 'synced' } });
+      const before = await list(optionsB);
+
+      await sendChat(panelA, 'Then the cat');
+      await waitForAnswer(panelA, 2, ['done'], FLOW_TIMEOUT_MS);
+      expect((await askOk<{ state: string }>(optionsA, 'sync/now')).state).toBe('synced');
+      expect((await askOk<{ state: string }>(optionsB, 'sync/now')).state).toBe('removed');
+      // B keeps what it had; nothing written after the removal reaches it
+      expect(await list(optionsB)).toEqual(before);
+      const grown = (await list(optionsA)).find((c) => c.messageCount === 4);
+      expect(grown).toBeDefined();
+      expect(before.find((c) => c.id === grown!.id)?.messageCount).toBe(2);
     },
     FLOW_TIMEOUT_MS,
   );

@@ -6,7 +6,7 @@ import type { VaultStatus } from './messaging';
 
 /** What the UI shows about sync. */
 export type SyncState =
-  'off' | 'synced' | 'pending' | 'conflict' | 'unreachable' | 'tampered' | 'locked';
+  'off' | 'synced' | 'pending' | 'conflict' | 'unreachable' | 'tampered' | 'removed' | 'locked';
 
 export interface SyncStatus {
   state: SyncState;
@@ -36,6 +36,11 @@ declare module './messaging' {
     /** Unlocked device: the person saw the same SAS on both screens. */
     'sync/pair-approve': { request: Record<string, never>; response: Record<string, never> };
     'sync/pair-cancel': { request: Record<string, never>; response: Record<string, never> };
+    /**
+     * Removes every other device: rotates the vault key under this device's passkey (its
+     * PRF output, as for `vault/unlock`), re-seals history, retires the old account.
+     */
+    'sync/remove-others': { request: { prf: string; credentialId: string }; response: SyncStatus };
   }
 }
 

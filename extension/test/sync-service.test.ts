@@ -9,6 +9,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedTarget, type StoreTarget } from '../../backend/test/support/sync-stores';
 import { startSyncProcess, type SyncProcess } from '../../e2e/support/sync-process';
+import { DecryptError, deriveAccountKey, openManifest, SyncClient } from '@sotto/protocol';
 import { toBase64Url } from '../src/messaging';
 import { createHandlers } from '../src/services/router';
 import { PairingService } from '../src/services/sync/pairing-service';
@@ -272,5 +273,55 @@ describe('extension sync', () => {
     await expect(
       h.vault.unlock({ prf: prfBytes(1), credentialId: new Uint8Array([7]) }),
     ).rejects.toThrow();
+  });
+
+  it('removes the other device: later records are under a rotated key it never had, and it is told', async () => {
+    const [a, b] = await pair();
+    await a.history.append({
+      conversationId: 'r1',
+      conversation: { title: 'Before', kind: 'chat' },
+      messages: [say('r1', 'before removal')],
+    });
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    expect(await texts(b, 'r1')).toEqual(['before removal']);
+    const oldKey = (await a.vault.key()).slice();
+
+    const status = await a.sync.removeOtherDevices({
+      prf: prfBytes(1),
+      credentialId: new Uint8Array([1]),
+    });
+    expect(status.state).toBe('synced');
+    const newKey = (await a.vault.key()).slice();
+    expect(newKey).not.toEqual(oldKey);
+    expect(await texts(a, 'r1')).toEqual(['before removal']); // re-sealed, still A's
+    await a.history.append({
+      conversationId: 'r2',
+      conversation: { title: 'After', kind: 'chat' },
+      messages: [say('r2', 'after removal')],
+    });
+    expect((await a.sync.syncNow()).state).toBe('synced');
+
+    // B is told, and gets nothing written after its removal
+    expect((await b.sync.syncNow()).state).toBe('removed');
+    expect((await b.history.list()).map((c) => c.id)).toEqual(['r1']);
+    // the new records live under the new key's account and do not open with the old key
+    const fresh = await new SyncClient({
+      baseUrl: sync.url,
+      account: deriveAccountKey(newKey),
+    }).changes(0);
+    const manifest = fresh.records.find((r) => r.id === 'c:r2')!;
+    expect(() => openManifest(oldKey, 'r2', manifest.body!)).toThrow(DecryptError);
+    expect(openManifest(newKey, 'r2', manifest.body!).messages).toHaveLength(1);
+    // the old account holds nothing but the sealed notice
+    const old = await new SyncClient({
+      baseUrl: sync.url,
+      account: deriveAccountKey(oldKey),
+    }).changes(0);
+    expect(old.records.filter((r) => r.body !== null).map((r) => r.id)).toEqual(['x:retired']);
+    // A's own passkey unlocks the new key
+    await a.vault.lock();
+    await a.vault.unlock({ prf: prfBytes(1), credentialId: new Uint8Array([1]) });
+    expect(await a.vault.key()).toEqual(newKey);
   });
 });

@@ -18,7 +18,8 @@ export type SottoErrorCode =
   | 'BUSY'
   | 'SERVICE'
   | 'UNREACHABLE'
-  | 'INTEGRITY';
+  | 'INTEGRITY'
+  | 'REMOVED';
 
 export abstract class SottoError extends Error {
   abstract readonly code: SottoErrorCode;
@@ -130,6 +131,14 @@ export class IntegrityError extends SottoError {
     super(message, options);
     this.kind = kind;
   }
+}
+
+/**
+ * This device was removed from its sync account: another device rotated the vault
+ * key and left the old account empty. Stop syncing; pair again to rejoin.
+ */
+export class DeviceRemovedError extends SottoError {
+  readonly code = 'REMOVED' as const;
 }
 
 /** What an {@link IntegrityError} found. */

@@ -8,7 +8,7 @@ import { browser } from 'wxt/browser';
 import { useEffect, useState } from 'preact/hooks';
 import QRCode from 'qrcode';
 import { MessageError, sendMessage, type VaultState } from '../messaging';
-import { createPasskeyVault, PasskeyError } from '../passkey';
+import { createPasskeyVault, PasskeyError, unlockWithPasskey } from '../passkey';
 import type { SyncStatus } from '../sync-messaging';
 
 const STATE_TEXT: Record<SyncStatus['state'], string> = {
@@ -18,6 +18,7 @@ const STATE_TEXT: Record<SyncStatus['state'], string> = {
   conflict: 'Synced; a conflicting edit was kept as a copy.',
   unreachable: 'The sync server cannot be reached; changes wait here.',
   tampered: 'The sync server changed or lost history. Nothing from it was applied.',
+  removed: 'This device was removed from sync. Pair it again to rejoin.',
   locked: 'Unlock Sotto to sync.',
 };
 
@@ -124,6 +125,28 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
       setCode('');
     });
 
+  // Removing devices: this device's passkey (one assertion, as for unlocking) wraps a new vault key.
+  const removeOthers = () =>
+    run(async () => {
+      const real = await sendMessage('vault/status');
+      let outcome: SyncStatus | undefined;
+      await unlockWithPasskey({
+        onlyVaultCredential: true,
+        ask: (async (type: string, payload: Record<string, string>) => {
+          if (type === 'vault/status') return { ...real, state: 'locked' };
+          if (type === 'vault/unlock') {
+            outcome = await sendMessage('sync/remove-others', {
+              prf: payload.prf!,
+              credentialId: payload.credentialId!,
+            });
+            return real;
+          }
+          throw new Error('unexpected request');
+        }) as never,
+      });
+      if (outcome) setStatus(outcome);
+    });
+
   const cancel = () =>
     run(async () => {
       await sendMessage('sync/pair-cancel');
@@ -191,6 +214,19 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
           </button>
         </div>
       )}
+      {props.vault === 'unlocked' &&
+        status &&
+        status.state !== 'off' &&
+        pairing.step === 'idle' && (
+          <div class="row">
+            <button type="button" id="sync-remove-others" class="danger" onClick={removeOthers}>
+              Remove all other devices
+            </button>
+            <span class="hint">
+              A new vault key for what is written from now on; devices you keep pair again.
+            </span>
+          </div>
+        )}
       {props.vault === 'no-vault' && pairing.step === 'idle' && (
         <div class="row">
           <button type="button" id="pair-join" onClick={join}>

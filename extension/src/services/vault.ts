@@ -228,6 +228,50 @@ export class VaultService {
     return this.status();
   }
 
+  /**
+   * Device removal (issue 14): a fresh vault key wrapped under the same passkey, whose
+   * PRF output must open the current one. `reseal` moves history to the new key in the
+   * same transaction as the new wrapped key, so the database never holds a mix.
+   * @throws {ServiceFailure} `no-vault`, `wrong-passkey` (nothing changed).
+   */
+  async rotate(
+    input: { prf: Uint8Array; credentialId: Uint8Array },
+    reseal: (oldKey: Uint8Array, newKey: Uint8Array) => Promise<void>,
+  ): Promise<VaultStatus> {
+    const row = await this.#row();
+    if (!row) throw noVault();
+    checkBytes(input.prf, PRF_BYTES, 'The PRF output');
+    if (
+      !(input.credentialId instanceof Uint8Array) ||
+      !equalBytes(input.credentialId, row.credentialId)
+    ) {
+      throw wrongPasskey();
+    }
+    let oldKey: Uint8Array;
+    try {
+      oldKey = unlockVaultKey(
+        input.prf,
+        { salt: row.kekSalt, wrapped: row.wrapped },
+        { credentialId: row.credentialId },
+      );
+    } catch (e) {
+      if (e instanceof LockedError) throw wrongPasskey(e);
+      throw e;
+    }
+    const newKey = generateVaultKey();
+    const locked = lockVaultKey(input.prf, newKey, { credentialId: row.credentialId });
+    await this.#db.transaction(
+      'rw',
+      [this.#db.conversations, this.#db.messages, this.#db.settings, this.#db.vault],
+      async () => {
+        await reseal(oldKey, newKey);
+        await this.#db.vault.put({ ...row, kekSalt: locked.salt, wrapped: locked.wrapped });
+      },
+    );
+    await this.#setKey(newKey);
+    return this.status();
+  }
+
   /** Forgets the unwrapped key everywhere. */
   async lock(): Promise<VaultStatus> {
     const wasUnlocked = Boolean(this.#key) || Boolean(await this.#opts.holder.load());

@@ -70,6 +70,7 @@ export {
   manifestRecordId,
   messageRecordId,
   type ReplicaState,
+  RETIRED_RECORD_ID,
   SyncReplica,
 } from './replica';
 export {

@@ -17,7 +17,8 @@
  * conversations and messages there are and their sizes, never their content.
  */
 
-import { IntegrityError, MalformedError } from '../errors';
+import { DeviceRemovedError, IntegrityError, MalformedError } from '../errors';
+import { openJson, sealJson } from '../sealed/record';
 import type { SyncClient } from './client';
 import { checkFreshness, checkIndex, type RememberedManifest, verifyMembership } from './integrity';
 import {
@@ -49,6 +50,9 @@ export const emptyReplicaState = (): ReplicaState => ({ cursor: 0, records: {}, 
 
 const ID = /^[A-Za-z0-9_-]{1,60}$/;
 export const manifestRecordId = (conversationId: string) => `c:${conversationId}`;
+/** Left in an account its devices moved away from (device removal): sealed, so only they can read it. */
+export const RETIRED_RECORD_ID = 'x:retired';
+const RETIRED_META = { id: RETIRED_RECORD_ID, type: 'sotto/sync/retired', schemaVersion: 1 };
 export const messageRecordId = (conversationId: string, messageId: string) =>
   `m:${conversationId}:${messageId}`;
 
@@ -110,7 +114,17 @@ export class SyncReplica {
     const remembered = { ...this.#state.remembered };
     const byConversation = new Map<string, { id: string; sealed: Uint8Array }[]>();
     const manifests = new Map<string, Uint8Array>();
+    const retired = mirror[RETIRED_RECORD_ID];
+    if (retired?.body) {
+      try {
+        openJson(key, RETIRED_META, fromBase64Url(retired.body));
+      } catch (cause) {
+        throw new IntegrityError('tampered', 'a record this account never wrote', { cause });
+      }
+      throw new DeviceRemovedError('this device was removed from sync: pair again to rejoin');
+    }
     for (const [rid, r] of Object.entries(mirror)) {
+      if (rid === RETIRED_RECORD_ID) continue;
       const parts = rid.split(':');
       if (parts[0] === 'c' && parts.length === 2) {
         if (r.body === null) continue; // a removed manifest: caught by the index check below
@@ -193,6 +207,24 @@ export class SyncReplica {
       orphans.push(...merged.orphans);
     }
     throw new IntegrityError('forked', 'the conversation keeps changing on the server; try again');
+  }
+
+  /**
+   * Device removal: after the devices that stay moved to a new vault key (a new
+   * account), leaves a sealed notice here and deletes every other record, so a
+   * removed device learns it was removed and the server keeps nothing of the old account.
+   */
+  async retire(now: number): Promise<void> {
+    const notice = sealJson(this.#key(), RETIRED_META, { at: now });
+    const current = this.#state.records[RETIRED_RECORD_ID]?.revision ?? 0;
+    const r = await this.#client.put(RETIRED_RECORD_ID, current, notice);
+    if (!r.ok) await this.#client.put(RETIRED_RECORD_ID, r.current?.revision ?? 0, notice);
+    for (const [rid, rec] of Object.entries(this.#state.records)) {
+      if (rid === RETIRED_RECORD_ID || rec.body === null) continue;
+      const d = await this.#client.delete(rid, rec.revision);
+      if (!d.ok && d.current && d.current.body !== null)
+        await this.#client.delete(rid, d.current.revision);
+    }
   }
 
   #mirror(rid: string, revision: number, body: Uint8Array | null): void {

@@ -1,5 +1,5 @@
 /** The worker's handlers for the sync messages (sync-messaging.ts). */
-import type { MessageType, RequestOf, ResponseOf } from '../../messaging';
+import { fromBase64Url, type MessageType, type RequestOf, type ResponseOf } from '../../messaging';
 import type {} from '../../sync-messaging';
 import { ServiceFailure } from '../failure';
 import type { PairingService } from './pairing-service';
@@ -26,5 +26,10 @@ export function syncHandlers(sync?: SyncService, pairing?: PairingService): Sync
     'sync/pair-accept': async (r) => need(pairing).accept(String(r.url), String(r.code)),
     'sync/pair-approve': async () => need(pairing).approve(),
     'sync/pair-cancel': async () => need(pairing).cancel(),
+    'sync/remove-others': async (r) =>
+      need(sync).removeOtherDevices({
+        prf: fromBase64Url(String(r.prf)),
+        credentialId: fromBase64Url(String(r.credentialId)),
+      }),
   };
 }

@@ -16,12 +16,15 @@
  */
 import {
   type ConversationCopy,
+  DeviceRemovedError,
   deriveAccountKey,
   emptyReplicaState,
   IntegrityError,
   mergeManifests,
   openJson,
+  recordDigest,
   type ReplicaState,
+  sealJson,
   SyncClient,
   SyncReplica,
   UnreachableError,
@@ -37,7 +40,10 @@ import {
 import { SYNC_STATE_KEY } from '../history-ledger';
 import type { SyncStatus } from '../../sync-messaging';
 import type { VaultService } from '../vault';
+import { ServiceFailure } from '../failure';
 import { readLocalCopies, writeLocalCopy } from './history-bridge';
+
+const messageMeta = (id: string) => ({ id, type: MESSAGE_TYPE, schemaVersion: SCHEMA_VERSION });
 
 interface StoredSync {
   url: string;
@@ -168,7 +174,13 @@ export class SyncService {
         : { state: 'synced', pending: 0 };
     } catch (e) {
       await this.#save({ ...stored, replica: replica.state() });
-      if (e instanceof IntegrityError) {
+      if (e instanceof DeviceRemovedError) {
+        this.#last = {
+          state: 'removed',
+          pending: 0,
+          detail: 'This device was removed from sync. Pair it again to rejoin.',
+        };
+      } else if (e instanceof IntegrityError) {
         this.#last = {
           state: 'tampered',
           pending: 0,
@@ -270,6 +282,65 @@ export class SyncService {
       // else: the server had newer messages; the next round pulls them
     }
     return { count: toPush.length, conflict };
+  }
+
+  /**
+   * Removes every other device (issue 14): the vault key is rotated (this device's
+   * passkey wraps the new one), history is re-sealed under it, the old account is
+   * left holding only a sealed "removed" notice, and everything is uploaded again
+   * to the new key's account. Devices that stay pair again. A removed device keeps
+   * what it had, but cannot read, list or sign for anything written afterwards.
+   * @throws {ServiceFailure} sync is off; `wrong-passkey` (nothing changed).
+   */
+  async removeOtherDevices(input: {
+    prf: Uint8Array;
+    credentialId: Uint8Array;
+  }): Promise<SyncStatus> {
+    const stored = await this.#stored();
+    if (!stored) {
+      throw new ServiceFailure({
+        code: 'invalid',
+        message: 'Turn sync on first.',
+        retryable: false,
+      });
+    }
+    let retiredKey: Uint8Array | undefined;
+    await this.#vault.rotate(input, async (oldKey, newKey) => {
+      retiredKey = oldKey;
+      const { copies } = await readLocalCopies(this.#db, oldKey);
+      for (const c of copies) {
+        const messages = new Map<string, Uint8Array>();
+        const entries = c.manifest.messages.map((e) => {
+          const sealed = sealJson(
+            newKey,
+            messageMeta(e.id),
+            openJson(oldKey, messageMeta(e.id), c.messages.get(e.id)!),
+          );
+          messages.set(e.id, sealed);
+          return { ...e, digest: recordDigest(sealed) };
+        });
+        await writeLocalCopy(this.#db, newKey, {
+          manifest: { ...c.manifest, version: c.manifest.version + 1, messages: entries },
+          messages,
+        });
+      }
+    });
+    const old = retiredKey!;
+    const oldClient = new SyncClient({
+      baseUrl: stored.url,
+      account: deriveAccountKey(old),
+      ...(this.#fetch ? { fetch: this.#fetch } : {}),
+    });
+    try {
+      await new SyncReplica(oldClient, () => old, stored.replica).retire(this.#now());
+    } catch {
+      // Best effort: new records are already under a key the removed device never had.
+    } finally {
+      old.fill(0);
+    }
+    await this.#save({ ...stored, replica: emptyReplicaState() });
+    this.#pulledFull = false;
+    return this.syncNow();
   }
 
   /** Nothing a user wrote is lost: messages a deletion never saw go to a new conversation. */
