@@ -27,8 +27,10 @@ try {
 env.SOTTO_RELAY_PORT = plan.relayPort;
 // The extension is built for this relay; the CLI examples below use it too.
 env.SOTTO_RELAY_URL = plan.relayUrl;
+env.SOTTO_SYNC_PORT ||= '8789';
 env.SOTTO_ENCLAVES ||= `http://127.0.0.1:${env.SOTTO_ENCLAVE_PORT}`;
 const relayUrl = plan.relayUrl;
+const syncUrl = `http://127.0.0.1:${env.SOTTO_SYNC_PORT}`;
 const localRelayUrl = `http://127.0.0.1:${env.SOTTO_RELAY_PORT}`;
 /** `SOTTO_OUTPUT_DIR` moves the build (wxt.config.ts); tests use it. */
 const extensionDir = resolve(root, env.SOTTO_OUTPUT_DIR || '.output', 'chrome-mv3');
@@ -124,11 +126,14 @@ const evidence = (await evidenceRes.json()) as {
 };
 run('relay', 'backend/src/server.ts');
 await waitFor(`${localRelayUrl}/healthz`, 'the relay');
+run('sync service', 'backend/src/sync/server.ts');
+await waitFor(`${syncUrl}/healthz`, 'the sync service');
 
 const dev = evidence.platform === 'dev';
 console.log(`
 Sotto is running.
   relay        ${relayUrl}${relayUrl !== localRelayUrl ? `  (listening on ${localRelayUrl})` : ''}
+  sync         ${syncUrl}  (${env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : 'embedded store'})
   model        ${evidence.model.name}
   model sha256 ${evidence.model.sha256}
   attestation  ${evidence.platform}${dev ? '  (DEVELOPMENT: proves no hardware; whoever runs it can read the conversation)' : ''}

@@ -1,7 +1,9 @@
 /**
- * DESIGN.md "Trust boundaries": the relay must not import anything that can
- * open a ciphertext. Scans every import in backend/src and the backend's
- * declared dependencies.
+ * DESIGN.md "Trust boundaries": the backend (relay and sync service) must not
+ * import anything that can open a ciphertext. Scans every import in backend/src
+ * and the backend's declared dependencies. The sync service verifies request
+ * signatures through exactly one protocol module; its whole import closure is
+ * walked and may reach Ed25519 and SHA-256, nothing that decrypts.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,6 +38,29 @@ function specifiers(code: string): string[] {
 
 const FORBIDDEN_MODULE =
   /^(@sotto\/protocol|@noble\/|@hpke\/|hpke|ohttp|tweetnacl|libsodium|node-forge|jose)/;
+/** The one protocol module the backend may import: signature verification, no decryption. */
+const VERIFY_ONLY = '@sotto/protocol/sync/request-signature';
+const protocolSrc = join(backendDir, '..', 'protocol', 'src');
+/** Outside packages the verify-only closure may reach. */
+const CLOSURE_PACKAGES = /^@noble\/(curves\/ed25519|hashes\/sha2)\.js$/;
+
+/** Every protocol file `entry` reaches through relative imports, with its package imports. */
+function closure(entry: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const visit = (file: string) => {
+    if (out.has(file)) return;
+    const specs = specifiers(readFileSync(file, 'utf8'));
+    out.set(
+      file,
+      specs.filter((s) => !s.startsWith('.')),
+    );
+    for (const s of specs.filter((x) => x.startsWith('.'))) {
+      visit(join(file, '..', s.endsWith('.ts') ? s : `${s}.ts`));
+    }
+  };
+  visit(entry);
+  return out;
+}
 const CRYPTO_MODULE = /^(node:)?crypto$/;
 
 describe('backend/src cannot open a ciphertext', () => {
@@ -61,6 +86,7 @@ describe('backend/src cannot open a ciphertext', () => {
   it.each(files.map((f) => [f.slice(backendDir.length)]))('%s imports no crypto library', (rel) => {
     const code = readFileSync(join(backendDir, rel), 'utf8');
     for (const spec of specifiers(code)) {
+      if (spec === VERIFY_ONLY && rel.startsWith('src/sync/')) continue;
       expect(spec, `${rel} imports ${spec}`).not.toMatch(FORBIDDEN_MODULE);
       expect(spec, `${rel} reaches outside backend/`).not.toMatch(/^(\.\.\/){2,}/);
     }
@@ -78,6 +104,26 @@ describe('backend/src cannot open a ciphertext', () => {
     const otherCrypto = specifiers(code).filter((s) => CRYPTO_MODULE.test(s)).length;
     expect(otherCrypto, `${rel} imports node:crypto in another form`).toBe(cryptoImports.length);
     expect(code).not.toMatch(/createDecipheriv|subtle\s*\.\s*decrypt|webcrypto|crypto\.subtle/i);
+  });
+
+  it('reaches only signature verification through the one protocol module it imports', () => {
+    const files = closure(join(protocolSrc, 'sync', 'request-signature.ts'));
+    expect([...files.keys()].map((f) => f.slice(protocolSrc.length + 1)).sort()).toEqual([
+      'bytes.ts',
+      'errors.ts',
+      'sealed/aad.ts',
+      'sync/request-signature.ts',
+    ]);
+    for (const [file, packages] of files) {
+      for (const p of packages) expect(p, `${file} imports ${p}`).toMatch(CLOSURE_PACKAGES);
+      // no WebCrypto, no decrypt call, no cipher constructor
+      expect(readFileSync(file, 'utf8')).not.toMatch(
+        /\bsubtle\b|\.decrypt\s*\(|createDecipher|chacha|\baes/i,
+      );
+    }
+    // and the pattern would catch what matters
+    expect('@noble/ciphers/chacha.js').not.toMatch(CLOSURE_PACKAGES);
+    expect('@noble/curves/ed25519.js').toMatch(CLOSURE_PACKAGES);
   });
 
   it('declares no crypto dependency', () => {

@@ -144,6 +144,7 @@ export type ErrorCode =
   | 'wrong-passkey'
   | 'backup-invalid'
   | 'not-found'
+  | 'tampered'
   | 'invalid'
   | 'internal';
 

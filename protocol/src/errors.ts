@@ -17,7 +17,9 @@ export type SottoErrorCode =
   | 'LOCKED'
   | 'BUSY'
   | 'SERVICE'
-  | 'UNREACHABLE';
+  | 'UNREACHABLE'
+  | 'INTEGRITY'
+  | 'REMOVED';
 
 export abstract class SottoError extends Error {
   abstract readonly code: SottoErrorCode;
@@ -116,6 +118,32 @@ export class ServiceError extends SottoError {
 export class UnreachableError extends SottoError {
   readonly code = 'UNREACHABLE' as const;
 }
+
+/**
+ * Synced or stored history does not match what this device last authenticated: a
+ * record was dropped, reordered, duplicated, rolled back or replayed. `kind` says
+ * which; tell the user and keep the local copy. Never retried silently.
+ */
+export class IntegrityError extends SottoError {
+  readonly code = 'INTEGRITY' as const;
+  readonly kind: IntegrityFailure;
+  constructor(kind: IntegrityFailure, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+  }
+}
+
+/**
+ * This device was removed from its sync account: another device rotated the vault
+ * key and left the old account empty. Stop syncing; pair again to rejoin.
+ */
+export class DeviceRemovedError extends SottoError {
+  readonly code = 'REMOVED' as const;
+}
+
+/** What an {@link IntegrityError} found. */
+export type IntegrityFailure =
+  'dropped' | 'duplicated' | 'reordered' | 'rolled-back' | 'forked' | 'tampered' | 'unexpected';
 
 /** True for any Sotto error; lets callers tell typed failures from bugs. */
 export function isSottoError(e: unknown): e is SottoError {

@@ -12,3 +12,4 @@ export * from './ohttp';
 export * from './quic-varint';
 export * from './release';
 export * from './sealed';
+export * from './sync';

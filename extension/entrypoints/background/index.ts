@@ -26,6 +26,8 @@ import {
 import { PanelHub } from '../../src/services/panel-hub';
 import { createHandlers, dispatch, isForWorker } from '../../src/services/router';
 import { SettingsStore } from '../../src/services/settings-store';
+import { PairingService } from '../../src/services/sync/pairing-service';
+import { SYNC_ALARM, SyncService } from '../../src/services/sync/sync-service';
 import { VaultService } from '../../src/services/vault';
 
 export default defineBackground({
@@ -35,6 +37,7 @@ export default defineBackground({
     let panels: PanelHub | undefined;
     let evidence: EvidenceService | undefined;
     let vault: VaultService | undefined;
+    let sync: SyncService | undefined;
     const settings = new SettingsStore(db, {
       canReach: (origin) => browser.permissions.contains({ origins: [`${origin}/*`] }),
       onChange: async (next, previous) => {
@@ -54,7 +57,10 @@ export default defineBackground({
       holder: sessionKeyHolder(browser.storage),
       timer: alarmIdleTimer(browser.alarms),
       idleLockMinutes: async () => (await settings.get()).idleLockMinutes,
-      onChange: (state) => panels?.broadcast({ type: 'vault/changed', state }),
+      onChange: (state) => {
+        panels?.broadcast({ type: 'vault/changed', state });
+        if (state === 'unlocked') void sync?.syncNow();
+      },
     });
     const devTrust = new DevTrustStore(db);
     evidence = new EvidenceService({ settings: () => settings.get(), devTrust });
@@ -63,6 +69,8 @@ export default defineBackground({
     const chat = new ChatService({ evidence, history, vault, settings: () => settings.get() });
     const extensionOrigin = browser.runtime.getURL('/');
     panels = new PanelHub(chat, extensionOrigin);
+    sync = new SyncService(db, vault, history);
+    const pairing = new PairingService(vault, sync);
     const handlers = createHandlers({
       vault,
       history,
@@ -71,7 +79,10 @@ export default defineBackground({
       settings,
       panels,
       devTrust,
+      sync,
+      pairing,
     });
+    void browser.alarms.create(SYNC_ALARM, { periodInMinutes: 1 });
     const b = browser as unknown as MenuBrowser;
 
     browser.runtime.onInstalled.addListener(() => {
@@ -95,6 +106,7 @@ export default defineBackground({
     browser.runtime.onConnect.addListener((port) => void panels?.attach(port));
     browser.alarms.onAlarm.addListener((alarm) => {
       if (alarm.name === IDLE_LOCK_ALARM) void vault?.lock();
+      if (alarm.name === SYNC_ALARM) void sync?.syncNow();
     });
   },
 });

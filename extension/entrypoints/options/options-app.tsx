@@ -17,6 +17,7 @@ import {
   type VaultState,
 } from '../../src/messaging';
 import { importSummary } from '../../src/components/format';
+import { SyncSettings } from '../../src/components/sync-settings';
 import { PasskeyError, restoreFromBackup } from '../../src/passkey';
 
 /** The section whose control caused a notice: the notice shows there, beside the control. */
@@ -264,9 +265,12 @@ export function OptionsApp() {
           data-testid="release-repository"
           value={settings.release.repository}
           onChange={(e) =>
-            save({
-              release: { ...settings.release, repository: (e.target as HTMLInputElement).value },
-            })
+            save(
+              {
+                release: { ...settings.release, repository: (e.target as HTMLInputElement).value },
+              },
+              'releases',
+            )
           }
         />
         <label for="release-tag">Release tag prefix</label>
@@ -275,9 +279,12 @@ export function OptionsApp() {
           data-testid="release-tag"
           value={settings.release.tagPrefix}
           onChange={(e) =>
-            save({
-              release: { ...settings.release, tagPrefix: (e.target as HTMLInputElement).value },
-            })
+            save(
+              {
+                release: { ...settings.release, tagPrefix: (e.target as HTMLInputElement).value },
+              },
+              'releases',
+            )
           }
         />
         <p class="hint">
@@ -293,12 +300,15 @@ export function OptionsApp() {
           spellcheck={false}
           value={settings.release.trustedRoot}
           onChange={(e) =>
-            save({
-              release: {
-                ...settings.release,
-                trustedRoot: (e.target as HTMLTextAreaElement).value,
+            save(
+              {
+                release: {
+                  ...settings.release,
+                  trustedRoot: (e.target as HTMLTextAreaElement).value,
+                },
               },
-            })
+              'releases',
+            )
           }
         />
         <label for="release-keys">Release signing keys for local releases (PEM public keys)</label>
@@ -309,14 +319,17 @@ export function OptionsApp() {
           spellcheck={false}
           value={settings.release.managedKeys.join('')}
           onChange={(e) =>
-            save({
-              release: {
-                ...settings.release,
-                managedKeys: ((e.target as HTMLTextAreaElement).value.match(
-                  /-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g,
-                ) ?? []) as string[],
+            save(
+              {
+                release: {
+                  ...settings.release,
+                  managedKeys: ((e.target as HTMLTextAreaElement).value.match(
+                    /-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g,
+                  ) ?? []) as string[],
+                },
               },
-            })
+              'releases',
+            )
           }
         />
       </section>
@@ -421,6 +434,11 @@ export function OptionsApp() {
         </div>
         <Feedback notice={notice} at="lock" />
       </section>
+
+      <SyncSettings
+        vault={vault}
+        onVaultChange={async () => setVault((await sendMessage('vault/status')).state)}
+      />
 
       <section aria-labelledby="data-h">
         <h2 id="data-h">Your history</h2>

@@ -6,11 +6,23 @@
  * its conversation, so a row moved to another conversation is refused on open.
  * Search opens every record in the worker; nothing is indexed in clear.
  */
-import { DecryptError, openJson, type RecordMeta, sealJson } from '@sotto/protocol';
+import { DecryptError, IntegrityError, openJson, type RecordMeta, sealJson } from '@sotto/protocol';
 import { Dexie } from 'dexie';
 import type { ConversationKind, ConversationSummary, StoredMessage } from '../messaging';
 import type { ConversationRow, MessageRow, SottoDb } from './db';
 import { ServiceFailure } from './failure';
+import {
+  checkAgainstIndex,
+  entryOf,
+  type HistoryIndex,
+  type Ledger,
+  legacyLedger,
+  readIndex,
+  SYNC_STATE_KEY,
+  tampered,
+  verifyRows,
+  writeIndex,
+} from './history-ledger';
 import type { VaultService } from './vault';
 
 export const CONVERSATION_TYPE = 'sotto/conversation';
@@ -25,6 +37,11 @@ export interface ConversationPlain {
   pageUrl?: string;
   pageTitle?: string;
   truncated?: boolean;
+  /** When the title was last set, and by which device (sync: last writer wins). */
+  titleAt?: number;
+  titleBy?: string;
+  /** Authenticated times, version and message list (history-ledger.ts); absent on rows from before it. */
+  ledger?: Ledger;
 }
 
 /** What a message row's `sealed` opens to. */
@@ -78,17 +95,59 @@ export class HistoryService {
     this.#now = options.now ?? Date.now;
   }
 
-  #openConversation(key: Uint8Array, row: ConversationRow): ConversationSummary {
+  #openConversation(
+    key: Uint8Array,
+    row: ConversationRow,
+    index?: HistoryIndex | null,
+  ): ConversationSummary {
     const plain = openJson(key, conversationMeta(row.id), row.sealed) as ConversationPlain;
+    const ledger = plain.ledger;
+    if (ledger && index !== undefined) checkAgainstIndex(index, row.id, ledger);
     return {
       id: row.id,
       title: plain.title,
       kind: plain.kind,
       ...(plain.pageUrl !== undefined ? { pageUrl: plain.pageUrl } : {}),
-      createdAt: row.createdAt,
-      updatedAt: row.updatedAt,
-      messageCount: row.messageCount,
+      // Shown from the sealed ledger; the clear columns only sort and size.
+      createdAt: ledger?.createdAt ?? row.createdAt,
+      updatedAt: ledger?.updatedAt ?? row.updatedAt,
+      messageCount: ledger?.messages.length ?? row.messageCount,
     };
+  }
+
+  /** The ledger of an opened conversation, or one made from its rows (legacy). */
+  #ledgerOf(plain: ConversationPlain, row: ConversationRow, rows: MessageRow[]): Ledger {
+    return (
+      plain.ledger ?? legacyLedger(rows, { createdAt: row.createdAt, updatedAt: row.updatedAt })
+    );
+  }
+
+  /** Verified rows of a conversation in ledger order. @throws {ServiceFailure} `tampered`. */
+  async #verifiedRows(
+    key: Uint8Array,
+    row: ConversationRow,
+  ): Promise<{ plain: ConversationPlain; rows: MessageRow[] }> {
+    const plain = openJson(key, conversationMeta(row.id), row.sealed) as ConversationPlain;
+    const all = await this.#messageRows(row.id);
+    try {
+      if (plain.ledger) checkAgainstIndex(await readIndex(this.#db, key), row.id, plain.ledger);
+      return { plain, rows: plain.ledger ? verifyRows(plain.ledger, all) : all };
+    } catch (e) {
+      if (e instanceof IntegrityError) throw tampered(e);
+      throw e;
+    }
+  }
+
+  async #setIndex(key: Uint8Array, id: string, version: number | undefined): Promise<void> {
+    let index: HistoryIndex = {};
+    try {
+      index = { ...((await readIndex(this.#db, key)) ?? {}) };
+    } catch {
+      // an index that does not open is replaced by this device's own
+    }
+    if (version === undefined) delete index[id];
+    else index[id] = version;
+    await writeIndex(this.#db, key, index);
   }
 
   #openMessage(key: Uint8Array, row: MessageRow): StoredMessage {
@@ -126,10 +185,16 @@ export class HistoryService {
   async list(): Promise<ConversationSummary[]> {
     const key = await this.#vault.key();
     const rows = await this.#db.conversations.orderBy('updatedAt').reverse().toArray();
+    let index: HistoryIndex | null;
+    try {
+      index = await readIndex(this.#db, key);
+    } catch {
+      index = {}; // an index that does not open vouches for nothing
+    }
     const out: ConversationSummary[] = [];
     for (const row of rows) {
       try {
-        out.push(this.#openConversation(key, row));
+        out.push(this.#openConversation(key, row, index));
       } catch {
         // a record that does not open is not shown
       }
@@ -145,13 +210,21 @@ export class HistoryService {
     const row = await this.#db.conversations.get(conversationId);
     if (!row) throw notFound();
     const conversation = this.#openConversation(key, row);
+    const { rows: verified, plain } = await this.#verifiedRows(key, row);
     const messages: StoredMessage[] = [];
-    for (const m of await this.#messageRows(conversationId)) {
+    for (const m of verified) {
       try {
         messages.push(this.#openMessage(key, m));
       } catch {
         // skip a message that does not open
       }
+    }
+    if (plain.ledger) {
+      // A listed message that does not open is a tampered row, not one to skip.
+      if (messages.length !== verified.length)
+        throw tampered(new DecryptError('a listed message does not open'));
+      const times = new Map(plain.ledger.messages.map((e) => [e.id, e.createdAt]));
+      for (const m of messages) m.createdAt = times.get(m.id) ?? m.createdAt;
     }
     return { conversation, messages };
   }
@@ -172,49 +245,64 @@ export class HistoryService {
     const key = await this.#vault.key();
     const { conversationId } = input;
     const ids: string[] = [];
-    await this.#db.transaction('rw', this.#db.conversations, this.#db.messages, async () => {
-      const existing = await this.#db.conversations.get(conversationId);
-      const rows = await this.#messageRows(conversationId);
-      let count = existing ? existing.messageCount : 0;
-      let t = Math.max(this.#now(), ...rows.map((r) => r.createdAt + 1));
-      if (input.replaceLastAssistant) {
-        for (let i = rows.length - 1; i >= 0; i--) {
-          const r = rows[i]!;
-          let plain: MessagePlain;
-          try {
-            plain = this.#openMessage(key, r);
-          } catch {
-            continue; // a row that does not open is never treated as the answer
-          }
-          if (plain.role === 'assistant') {
-            await this.#db.messages.delete(r.id);
-            count--;
-            break;
+    await this.#db.transaction(
+      'rw',
+      this.#db.conversations,
+      this.#db.messages,
+      this.#db.settings,
+      async () => {
+        const existing = await this.#db.conversations.get(conversationId);
+        const current = existing ? await this.#verifiedRows(key, existing) : undefined;
+        const rows = current ? current.rows : [];
+        const entries =
+          current && existing ? [...this.#ledgerOf(current.plain, existing, rows).messages] : [];
+        let count = existing ? existing.messageCount : 0;
+        let t = Math.max(this.#now(), ...rows.map((r) => r.createdAt + 1));
+        if (input.replaceLastAssistant) {
+          for (let i = rows.length - 1; i >= 0; i--) {
+            const r = rows[i]!;
+            let plain: MessagePlain;
+            try {
+              plain = this.#openMessage(key, r);
+            } catch {
+              continue; // a row that does not open is never treated as the answer
+            }
+            if (plain.role === 'assistant') {
+              await this.#db.messages.delete(r.id);
+              const at = entries.findIndex((e) => e.id === r.id);
+              if (at >= 0) entries.splice(at, 1);
+              count--;
+              break;
+            }
           }
         }
-      }
-      for (const m of input.messages) {
-        const id = m.id ?? newId();
-        const createdAt = m.createdAt ?? t++;
-        const { id: _id, createdAt: _c, ...plain } = m;
-        await this.#db.messages.add(
-          this.#sealMessage(key, id, createdAt, { ...plain, conversationId }),
+        for (const m of input.messages) {
+          const id = m.id ?? newId();
+          const createdAt = m.createdAt ?? t++;
+          const { id: _id, createdAt: _c, ...plain } = m;
+          const sealedRow = this.#sealMessage(key, id, createdAt, { ...plain, conversationId });
+          await this.#db.messages.add(sealedRow);
+          entries.push(entryOf(sealedRow));
+          ids.push(id);
+          count++;
+        }
+        const now = Math.max(this.#now(), t);
+        const times = existing
+          ? { createdAt: current!.plain.ledger?.createdAt ?? existing.createdAt, updatedAt: now }
+          : (input.times ?? { createdAt: this.#now(), updatedAt: now });
+        const version = (current?.plain.ledger?.version ?? 0) + 1;
+        const base = existing ? current!.plain : input.conversation;
+        const row = this.#sealConversation(
+          key,
+          conversationId,
+          { ...base, ledger: { version, ...times, messages: entries } },
+          times,
+          count,
         );
-        ids.push(id);
-        count++;
-      }
-      const now = Math.max(this.#now(), t);
-      const row = existing
-        ? { ...existing, updatedAt: now, messageCount: count }
-        : this.#sealConversation(
-            key,
-            conversationId,
-            input.conversation,
-            input.times ?? { createdAt: this.#now(), updatedAt: now },
-            count,
-          );
-      await this.#db.conversations.put(row);
-    });
+        await this.#db.conversations.put(row);
+        await this.#setIndex(key, conversationId, version);
+      },
+    );
     return ids;
   }
 
@@ -242,29 +330,50 @@ export class HistoryService {
       });
     }
     const key = await this.#vault.key();
-    return this.#db.transaction('rw', this.#db.conversations, async () => {
-      const row = await this.#db.conversations.get(conversationId);
-      if (!row) throw notFound();
-      const plain = openJson(key, conversationMeta(row.id), row.sealed) as ConversationPlain;
-      const next = this.#sealConversation(
-        key,
-        row.id,
-        { ...plain, title: clean },
-        { createdAt: row.createdAt, updatedAt: row.updatedAt },
-        row.messageCount,
-      );
-      await this.#db.conversations.put(next);
-      return this.#openConversation(key, next);
-    });
+    return this.#db.transaction(
+      'rw',
+      this.#db.conversations,
+      this.#db.messages,
+      this.#db.settings,
+      async () => {
+        const row = await this.#db.conversations.get(conversationId);
+        if (!row) throw notFound();
+        const { plain, rows } = await this.#verifiedRows(key, row);
+        const ledger = this.#ledgerOf(plain, row, rows);
+        const next = this.#sealConversation(
+          key,
+          row.id,
+          {
+            ...plain,
+            title: clean,
+            titleAt: this.#now(),
+            titleBy: '',
+            ledger: { ...ledger, version: ledger.version + 1 },
+          },
+          { createdAt: ledger.createdAt, updatedAt: ledger.updatedAt },
+          ledger.messages.length,
+        );
+        await this.#db.conversations.put(next);
+        await this.#setIndex(key, row.id, ledger.version + 1);
+        return this.#openConversation(key, next);
+      },
+    );
   }
 
   /** Deletes a conversation and its messages. Needs the vault unlocked. */
   async delete(conversationId: string): Promise<void> {
-    await this.#vault.key();
-    await this.#db.transaction('rw', this.#db.conversations, this.#db.messages, async () => {
-      await this.#db.messages.where('conversationId').equals(conversationId).delete();
-      await this.#db.conversations.delete(conversationId);
-    });
+    const key = await this.#vault.key();
+    await this.#db.transaction(
+      'rw',
+      this.#db.conversations,
+      this.#db.messages,
+      this.#db.settings,
+      async () => {
+        await this.#db.messages.where('conversationId').equals(conversationId).delete();
+        await this.#db.conversations.delete(conversationId);
+        await this.#setIndex(key, conversationId, undefined);
+      },
+    );
   }
 
   /** Conversations whose title, page URL or any message contains `query` (case-insensitive). */
@@ -305,9 +414,19 @@ export class HistoryService {
 
   /** Empties conversations and messages. */
   async clear(): Promise<void> {
-    await this.#db.transaction('rw', this.#db.conversations, this.#db.messages, async () => {
-      await this.#db.conversations.clear();
-      await this.#db.messages.clear();
-    });
+    await this.#db.transaction(
+      'rw',
+      this.#db.conversations,
+      this.#db.messages,
+      this.#db.settings,
+      async () => {
+        await this.#db.conversations.clear();
+        await this.#db.messages.clear();
+        await this.#db.settings.bulkDelete([
+          'history-index',
+          SYNC_STATE_KEY,
+        ] as unknown as 'settings'[]);
+      },
+    );
   }
 }

@@ -22,6 +22,9 @@ import { ServiceFailure, toErrorInfo } from './failure';
 import type { HistoryService } from './history';
 import type { PanelHub } from './panel-hub';
 import type { SettingsStore } from './settings-store';
+import { syncHandlers } from './sync/handlers';
+import type { PairingService } from './sync/pairing-service';
+import type { SyncService } from './sync/sync-service';
 import type { VaultService } from './vault';
 
 export type Handlers = {
@@ -36,6 +39,9 @@ export interface Services {
   settings: SettingsStore;
   panels: PanelHub;
   devTrust: DevTrustStore;
+  /** Sync and pairing (issue 14); absent where not wired, and the sync messages say so. */
+  sync?: SyncService;
+  pairing?: PairingService;
   now?: () => number;
 }
 
@@ -52,6 +58,12 @@ async function currentRelay(s: Services, relayUrl: unknown): Promise<string> {
   return current;
 }
 
+/** A vault key received by pairing, for the new device's `vault/create`. */
+function withPairedKey(pairing: PairingService | undefined): { vaultKey?: Uint8Array } {
+  const vaultKey = pairing?.takeVaultKey();
+  return vaultKey ? { vaultKey } : {};
+}
+
 /** The handlers, wired to the services. */
 export function createHandlers(s: Services): Handlers {
   return {
@@ -61,6 +73,7 @@ export function createHandlers(s: Services): Handlers {
         prf: fromBase64Url(r.prf),
         salt: fromBase64Url(r.salt),
         credentialId: fromBase64Url(r.credentialId),
+        ...withPairedKey(s.pairing),
       }),
     'vault/unlock': (r) =>
       s.vault.unlock({ prf: fromBase64Url(r.prf), credentialId: fromBase64Url(r.credentialId) }),
@@ -137,6 +150,7 @@ export function createHandlers(s: Services): Handlers {
     'settings/get': () => s.settings.get(),
     'settings/set': (r) => s.settings.set(r),
     'action/take': async (r) => s.panels.take(r?.windowId),
+    ...syncHandlers(s.sync, s.pairing),
   };
 }
 

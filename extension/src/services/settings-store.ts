@@ -54,7 +54,7 @@ export class SettingsStore {
   /** Back to defaults. */
   async reset(): Promise<Settings> {
     const previous = await this.get();
-    await this.#db.settings.clear();
+    await this.#db.settings.delete('settings'); // the sealed history index lives beside it
     const next = { ...DEFAULT_SETTINGS, generation: { ...DEFAULT_SETTINGS.generation } };
     await this.#opts.onChange?.(next, previous);
     return next;

@@ -129,18 +129,21 @@ export class VaultService {
   }
 
   /**
-   * Makes the vault: a fresh vault key, wrapped under the KEK from `prf`, bound to `credentialId`.
+   * Makes the vault: a fresh vault key (or a paired device's), wrapped under the KEK from `prf`, bound to `credentialId`.
    * @throws {ServiceFailure} `vault-exists` when one exists; `invalid` for bad sizes.
    */
   async create(input: {
     prf: Uint8Array;
     salt: Uint8Array;
     credentialId: Uint8Array;
+    /** Pairing: the vault key another device of this account sent (sealed end to end). */
+    vaultKey?: Uint8Array;
   }): Promise<VaultStatus> {
     checkBytes(input.prf, PRF_BYTES, 'The PRF output');
     checkBytes(input.salt, undefined, 'The PRF salt');
     checkBytes(input.credentialId, undefined, 'The credential id');
-    const vaultKey = generateVaultKey();
+    if (input.vaultKey !== undefined) checkBytes(input.vaultKey, 32, 'The vault key');
+    const vaultKey = input.vaultKey?.slice() ?? generateVaultKey();
     const lockedKey = lockVaultKey(input.prf, vaultKey, { credentialId: input.credentialId });
     const row: VaultRow = {
       key: 'vault',
@@ -222,6 +225,50 @@ export class VaultService {
       throw e;
     }
     await this.#setKey(vaultKey);
+    return this.status();
+  }
+
+  /**
+   * Device removal (issue 14): a fresh vault key wrapped under the same passkey, whose
+   * PRF output must open the current one. `reseal` moves history to the new key in the
+   * same transaction as the new wrapped key, so the database never holds a mix.
+   * @throws {ServiceFailure} `no-vault`, `wrong-passkey` (nothing changed).
+   */
+  async rotate(
+    input: { prf: Uint8Array; credentialId: Uint8Array },
+    reseal: (oldKey: Uint8Array, newKey: Uint8Array) => Promise<void>,
+  ): Promise<VaultStatus> {
+    const row = await this.#row();
+    if (!row) throw noVault();
+    checkBytes(input.prf, PRF_BYTES, 'The PRF output');
+    if (
+      !(input.credentialId instanceof Uint8Array) ||
+      !equalBytes(input.credentialId, row.credentialId)
+    ) {
+      throw wrongPasskey();
+    }
+    let oldKey: Uint8Array;
+    try {
+      oldKey = unlockVaultKey(
+        input.prf,
+        { salt: row.kekSalt, wrapped: row.wrapped },
+        { credentialId: row.credentialId },
+      );
+    } catch (e) {
+      if (e instanceof LockedError) throw wrongPasskey(e);
+      throw e;
+    }
+    const newKey = generateVaultKey();
+    const locked = lockVaultKey(input.prf, newKey, { credentialId: row.credentialId });
+    await this.#db.transaction(
+      'rw',
+      [this.#db.conversations, this.#db.messages, this.#db.settings, this.#db.vault],
+      async () => {
+        await reseal(oldKey, newKey);
+        await this.#db.vault.put({ ...row, kekSalt: locked.salt, wrapped: locked.wrapped });
+      },
+    );
+    await this.#setKey(newKey);
     return this.status();
   }
 

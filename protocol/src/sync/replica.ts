@@ -1,0 +1,266 @@
+/**
+ * A device's replica of its sync account: a mirror of the server's records,
+ * the manifest versions this device has accepted, and the two operations the
+ * extension (and tests) build on:
+ *
+ * - `pull`: fetches changes (or, with `full`, everything), and returns every
+ *   conversation only after its manifest passed the freshness check and its
+ *   messages the membership check (`integrity.ts`); a server that dropped,
+ *   reordered, duplicated, rolled back or replayed anything makes it throw an
+ *   `IntegrityError` and nothing is returned;
+ * - `push`: uploads a conversation's new message records (write-once) and its
+ *   manifest; on `409` it checks the server's manifest as a pull would, merges
+ *   (`merge.ts`) and retries, returning the merged manifest and any orphans.
+ *
+ * Record ids on the server: `c:<conversation id>` for manifests and
+ * `m:<conversation id>:<message id>` for messages. The server learns how many
+ * conversations and messages there are and their sizes, never their content.
+ */
+
+import { DeviceRemovedError, IntegrityError, MalformedError } from '../errors';
+import { openJson, sealJson } from '../sealed/record';
+import type { SyncClient } from './client';
+import { checkFreshness, checkIndex, type RememberedManifest, verifyMembership } from './integrity';
+import {
+  type ConversationManifest,
+  type ManifestEntry,
+  openManifest,
+  recordDigest,
+  sealManifest,
+} from './manifest';
+import { mergeManifests } from './merge';
+import { fromBase64Url, toBase64Url } from './request-signature';
+
+/** A conversation with its sealed messages, keyed by message id. */
+export interface ConversationCopy {
+  manifest: ConversationManifest;
+  messages: Map<string, Uint8Array>;
+}
+
+/** What a device persists between runs (JSON-safe). */
+export interface ReplicaState {
+  cursor: number;
+  /** Mirror of the server: record id → revision and base64url body (null: deleted). */
+  records: Record<string, { revision: number; body: string | null }>;
+  /** Manifests this device accepted, per conversation. */
+  remembered: Record<string, RememberedManifest>;
+}
+
+export const emptyReplicaState = (): ReplicaState => ({ cursor: 0, records: {}, remembered: {} });
+
+const ID = /^[A-Za-z0-9_-]{1,60}$/;
+export const manifestRecordId = (conversationId: string) => `c:${conversationId}`;
+/** Left in an account its devices moved away from (device removal): sealed, so only they can read it. */
+export const RETIRED_RECORD_ID = 'x:retired';
+const RETIRED_META = { id: RETIRED_RECORD_ID, type: 'sotto/sync/retired', schemaVersion: 1 };
+export const messageRecordId = (conversationId: string, messageId: string) =>
+  `m:${conversationId}:${messageId}`;
+
+function checkId(id: string, what: string): void {
+  if (!ID.test(id)) throw new MalformedError(`sync: ${what} id cannot be synced`);
+}
+
+/** How many times `push` merges and retries before giving up. */
+const MAX_PUSH_ATTEMPTS = 8;
+
+export class SyncReplica {
+  readonly #client: SyncClient;
+  readonly #key: () => Uint8Array;
+  #state: ReplicaState;
+
+  /** `vaultKey` is read on each use (it may be locked or rotated between calls). */
+  constructor(client: SyncClient, vaultKey: () => Uint8Array, state?: ReplicaState) {
+    this.#client = client;
+    this.#key = vaultKey;
+    this.#state = state ? structuredClone(state) : emptyReplicaState();
+  }
+
+  /** A copy of the state to persist. */
+  state(): ReplicaState {
+    return structuredClone(this.#state);
+  }
+
+  /**
+   * Fetches and verifies. With `full`, the mirror is rebuilt from the whole
+   * listing, so a record the server removed or rewrote silently is noticed.
+   * @throws {IntegrityError} anything the server did not get from this account's devices.
+   * @throws {UnreachableError} / {ServiceError} from the client. The state is unchanged on any throw.
+   */
+  async pull(options: { full?: boolean } = {}): Promise<ConversationCopy[]> {
+    const full = options.full === true;
+    const { records, next } = await this.#client.changes(full ? 0 : this.#state.cursor);
+    const mirror = full ? {} : { ...this.#state.records };
+    const seen = new Set<string>();
+    for (const r of records) {
+      if (full && seen.has(r.id))
+        throw new IntegrityError('duplicated', 'a record was listed twice');
+      seen.add(r.id);
+      mirror[r.id] = { revision: r.revision, body: r.body === null ? null : toBase64Url(r.body) };
+    }
+    const { copies, remembered } = this.#verify(mirror);
+    this.#state = {
+      cursor: full ? next : Math.max(next, this.#state.cursor),
+      records: mirror,
+      remembered,
+    };
+    return copies;
+  }
+
+  #verify(mirror: ReplicaState['records']): {
+    copies: ConversationCopy[];
+    remembered: Record<string, RememberedManifest>;
+  } {
+    const key = this.#key();
+    const remembered = { ...this.#state.remembered };
+    const byConversation = new Map<string, { id: string; sealed: Uint8Array }[]>();
+    const manifests = new Map<string, Uint8Array>();
+    const retired = mirror[RETIRED_RECORD_ID];
+    if (retired?.body) {
+      try {
+        openJson(key, RETIRED_META, fromBase64Url(retired.body));
+      } catch (cause) {
+        throw new IntegrityError('tampered', 'a record this account never wrote', { cause });
+      }
+      throw new DeviceRemovedError('this device was removed from sync: pair again to rejoin');
+    }
+    for (const [rid, r] of Object.entries(mirror)) {
+      if (rid === RETIRED_RECORD_ID) continue;
+      const parts = rid.split(':');
+      if (parts[0] === 'c' && parts.length === 2) {
+        if (r.body === null) continue; // a removed manifest: caught by the index check below
+        manifests.set(parts[1]!, fromBase64Url(r.body));
+      } else if (parts[0] === 'm' && parts.length === 3) {
+        if (r.body === null) continue;
+        const list = byConversation.get(parts[1]!) ?? [];
+        list.push({ id: parts[2]!, sealed: fromBase64Url(r.body) });
+        byConversation.set(parts[1]!, list);
+      } else {
+        throw new IntegrityError('unexpected', 'a record this client never writes');
+      }
+    }
+    const copies: ConversationCopy[] = [];
+    const present = new Map<string, number>();
+    for (const [cid, sealed] of manifests) {
+      let manifest: ConversationManifest;
+      try {
+        manifest = openManifest(key, cid, sealed);
+      } catch (cause) {
+        throw new IntegrityError('tampered', 'a conversation record does not open', { cause });
+      }
+      remembered[cid] = checkFreshness(manifest, sealed, remembered[cid]);
+      present.set(cid, manifest.version);
+      const fetched = byConversation.get(cid) ?? [];
+      byConversation.delete(cid);
+      if (manifest.deleted) {
+        copies.push({ manifest, messages: new Map() });
+        continue;
+      }
+      const ordered = verifyMembership(manifest, fetched, { ignoreUnlisted: true });
+      copies.push({ manifest, messages: new Map(ordered.map((r) => [r.id, r.sealed])) });
+    }
+    // Messages of a conversation with no manifest yet are uploads in flight: not shown.
+    checkIndex(this.#state.remembered, present);
+    return { copies, remembered };
+  }
+
+  /**
+   * Uploads a conversation: message records first (write-once), then the
+   * manifest; merges on conflict. Returns what the server now holds for it.
+   * @throws {IntegrityError} the server's copy fails a check, or a message id holds other bytes.
+   * @throws {UnreachableError} / {ServiceError} from the client (nothing is lost: push again later).
+   */
+  async push(
+    copy: ConversationCopy,
+  ): Promise<{ manifest: ConversationManifest; orphans: ManifestEntry[] }> {
+    const cid = copy.manifest.conversationId;
+    checkId(cid, 'conversation');
+    const key = this.#key();
+    let manifest = copy.manifest;
+    const orphans: ManifestEntry[] = [];
+    for (let attempt = 0; attempt < MAX_PUSH_ATTEMPTS; attempt++) {
+      if (!manifest.deleted) await this.#uploadMessages(cid, manifest, copy.messages);
+      const known = this.#state.remembered[cid];
+      if (known && manifest.version <= known.version)
+        manifest = { ...manifest, version: known.version + 1 };
+      const sealed = sealManifest(key, manifest);
+      const rid = manifestRecordId(cid);
+      const r = await this.#client.put(rid, this.#state.records[rid]?.revision ?? 0, sealed);
+      if (r.ok) {
+        this.#mirror(rid, r.record.revision, sealed);
+        this.#state.remembered[cid] = checkFreshness(manifest, sealed, known);
+        if (manifest.deleted) await this.#deleteMessages(cid);
+        return { manifest, orphans };
+      }
+      if (!r.current || r.current.body === null) {
+        throw new IntegrityError('dropped', 'the server lost a conversation it had');
+      }
+      let remote: ConversationManifest;
+      try {
+        remote = openManifest(key, cid, r.current.body);
+      } catch (cause) {
+        throw new IntegrityError('tampered', 'a conversation record does not open', { cause });
+      }
+      this.#state.remembered[cid] = checkFreshness(remote, r.current.body, known);
+      this.#mirror(rid, r.current.revision, r.current.body);
+      const merged = mergeManifests(manifest, remote);
+      manifest = merged.merged;
+      orphans.push(...merged.orphans);
+    }
+    throw new IntegrityError('forked', 'the conversation keeps changing on the server; try again');
+  }
+
+  /**
+   * Device removal: after the devices that stay moved to a new vault key (a new
+   * account), leaves a sealed notice here and deletes every other record, so a
+   * removed device learns it was removed and the server keeps nothing of the old account.
+   */
+  async retire(now: number): Promise<void> {
+    const notice = sealJson(this.#key(), RETIRED_META, { at: now });
+    const current = this.#state.records[RETIRED_RECORD_ID]?.revision ?? 0;
+    const r = await this.#client.put(RETIRED_RECORD_ID, current, notice);
+    if (!r.ok) await this.#client.put(RETIRED_RECORD_ID, r.current?.revision ?? 0, notice);
+    for (const [rid, rec] of Object.entries(this.#state.records)) {
+      if (rid === RETIRED_RECORD_ID || rec.body === null) continue;
+      const d = await this.#client.delete(rid, rec.revision);
+      if (!d.ok && d.current && d.current.body !== null)
+        await this.#client.delete(rid, d.current.revision);
+    }
+  }
+
+  #mirror(rid: string, revision: number, body: Uint8Array | null): void {
+    this.#state.records[rid] = { revision, body: body === null ? null : toBase64Url(body) };
+  }
+
+  async #uploadMessages(
+    cid: string,
+    manifest: ConversationManifest,
+    messages: ReadonlyMap<string, Uint8Array>,
+  ): Promise<void> {
+    for (const entry of manifest.messages) {
+      const rid = messageRecordId(cid, entry.id);
+      if (this.#state.records[rid]?.body) continue;
+      const sealed = messages.get(entry.id);
+      if (!sealed) continue; // another device's message: it uploaded it
+      checkId(entry.id, 'message');
+      if (recordDigest(sealed) !== entry.digest)
+        throw new MalformedError('sync: a message differs from its manifest entry');
+      const r = await this.#client.put(rid, 0, sealed);
+      if (r.ok) {
+        this.#mirror(rid, r.record.revision, sealed);
+      } else if (r.current?.body && recordDigest(r.current.body) === entry.digest) {
+        this.#mirror(rid, r.current.revision, r.current.body);
+      } else {
+        throw new IntegrityError('tampered', 'the server holds other bytes under a message id');
+      }
+    }
+  }
+
+  async #deleteMessages(cid: string): Promise<void> {
+    const prefix = `m:${cid}:`;
+    for (const [rid, r] of Object.entries(this.#state.records)) {
+      if (!rid.startsWith(prefix) || r.body === null) continue;
+      const d = await this.#client.delete(rid, r.revision);
+      if (d.ok) this.#mirror(rid, d.record.revision, null);
+    }
+  }
+}
