@@ -81,6 +81,11 @@ export class DevTrustStore {
     });
   }
 
+  /** Forgets every relay's choice and pinned key ("Erase everything"). */
+  async clear(): Promise<void> {
+    await this.#db.settings.delete(ROW);
+  }
+
   /** What is remembered for `relayUrl` (nothing: not accepted, no pin). */
   async get(relayUrl: string): Promise<RelayDevTrust> {
     return (await this.#read())[relayUrl] ?? { accepted: false };

@@ -145,6 +145,7 @@ export function createHandlers(s: Services): Handlers {
       await s.history.clear();
       await s.vault.erase();
       await s.settings.reset();
+      await s.devTrust.clear();
       return s.vault.status();
     },
     'settings/get': () => s.settings.get(),

@@ -204,6 +204,17 @@ export class VaultService {
    *   does not unwrap the key) — nothing is decrypted and nothing is erased.
    */
   async unlock(input: { prf: Uint8Array; credentialId: Uint8Array }): Promise<VaultStatus> {
+    const { key: vaultKey } = await this.#unwrap(input);
+    await this.#setKey(vaultKey);
+    return this.status();
+  }
+
+  /**
+   * The vault key this passkey's PRF output unwraps, and the stored row.
+   * @throws {ServiceFailure} `no-vault`; `wrong-passkey` (other credential, or the PRF
+   *   does not unwrap the key).
+   */
+  async #unwrap(input: { prf: Uint8Array; credentialId: Uint8Array }) {
     const row = await this.#row();
     if (!row) throw noVault();
     checkBytes(input.prf, PRF_BYTES, 'The PRF output');
@@ -213,19 +224,17 @@ export class VaultService {
     ) {
       throw wrongPasskey();
     }
-    let vaultKey: Uint8Array;
     try {
-      vaultKey = unlockVaultKey(
+      const key = unlockVaultKey(
         input.prf,
         { salt: row.kekSalt, wrapped: row.wrapped },
         { credentialId: row.credentialId },
       );
+      return { key, row };
     } catch (e) {
       if (e instanceof LockedError) throw wrongPasskey(e);
       throw e;
     }
-    await this.#setKey(vaultKey);
-    return this.status();
   }
 
   /**
@@ -238,26 +247,7 @@ export class VaultService {
     input: { prf: Uint8Array; credentialId: Uint8Array },
     reseal: (oldKey: Uint8Array, newKey: Uint8Array) => Promise<void>,
   ): Promise<VaultStatus> {
-    const row = await this.#row();
-    if (!row) throw noVault();
-    checkBytes(input.prf, PRF_BYTES, 'The PRF output');
-    if (
-      !(input.credentialId instanceof Uint8Array) ||
-      !equalBytes(input.credentialId, row.credentialId)
-    ) {
-      throw wrongPasskey();
-    }
-    let oldKey: Uint8Array;
-    try {
-      oldKey = unlockVaultKey(
-        input.prf,
-        { salt: row.kekSalt, wrapped: row.wrapped },
-        { credentialId: row.credentialId },
-      );
-    } catch (e) {
-      if (e instanceof LockedError) throw wrongPasskey(e);
-      throw e;
-    }
+    const { key: oldKey, row } = await this.#unwrap(input);
     const newKey = generateVaultKey();
     const locked = lockVaultKey(input.prf, newKey, { credentialId: row.credentialId });
     await this.#db.transaction(
