@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { BROWSER_ALIASES } from '../../protocol/browser-aliases.mjs';
 import { launchChromium } from '../../e2e/support/chromium';
 
 export async function runInChromium<T>(entry: string, fn: string, args: unknown[]): Promise<T> {
@@ -17,6 +18,8 @@ export async function runInChromium<T>(entry: string, fn: string, args: unknown[
     bundle: true,
     platform: 'browser',
     format: 'esm',
+    // @sigstore/*'s `crypto` and `util` -> the @noble shims, as the extension build does.
+    alias: BROWSER_ALIASES,
     write: false,
     logLevel: 'silent',
   });

@@ -5,18 +5,15 @@
  * through puppeteer-core, the verifier bundled by esbuild).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
+import { runInChromium } from '../lib/in-chromium';
 import type { SnpTimings } from '../attest/snp-timing';
 import type { TdxBenchInput } from '../attest/tdx-timing';
 import { REPO_ROOT } from '../lib/processes';
 import { roundSummary, type Summary, summarize } from '../lib/stats';
-import { CHROMIUM, launchChromium } from '../../e2e/support/chromium';
+import { CHROMIUM } from '../../e2e/support/chromium';
 
 const VECTORS = resolve(REPO_ROOT, '../shared/vectors/sev-snp/virtee-sev');
 const TDX_VECTORS = resolve(REPO_ROOT, '../shared/vectors/tdx/go-tdx-guest');
@@ -58,49 +55,13 @@ async function inNode(args: unknown[], main = 'bench/attest/node-main.ts'): Prom
   return JSON.parse(stdout.trim().split('\n').pop()!) as SnpTimings;
 }
 
-async function inChromium(
+/** One timing run in a fresh headless Chromium page (bench/lib/in-chromium.ts). */
+function inChromium(
   args: unknown[],
   entry = 'bench/attest/snp-timing.ts',
   fn = 'runSnpTimings',
 ): Promise<SnpTimings> {
-  const bundle = await build({
-    entryPoints: [resolve(REPO_ROOT, entry)],
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    write: false,
-    logLevel: 'silent',
-  });
-  const js = bundle.outputFiles[0]!.contents;
-  const html = `<!doctype html><meta charset="utf-8"><script type="module">
-    import { ${fn} } from './snp.js';
-    window.runSnpTimings = ${fn};
-    window.ready = true;
-  </script>`;
-  const server = createServer((req, res) => {
-    if (req.url === '/snp.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
-    else if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(html);
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const dir = mkdtempSync(join(tmpdir(), 'sotto-bench-chromium-'));
-  const browser = await launchChromium({ userDataDir: join(dir, 'profile') });
-  try {
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    await page.waitForFunction('window.ready === true');
-    return (await page.evaluate(
-      (a) =>
-        (
-          window as unknown as { runSnpTimings: (...x: unknown[]) => Promise<unknown> }
-        ).runSnpTimings(...a),
-      args,
-    )) as SnpTimings;
-  } finally {
-    await browser.close();
-    await new Promise<void>((r) => server.close(() => r()));
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return runInChromium<SnpTimings>(resolve(REPO_ROOT, entry), fn, args);
 }
 
 export async function benchAttestation(
