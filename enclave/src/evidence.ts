@@ -3,7 +3,9 @@
  * protocol evidence/bundle-v2.ts): REPORT_DATA v2 binds the key configuration list, the
  * model (name, SHA-256, context size), the release statement's digest and the key's
  * creation time, and the attestation provider turns it into a report. The release's
- * Sigstore bundle travels inside the evidence so a client can check it by itself.
+ * Sigstore bundle travels inside the evidence so a client can check it by itself, and so
+ * does the platform collateral the provider fetched (TDX: Intel PCS / PCCS), which a
+ * client requires to judge a TDX quote's TCB status and revocation.
  */
 import { computeReportDataV2, evidenceV2ToJson, fromHex, NO_RELEASE } from '@sotto/protocol';
 import type { AttestationProvider } from './attestation';

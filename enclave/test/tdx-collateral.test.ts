@@ -4,26 +4,39 @@
  * refresh fails and it is still valid, and bounded against a hostile server.
  * Real network is unavailable here, so a local HTTP server (127.0.0.1, port
  * 0) serves the go-tdx-guest vector collateral the way PCS does (JSON bodies,
- * DER CRLs, URL-encoded issuer chains in headers).
+ * DER CRLs, URL-encoded issuer chains in headers). The configfs stand-in then serves
+ * the real quote, and the enclave's v2 evidence (with a release listing that TD) reaches
+ * the client's verifyEvidenceV2, which judges it by its TDX checks.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  parseEvidence,
+  encodeKeyConfigList,
+  generateKeyConfig,
+  parseEvidenceV2,
   parseTdxQuote,
+  readEvidenceJson,
+  RELEASE_PREDICATE_TYPE,
+  ReleaseRefusedError,
+  type ReleaseStatement,
   ServiceError,
+  STATEMENT_TYPE,
+  tdxReasonCodes,
   toHex,
   UnreachableError,
   VerificationError,
-  verifyEvidence,
+  verifyEvidenceV2,
 } from '@sotto/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTdxCollateralSource, platformOfQuote } from '../src/attestation/tdx-collateral';
 import { createTsmProvider } from '../src/attestation/tsm';
+import { signStatement } from '../../protocol/src/cli/release-sign';
 import { createEvidenceMaker } from '../src/evidence';
+import { loadRelease } from '../src/release';
 
 const VEC = resolve(__dirname, '../../../shared/vectors/tdx/go-tdx-guest');
 const TDX_NOW = Date.parse('2023-06-20T00:00:00Z');
@@ -139,8 +152,45 @@ describe('TDX collateral source (local PCCS stand-in)', () => {
   });
 });
 
+/** A release (managed key) for the test model digest that lists the vector quote's TD. */
+async function tdxRelease(dir: string, model: string) {
+  const q = parseTdxQuote(quote);
+  const s: ReleaseStatement = {
+    _type: STATEMENT_TYPE,
+    subject: [{ name: 'sotto-enclave-0.1.0.tar', digest: { sha256: '0'.repeat(64) } }],
+    predicateType: RELEASE_PREDICATE_TYPE,
+    predicate: {
+      version: '0.1.0-tdx',
+      sourceCommit: 'a'.repeat(40),
+      enclaveCodeDigest: { sha384: '0'.repeat(96) },
+      model: { name: 'm', sha256: model, contextSize: 512 },
+      platforms: {
+        tdx: {
+          measurements: [
+            {
+              mrtd: toHex(q.td.mrTd),
+              rtmr0: toHex(q.td.rtmr[0]),
+              rtmr1: toHex(q.td.rtmr[1]),
+              rtmr2: toHex(q.td.rtmr[2]),
+            },
+          ],
+          allowedTcbStatuses: ['UpToDate'],
+        },
+      },
+    },
+  };
+  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const path = join(dir, 'release.sigstore.json');
+  const payload = new TextEncoder().encode(JSON.stringify(s));
+  await writeFile(path, JSON.stringify(signStatement(payload, key.privateKey)));
+  return {
+    release: await loadRelease({ bundle: path }, { sha256: model }),
+    pem: key.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+  };
+}
+
 describe('tsm provider on TDX (configfs stand-in with the real quote in a padded buffer)', () => {
-  it('puts the collateral in the evidence bundle, and the client verifies it', async () => {
+  it('puts the collateral in the v2 evidence bundle, and the client judges it by its TDX checks', async () => {
     mode = 'ok';
     const tsm = await mkdtemp(join(tmpdir(), 'sotto-tsm-tdx-'));
     const entry = join(tsm, 'entry');
@@ -155,21 +205,37 @@ describe('tsm provider on TDX (configfs stand-in with the real quote in a padded
       entryName: 'entry',
       tdxCollateral: source({ t: TDX_NOW }),
     });
-    const make = createEvidenceMaker(provider, { name: 'm', sha256: '11'.repeat(32) }, 'rel');
-    const bundle = parseEvidence(await make(new Uint8Array([1, 0, 0x20]), new Date(TDX_NOW)));
+    const model = '11'.repeat(32);
+    const { release, pem } = await tdxRelease(tsm, model);
+    const make = createEvidenceMaker(
+      provider,
+      { name: 'm', sha256: model, contextSize: 512 },
+      release,
+    );
+    const keyConfigs = encodeKeyConfigList([generateKeyConfig(1).config]);
+    const bundle = parseEvidenceV2(readEvidenceJson(await make(keyConfigs, new Date(TDX_NOW))));
     expect(bundle.platform).toBe('tdx');
-    expect(bundle.collateral?.tcbSigningChain).toBeDefined();
-    const q = parseTdxQuote(bundle.report);
-    const err = await verifyEvidence(bundle, {
-      now: new Date(TDX_NOW),
-      tdx: { measurements: [{ mrTd: toHex(q.td.mrTd) }] },
-    }).catch((e: unknown) => e);
+    // The collateral as the PCCS stand-in delivered it, byte for byte, inside v2 evidence.
+    expect(bundle.collateral?.tcbInfo).toBe(new TextDecoder().decode(files.tcb));
+    expect(bundle.collateral?.qeIdentity).toBe(new TextDecoder().decode(files.qe));
+    expect(toHex(bundle.collateral!.pckCrl!)).toBe(toHex(files.pckcrl!));
+    expect(toHex(bundle.collateral!.rootCrl!)).toBe(toHex(files.rootcrl!));
+    expect(bundle.collateral?.tcbSigningChain).toContain('-----BEGIN%20CERTIFICATE');
+    const verify = (managedKeys: string[]) =>
+      verifyEvidenceV2(bundle, { now: new Date(TDX_NOW), release: { managedKeys } }).catch(
+        (e: unknown) => e,
+      );
+    const err = await verify([pem]);
     expect(err).toBeInstanceOf(VerificationError);
-    // The stand-in cannot bind REPORTDATA; the 2023 vector collateral cannot pass (see protocol tests).
-    expect((err as VerificationError).reasons.map((r) => r.split(':')[0])).toEqual([
+    expect(err).not.toBeInstanceOf(ReleaseRefusedError);
+    // The release verified and lists this TD; the stand-in cannot bind REPORTDATA, and the
+    // 2023 vector collateral cannot pass (see protocol/test/evidence/evidence-v2-tdx.test.ts).
+    expect(tdxReasonCodes(err as VerificationError)).toEqual([
       'cert-validity',
       'tcb-level-none',
       'report-data-mismatch',
     ]);
+    // Without the release's key configured, the release check refuses first.
+    expect((await verify([])) as ReleaseRefusedError).toHaveProperty('check', 'signing-key');
   });
 });

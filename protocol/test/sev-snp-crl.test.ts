@@ -6,16 +6,6 @@
  * (which checks against the pinned ARK) every such CRL is refused.
  */
 
-import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  AlgorithmIdentifier,
-  CertificateList,
-  Name,
-  RevokedCertificate,
-  TBSCertList,
-  Time,
-  Version,
-} from '@peculiar/asn1-x509';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,55 +13,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkSnpCrl, parseSnpCertificate, verifySnpEvidence } from '../src/attest/sev';
-import { fromHex, toBase64 } from '../src/bytes';
+import { toBase64 } from '../src/bytes';
 import { type EvidenceBundle, verifyEvidence } from '../src/evidence';
-import { forgeMilanChain, milanNames, NOW, OPEN, refusalCodes, vectors } from './sev-fixtures';
-
-const PSS = fromHex(
-  '3039a00f300d06096086480165030402020500a11c301a06092a864886f70d010108300d06096086480165030402020500a203020130a303020101',
-);
-
-/** A CRL issued under the Milan ARK's name, signed by `signer` (RSA-PSS SHA-384, salt 48). */
-async function makeCrl(args: {
-  signer: CryptoKey;
-  revoked: Uint8Array[];
-  thisUpdate?: Date;
-  nextUpdate?: Date;
-}): Promise<Uint8Array> {
-  const alg = new AlgorithmIdentifier({
-    algorithm: '1.2.840.113549.1.1.10',
-    parameters: PSS.slice().buffer,
-  });
-  const tbs = new TBSCertList({
-    version: Version.v2,
-    signature: alg,
-    issuer: AsnConvert.parse(milanNames().ark, Name),
-    thisUpdate: new Time(args.thisUpdate ?? new Date('2025-05-01T00:00:00Z')),
-    nextUpdate: new Time(args.nextUpdate ?? new Date('2025-07-01T00:00:00Z')),
-    ...(args.revoked.length > 0
-      ? {
-          revokedCertificates: args.revoked.map(
-            (serial) =>
-              new RevokedCertificate({
-                userCertificate: serial.slice().buffer,
-                revocationDate: new Time(new Date('2025-05-01T00:00:00Z')),
-              }),
-          ),
-        }
-      : {}),
-  });
-  const tbsDer = AsnConvert.serialize(tbs);
-  const signature = await globalThis.crypto.subtle.sign(
-    { name: 'RSA-PSS', saltLength: 48 },
-    args.signer,
-    tbsDer,
-  );
-  return new Uint8Array(
-    AsnConvert.serialize(
-      new CertificateList({ tbsCertList: tbs, signatureAlgorithm: alg, signature }),
-    ),
-  );
-}
+import { makeCrl } from './sev-crl-fixtures';
+import { forgeMilanChain, NOW, OPEN, refusalCodes, vectors } from './sev-fixtures';
 
 const pem = (der: Uint8Array) =>
   `-----BEGIN X509 CRL-----\n${toBase64(der)}\n-----END X509 CRL-----\n`;

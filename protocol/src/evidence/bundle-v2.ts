@@ -13,15 +13,19 @@
  *     "keyConfigs": "<base64 application/ohttp-keys>",
  *     "model": { "name": "...", "sha256": "<64 hex>", "contextSize": 4096 },
  *     "release": { "bundle"?: { Sigstore bundle v0.3 }, "publicKey"?: "<PEM>" },
- *     "keyCreatedAt": "<ISO 8601>"
+ *     "keyCreatedAt": "<ISO 8601>",
+ *     "collateral"?: { TDX: tcbInfo, qeIdentity, tcbSigningChain, pckCrl, rootCrl; SEV-SNP: arkCrl }
  *   }
  *
  * `release.publicKey` names the managed key of a locally signed release; a client uses it
- * only in development mode. Every field is checked on parse.
+ * only in development mode. `collateral` is the platform collateral the enclave fetched,
+ * in the same form and bounds as in v1 (`collateral.ts`). Every field is checked on parse.
  */
 import { fromBase64, fromHex, toBase64, toHex } from '../bytes';
 import { LimitExceededError, MalformedError, UnsupportedError } from '../errors';
 import { type Platform, MAX_EVIDENCE_BYTES } from './bundle';
+import { collateralToJson, type EvidenceCollateral, parseCollateral } from './collateral';
+import { field, object } from './json-fields';
 import { MAX_KEY_CONFIGS_BYTES, MAX_MODEL_NAME_BYTES } from './report-data-v2';
 
 export const EVIDENCE_FORMAT_V2 = 'sotto-evidence/2';
@@ -38,6 +42,8 @@ export interface EvidenceBundleV2 {
   /** The release's Sigstore bundle (parsed JSON), and a managed key for dev releases. */
   release: { bundle?: unknown; publicKey?: string };
   keyCreatedAt: Date;
+  /** Platform collateral the enclave fetched (TDX: Intel PCS / PCCS; SEV-SNP: the ARK CRL). */
+  collateral?: EvidenceCollateral;
 }
 
 export function evidenceV2ToJson(b: Omit<EvidenceBundleV2, 'version'>): Record<string, unknown> {
@@ -57,21 +63,8 @@ export function evidenceV2ToJson(b: Omit<EvidenceBundleV2, 'version'>): Record<s
     model: { name: b.model.name, sha256: toHex(b.model.sha256), contextSize: b.model.contextSize },
     release,
     keyCreatedAt: b.keyCreatedAt.toISOString(),
+    ...(b.collateral && { collateral: collateralToJson(b.collateral) }),
   };
-}
-
-function object(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new MalformedError(`evidence ${what} is not an object`);
-  }
-  return v as Record<string, unknown>;
-}
-
-function field(o: Record<string, unknown>, key: string, max: number): string {
-  const v = o[key];
-  if (typeof v !== 'string') throw new MalformedError(`evidence field "${key}" is missing`);
-  if (v.length > max) throw new LimitExceededError(`evidence field "${key}" is too long`);
-  return v;
 }
 
 /**
@@ -113,6 +106,7 @@ export function parseEvidenceV2(value: unknown): EvidenceBundleV2 {
     model: { name: field(m, 'name', MAX_MODEL_NAME_BYTES), sha256, contextSize },
     release,
     keyCreatedAt,
+    ...(o.collateral !== undefined && { collateral: parseCollateral(o.collateral) }),
   };
 }
 

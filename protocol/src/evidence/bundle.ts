@@ -5,6 +5,13 @@
  */
 import { fromBase64, fromHex, toBase64, toHex } from '../bytes';
 import { LimitExceededError, MalformedError, UnsupportedError } from '../errors';
+import {
+  collateralToJson,
+  type EvidenceCollateral,
+  type EvidenceCollateralJson,
+  parseCollateral,
+} from './collateral';
+import { field, object } from './json-fields';
 
 export const EVIDENCE_FORMAT = 'sotto-evidence/1';
 export const EVIDENCE_MEDIA_TYPE = 'application/json';
@@ -33,26 +40,6 @@ export interface EvidenceBundle {
   collateral?: EvidenceCollateral;
 }
 
-/**
- * Platform collateral. TDX, as Intel PCS serves it: the TCB Info and QE
- * Identity JSON bodies, the TCB Signing issuer chain (PEM or URL-encoded PEM,
- * as in the `TCB-Info-Issuer-Chain` header), and the PCK CA and root CRLs
- * (DER). SEV-SNP: the ARK-signed CRL from AMD KDS (DER).
- */
-export interface EvidenceCollateral {
-  tcbInfo?: string;
-  qeIdentity?: string;
-  tcbSigningChain?: string;
-  pckCrl?: Uint8Array;
-  rootCrl?: Uint8Array;
-  arkCrl?: Uint8Array;
-}
-
-const COLLATERAL_TEXT = ['tcbInfo', 'qeIdentity', 'tcbSigningChain'] as const;
-const COLLATERAL_BYTES = ['pckCrl', 'rootCrl', 'arkCrl'] as const;
-/** Each piece is a few KiB; the bundle as a whole stays under MAX_EVIDENCE_BYTES. */
-const MAX_COLLATERAL_FIELD_CHARS = 32 * 1024;
-
 interface EvidenceJson {
   format: typeof EVIDENCE_FORMAT;
   platform: Platform;
@@ -63,7 +50,7 @@ interface EvidenceJson {
   model: { name: string; sha256: string };
   release: { id: string };
   keyCreatedAt: string;
-  collateral?: Partial<Record<keyof EvidenceCollateral, string>>;
+  collateral?: EvidenceCollateralJson;
 }
 
 export function evidenceToJson(b: EvidenceBundle): EvidenceJson {
@@ -82,39 +69,6 @@ export function evidenceToJson(b: EvidenceBundle): EvidenceJson {
     keyCreatedAt: b.keyCreatedAt.toISOString(),
     ...(b.collateral ? { collateral: collateralToJson(b.collateral) } : {}),
   };
-}
-
-function collateralToJson(c: EvidenceCollateral): NonNullable<EvidenceJson['collateral']> {
-  const out: NonNullable<EvidenceJson['collateral']> = {};
-  for (const k of COLLATERAL_TEXT) if (c[k] !== undefined) out[k] = c[k];
-  for (const k of COLLATERAL_BYTES) if (c[k] !== undefined) out[k] = toBase64(c[k]);
-  return out;
-}
-
-function parseCollateral(v: unknown): EvidenceCollateral {
-  const o = object(v, 'collateral');
-  const out: EvidenceCollateral = {};
-  for (const k of COLLATERAL_TEXT) {
-    if (o[k] !== undefined) out[k] = field(o, k, MAX_COLLATERAL_FIELD_CHARS);
-  }
-  for (const k of COLLATERAL_BYTES) {
-    if (o[k] !== undefined) out[k] = fromBase64(field(o, k, MAX_COLLATERAL_FIELD_CHARS));
-  }
-  return out;
-}
-
-function field(o: Record<string, unknown>, key: string, max = 16 * 1024): string {
-  const v = o[key];
-  if (typeof v !== 'string') throw new MalformedError(`evidence field "${key}" is missing`);
-  if (v.length > max) throw new LimitExceededError(`evidence field "${key}" is too long`);
-  return v;
-}
-
-function object(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new MalformedError(`evidence ${what} is not an object`);
-  }
-  return v as Record<string, unknown>;
 }
 
 /**

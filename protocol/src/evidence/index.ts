@@ -5,3 +5,4 @@ export * from './verify';
 export * from './bundle-v2';
 export * from './report-data-v2';
 export * from './verify-v2';
+export * from './collateral';

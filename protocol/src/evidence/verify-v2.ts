@@ -6,21 +6,30 @@
  *      Sigstore signature, log inclusion, identity (issuer, repository, tag) or a
  *      configured managed key;
  *   2. the platform report is genuine (dev: its P-384 signature; SEV-SNP: VCEK -> ASK ->
- *      ARK and the report signature; TDX: refused until its verifier lands);
+ *      ARK and the report signature, the ARK-signed CRL when the bundle's collateral
+ *      carries one, the release's minimum TCB; TDX: `verifyTdxQuote` with the bundle's
+ *      collateral, all of it required: PCK chain and CRLs, TCB Info and QE Identity, a
+ *      TCB status the release allows, no debug TD);
  *   3. the report's REPORT_DATA is `computeReportDataV2` of this evidence: key
  *      configuration list, model name/SHA-256/context size, the release statement's
  *      digest and the key's creation time;
- *   4. the report's measurement is one the verified release lists for this platform;
+ *   4. the report's measurement is one the verified release lists for this platform
+ *      (TDX: MRTD and RTMR0-2 of one listed launch, MRCONFIGID and MROWNER zero);
  *   5. the model SHA-256 is the release's;
  *   6. the key is not older than `maxKeyAgeMs` (rotation + grace; 2 h by default) and
  *      not dated in the future.
  *
- * Each refusal is a `ReleaseRefusedError` naming its check. A user-typed measurement
- * list (`allowedMeasurements`) is an expert override of 1, 4 and 5: the result then
- * says `override: true` and the UI says so on every answer. The `dev` platform may name
- * no release (development proves nothing); if it names one, every rule applies.
+ * Each refusal is a `ReleaseRefusedError` naming its check, except that a TDX quote is
+ * judged on 2-4 at once by its verifier, whose one `VerificationError` lists every failed
+ * TDX check (codes of `attest/tdx/reasons.ts`: `report-data-mismatch`,
+ * `measurement-not-allowed`, `tcb-level-none` …). A user-typed measurement list
+ * (`allowedMeasurements`; for TDX also `policy.tdx`, see `tdx-release-policy.ts`) is an
+ * expert override of 1, 4 and 5: the result then says `override: true` and the UI says
+ * so on every answer. The `dev` platform may name no release (development proves
+ * nothing); if it names one, every rule applies.
  */
 import { parseSnpReport, SNP_PRODUCTS, type SnpTcb, verifySnpEvidence } from '../attest/sev';
+import { verifyTdxQuote } from '../attest/tdx';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { equalBytes, fromBase64, toHex } from '../bytes';
 import { type SottoError, VerificationError } from '../errors';
@@ -30,6 +39,7 @@ import { type ReleasePolicy, type VerifiedRelease, verifyRelease } from '../rele
 import type { EvidenceBundleV2 } from './bundle-v2';
 import { checkDevReportSignature, parseDevReport } from './dev-report';
 import { computeReportDataV2, NO_RELEASE } from './report-data-v2';
+import { tdxReleasePolicy } from './tdx-release-policy';
 import type { EvidencePolicy, VerifiedEvidence } from './verify';
 
 /** Rotation (1 h) + grace, rounded up: the default bound on a key's age. */
@@ -88,11 +98,19 @@ function summarize(r: VerifiedRelease): ReleaseSummary {
   return s;
 }
 
+interface PlatformReport {
+  measurement: string;
+  reportData: Uint8Array;
+  timestamp?: Date;
+}
+
 async function platformReport(
   b: EvidenceBundleV2,
   policy: EvidencePolicyV2,
   release: VerifiedRelease | undefined,
-): Promise<{ measurement: string; reportData: Uint8Array; timestamp?: Date }> {
+  override: boolean,
+  expectedReportData: Uint8Array,
+): Promise<PlatformReport> {
   if (b.platform === 'dev') {
     let report: ReturnType<typeof parseDevReport>;
     try {
@@ -118,24 +136,39 @@ async function platformReport(
     if (floor) for (const p of SNP_PRODUCTS) minimumTcb[p] = floor;
     // Measurement and REPORT_DATA are judged below, so each refusal names its own check.
     const verified = await verifySnpEvidence(
-      { report: b.report, vcek: b.certificates.vcek, chain: b.certificates.chain },
+      {
+        report: b.report,
+        vcek: b.certificates.vcek,
+        chain: b.certificates.chain,
+        crl: b.collateral?.arkCrl,
+      },
       { ...policy.snp, ...(floor && { minimumTcb }), measurements: 'any', reportData: 'any' },
       policy.now ? { now: policy.now } : {},
     );
     return { measurement: verified.measurement, reportData: parseSnpReport(b.report).reportData };
   }
-  // Fail closed until the TDX verifier exists (the release already carries MRTD/RTMR0-2).
-  throw new VerificationError(['platform tdx is not supported by this client yet']);
+  // TDX: the quote, its collateral, the TD policy and the REPORT_DATA v2 binding in one
+  // call, so the refusal lists every failed check. Collateral is required: evidence a
+  // client sends to must have had its TCB status and revocation checked.
+  const td = tdxReleasePolicy(release, policy, override);
+  const verified = await verifyTdxQuote(
+    b.report,
+    b.collateral ?? {},
+    {
+      measurements: td.measurements,
+      reportData: expectedReportData,
+      allowedTcbStatuses: td.allowedTcbStatuses,
+      requireCollateral: true,
+    },
+    policy.now ? { now: policy.now } : {},
+  );
+  return { measurement: verified.mrTd, reportData: verified.quote.td.reportData };
 }
 
-function releaseMeasurements(
-  r: VerifiedRelease,
-  platform: EvidenceBundleV2['platform'],
-): readonly string[] {
+/** SEV-SNP and dev measurements the release lists (TDX sets: `tdx-release-policy.ts`). */
+function releaseMeasurements(r: VerifiedRelease, platform: 'sev-snp' | 'dev'): readonly string[] {
   const p = r.statement.predicate.platforms;
-  if (platform === 'sev-snp') return p['sev-snp']?.measurements ?? [];
-  if (platform === 'dev') return p.dev?.measurements ?? [];
-  return [];
+  return (platform === 'sev-snp' ? p['sev-snp']?.measurements : p.dev?.measurements) ?? [];
 }
 
 /**
@@ -150,7 +183,9 @@ export async function verifyEvidenceV2(
   if (b.platform === 'dev' && !policy.allowDevelopment) {
     throw new VerificationError(['development evidence refused: development mode is off']);
   }
-  const override = (policy.allowedMeasurements?.length ?? 0) > 0;
+  const override =
+    (policy.allowedMeasurements?.length ?? 0) > 0 ||
+    (b.platform === 'tdx' && (policy.tdx?.measurements.length ?? 0) > 0);
   let release: VerifiedRelease | undefined;
   if (!override) {
     if (b.release.bundle !== undefined) {
@@ -163,36 +198,37 @@ export async function verifyEvidenceV2(
       throw new ReleaseRefusedError('statement', 'the evidence names no release');
     }
   }
-  const report = await platformReport(b, policy, release);
   const expected = computeReportDataV2({
     keyConfigs: b.keyConfigs,
     model: b.model,
     releaseStatementSha256: release?.statementSha256 ?? unverifiedStatementDigest(b),
     keyCreatedAt: b.keyCreatedAt,
   });
+  const report = await platformReport(b, policy, release, override, expected);
   if (!equalBytes(report.reportData, expected)) {
     throw new ReleaseRefusedError(
       'report-data',
       'REPORT_DATA does not bind these keys, this model, this release and this key time',
     );
   }
-  if (override) {
-    if (!policy.allowedMeasurements!.map((m) => m.toLowerCase()).includes(report.measurement)) {
-      throw new ReleaseRefusedError('measurement', 'the measurement is not in the override list');
-    }
-  } else if (release) {
-    if (!releaseMeasurements(release, b.platform).includes(report.measurement)) {
+  // A TDX quote's measurements were judged with the quote (platformReport).
+  if (b.platform !== 'tdx') {
+    if (override) {
+      if (!policy.allowedMeasurements!.map((m) => m.toLowerCase()).includes(report.measurement)) {
+        throw new ReleaseRefusedError('measurement', 'the measurement is not in the override list');
+      }
+    } else if (release && !releaseMeasurements(release, b.platform).includes(report.measurement)) {
       throw new ReleaseRefusedError(
         'measurement',
         `release ${release.statement.predicate.version} does not list this ${b.platform} measurement`,
       );
     }
-    if (toHex(b.model.sha256) !== release.statement.predicate.model.sha256) {
-      throw new ReleaseRefusedError(
-        'model',
-        `the model is not release ${release.statement.predicate.version}'s`,
-      );
-    }
+  }
+  if (release && toHex(b.model.sha256) !== release.statement.predicate.model.sha256) {
+    throw new ReleaseRefusedError(
+      'model',
+      `the model is not release ${release.statement.predicate.version}'s`,
+    );
   }
   const now = (policy.now ?? new Date()).getTime();
   const age = now - b.keyCreatedAt.getTime();

@@ -29,7 +29,8 @@ export interface EvidencePolicy {
   /**
    * Intel TDX: the release's TD measurements (MRTD, RTMR0–2; MRCONFIGID and
    * MROWNER when set) and the TCB statuses accepted besides `UpToDate`.
-   * Required for `tdx` evidence; a release manifest fills it.
+   * Required for v1 `tdx` evidence. v2 evidence takes them from its verified release;
+   * there a `tdx` given here is an expert override (`tdx-release-policy.ts`).
    */
   tdx?: {
     measurements: readonly TdxExpectedMeasurements[];

@@ -3,7 +3,9 @@
  * chain inside v2 evidence, with a keyless release (test Sigstore) that lists the
  * report's MEASUREMENT. The chain, signature and policy checks run and pass; the real
  * report was taken for someone else's data, so the REPORT_DATA v2 binding, and only it,
- * refuses. Without a release, real-platform evidence is refused before anything else.
+ * refuses. Without a release, real-platform evidence is refused before anything else. An
+ * ARK CRL in the bundle's collateral is checked against the pinned ARK (one made by a
+ * self-made ARK, `sev-crl-fixtures.ts`, is refused).
  * `now` is fixed inside the vectors' validity.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,12 +15,15 @@ import {
   evidenceV2ToJson,
 } from '../../src/evidence/bundle-v2';
 import { verifyEvidenceV2 } from '../../src/evidence/verify-v2';
+import { VerificationError } from '../../src/errors';
+import { toHex } from '../../src/bytes';
 import { encodeKeyConfigList, generateKeyConfig } from '../../src/ohttp';
 import { ReleaseRefusedError } from '../../src/release/errors';
 import { SOTTO_RELEASE_IDENTITY } from '../../src/release/policy';
 import { MODEL_SHA, payload, statement } from '../release/fixtures';
 import { createTestSigstore, workflowIdentity } from '../release/test-sigstore';
-import { NOW, vectors } from '../sev-fixtures';
+import { makeCrl } from '../sev-crl-fixtures';
+import { forgeMilanChain, NOW, vectors } from '../sev-fixtures';
 
 const MEASUREMENT =
   '7a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579ea158d3e1a0dc39b2c60bd95b9c480cd81841f';
@@ -75,5 +80,19 @@ describe('evidence v2 with real SEV-SNP evidence', () => {
   });
   it('is refused when the release is not trusted', async () => {
     expect(await check(verifyEvidenceV2(evidence, { now: NOW }))).toBe('trusted-root');
+  });
+  it("checks the bundle's ARK CRL: one the pinned ARK did not sign refuses genuine evidence", async () => {
+    const forged = await forgeMilanChain();
+    const arkCrl = await makeCrl({ signer: forged.arkKeys.privateKey, revoked: [] });
+    const withCrl = parseEvidenceV2(
+      JSON.parse(JSON.stringify(evidenceV2ToJson({ ...evidence, collateral: { arkCrl } }))),
+    );
+    expect(toHex(withCrl.collateral!.arkCrl!)).toBe(toHex(arkCrl));
+    const e = await verifyEvidenceV2(withCrl, { now: NOW, release: { trustedRoot } }).catch(
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(VerificationError);
+    expect(e).not.toBeInstanceOf(ReleaseRefusedError);
+    expect((e as VerificationError).reasons.map((r) => r.split(':')[0])).toEqual(['crl-signature']);
   });
 });
