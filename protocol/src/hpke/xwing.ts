@@ -14,15 +14,16 @@
  *   draft's Encapsulate/Decapsulate (§"Encapsulation", §"Decapsulation"): about
  *   four times faster than pure JS, and the gateway keeps its expanded key (the
  *   ML-KEM decapsulation key as zeroable bytes, the X25519 half as a
- *   non-extractable CryptoKey) instead of re-deriving it per request;
+ *   non-extractable CryptoKey) instead of re-deriving it per request, and both sides
+ *   expand an ML-KEM encapsulation key (its matrix Â: public data) once per key, not per request;
  * - otherwise @noble/post-quantum's `ml_kem768_x25519`, which is X-Wing whole.
  * Nothing of ML-KEM is written here; the combiner is the draft's one line.
  */
 
 import { sha3_256, shake256 } from '@noble/hashes/sha3.js';
 import { ml_kem768_x25519 as nobleXWing } from '@noble/post-quantum/hybrid.js';
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
-import { concat, utf8 } from '../bytes';
+import { type KEMPrepared, ml_kem768 } from '@noble/post-quantum/ml-kem.js';
+import { concat, equalBytes, utf8 } from '../bytes';
 import { MalformedError, UnknownKeyError } from '../errors';
 import { x25519PublicKey } from './dhkem-x25519';
 import type { RecipientKey } from './recipient-key';
@@ -71,16 +72,27 @@ function combiner(ssM: Uint8Array, ssX: Uint8Array, ctX: Uint8Array, pkX: Uint8A
   return sha3_256(concat(ssM, ssX, ctX, pkX, XWING_LABEL));
 }
 
-function mlkemEncaps(
-  pkM: Uint8Array,
-  m?: Uint8Array,
-): { cipherText: Uint8Array; sharedSecret: Uint8Array } {
+/**
+ * ML-KEM-768 encapsulation keys expanded once per X-Wing public key (the matrix Â and
+ * t̂, public data only: @noble/post-quantum's `prepare`), so a client that seals every
+ * request to the same attested key does not re-sample Â each time (most of ML-KEM's
+ * cost). Keyed by the caller's public-key bytes; the bytes are compared on every use,
+ * so a changed key is never served from the cache.
+ */
+const preparedKeys = new WeakMap<Uint8Array, KEMPrepared>();
+
+function preparedFor(publicKey: Uint8Array, pkM: Uint8Array): KEMPrepared {
+  const cached = preparedKeys.get(publicKey);
+  if (cached && equalBytes(cached.publicKey, pkM)) return cached;
+  let prepared: KEMPrepared;
   try {
-    return ml_kem768.encapsulate(pkM, m);
+    prepared = ml_kem768.prepare(pkM);
   } catch (cause) {
     // FIPS 203 §7.2 input check: a coefficient of pk_M is not below q.
     throw new MalformedError('X-Wing public key refused', { cause });
   }
+  preparedKeys.set(publicKey, prepared);
+  return prepared;
 }
 
 /**
@@ -114,7 +126,9 @@ export async function xwingEncap(
   })();
   // Settle the X25519 half even if ML-KEM refuses the key, so no rejection goes unhandled.
   x25519Half.catch(() => undefined);
-  const { cipherText: ctM, sharedSecret: ssM } = mlkemEncaps(pkM, fixedEseed?.subarray(0, 32));
+  const { cipherText: ctM, sharedSecret: ssM } = preparedFor(publicKey, pkM).encapsulate(
+    fixedEseed?.subarray(0, 32),
+  );
   const { ctX, ssX } = await x25519Half;
   const sharedSecret = combiner(ssM, ssX, ctX, pkX);
   ssM.fill(0);
@@ -139,6 +153,8 @@ export function nobleXWingEncap(
 interface Expanded {
   /** ML-KEM-768 decapsulation key (2400 bytes), zeroed on erase. */
   readonly skM: Uint8Array;
+  /** Its encapsulation key expanded once (Â, t̂: public), for the re-encryption check. */
+  readonly prepared: KEMPrepared;
   /** The X25519 half as a non-extractable CryptoKey. */
   readonly skX: CryptoKey;
   readonly pkX: Uint8Array;
@@ -158,6 +174,7 @@ export class XWingRecipientKey implements RecipientKey {
   #seed: Uint8Array | undefined;
   #expanded: Promise<Expanded | undefined> | undefined;
   #skM: Uint8Array | undefined;
+  #prepared: KEMPrepared | undefined;
 
   /** @throws {MalformedError} if `seed` is not 32 bytes. */
   constructor(seed: Uint8Array, publicKey?: Uint8Array) {
@@ -175,6 +192,8 @@ export class XWingRecipientKey implements RecipientKey {
     this.#seed = undefined;
     this.#skM?.fill(0);
     this.#skM = undefined;
+    this.#prepared?.clean();
+    this.#prepared = undefined;
     this.#expanded = undefined;
   }
 
@@ -203,7 +222,7 @@ export class XWingRecipientKey implements RecipientKey {
     // The X25519 half runs in WebCrypto (off the main thread in Node) while ML-KEM decapsulates.
     const x25519Half = webCryptoX25519Dh(key.skX, ctX);
     x25519Half.catch(() => undefined);
-    const ssM = ml_kem768.decapsulate(ctM, key.skM);
+    const ssM = key.prepared.decapsulate(ctM, key.skM);
     const ssX = await x25519Half;
     if (!this.#seed) throw new UnknownKeyError('the private key was erased');
     const ss = combiner(ssM, ssX, ctX, key.pkX);
@@ -230,7 +249,9 @@ export class XWingRecipientKey implements RecipientKey {
       skM.fill(0);
       return undefined;
     }
+    const prepared = ml_kem768.prepare(pkM);
     this.#skM = skM;
-    return { skM, skX, pkX };
+    this.#prepared = prepared;
+    return { skM, prepared, skX, pkX };
   }
 }
