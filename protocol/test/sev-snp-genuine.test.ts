@@ -9,6 +9,7 @@ import {
   AMD_SB_3019_MILAN_MICROCODE_SPL,
   DEFAULT_SNP_MINIMUM_TCB,
   decodeSnpGuestPolicy,
+  defaultSnpMinimumTcb,
   decodeSnpTcb,
   evaluateSnpPolicy,
   leComponentToP1363,
@@ -234,6 +235,31 @@ describe('report building blocks', () => {
       'tcb-below-minimum: reported tee SPL 0 is below 1',
       'tcb-below-minimum: reported snp SPL 0 is below 4',
     ]);
+    // Genoa-X (stepping 2, named by a v3+ report's CPUID) has its own microcode floor.
+    const genoaX = { family: 0x19, model: 0x11, stepping: 2 };
+    expect(defaultSnpMinimumTcb('Genoa', genoaX)).toEqual({
+      ...DEFAULT_SNP_MINIMUM_TCB.Genoa,
+      microcode: 0x51,
+    });
+    expect(defaultSnpMinimumTcb('Genoa', { ...genoaX, stepping: 1 })).toBe(
+      DEFAULT_SNP_MINIMUM_TCB.Genoa,
+    );
+    expect(defaultSnpMinimumTcb('Genoa', undefined)).toBe(DEFAULT_SNP_MINIMUM_TCB.Genoa);
+    const atX = (microcode: number, stepping: number) =>
+      evaluateSnpPolicy(
+        {
+          ...r,
+          cpuid: { ...genoaX, stepping },
+          // Genoa layout: BL byte 0, TEE byte 1, SNP byte 6, microcode byte 7.
+          reportedTcb: (BigInt(microcode) << 56n) | (0x1bn << 48n) | 7n,
+          currentTcb: 0xffff00000000ffffn,
+        },
+        'Genoa',
+        OPEN,
+      ).map((f) => f.detail);
+    expect(atX(0x51, 2)).toEqual([]);
+    expect(atX(0x51, 1)).toEqual(['reported microcode SPL 81 is below 86']);
+    expect(atX(0x50, 2)).toEqual(['reported microcode SPL 80 is below 81']);
     const lowered = {
       ...OPEN,
       minimumTcb: { Genoa: { bootloader: 3, tee: 0, snp: 8, microcode: 0 } },

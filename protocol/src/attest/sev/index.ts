@@ -26,6 +26,7 @@ export {
   AMD_SB_3019_MILAN_MICROCODE_SPL,
   DEFAULT_SNP_MINIMUM_TCB,
   decodeSnpGuestPolicy,
+  defaultSnpMinimumTcb,
   decodeSnpPlatformInfo,
   evaluateSnpPolicy,
   type SnpAcceptancePolicy,

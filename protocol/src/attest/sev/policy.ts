@@ -8,7 +8,13 @@
 import { equalBytes } from '../../bytes';
 import type { SnpProduct } from './constants';
 import { failure, type SnpFailure } from './reasons';
-import { decodeSnpTcb, type SnpFirmwareVersion, type SnpReport, type SnpTcb } from './report';
+import {
+  decodeSnpTcb,
+  type SnpCpuid,
+  type SnpFirmwareVersion,
+  type SnpReport,
+  type SnpTcb,
+} from './report';
 
 /** GUEST_POLICY bits (Table 9). */
 export interface SnpGuestPolicy {
@@ -97,8 +103,11 @@ export function decodeSnpPlatformInfo(info: bigint): SnpPlatformInfo {
  *   Bootloader, TEE and FMC: Tinfoil's verifier (tinfoilsh/tinfoil-go
  *   verifier/attestation/sev.go: Genoa BL 7, TEE 0; Turin FMC 1, BL 1, TEE 1).
  *   All as tabulated in ariofrio/pi-tee tools/tinfoil-public-build/release.go
- *   (`snpFloors`). Genoa-X (stepping 2) has its own microcode line (AMD-SB-3027:
- *   0x51), so under this per-product floor a Genoa-X host needs `--min-tcb`.
+ *   (`snpFloors`). Genoa-X (19h/11h stepping 2) has its own microcode line,
+ *   floor 0x51 (AMD-SB-3027): {@link defaultSnpMinimumTcb} picks it from the
+ *   report's CPUID (v3+). Bergamo/Siena (19h/A0h) run yet another microcode
+ *   line for which no citable floor was found: they meet Genoa's floor or need
+ *   `--min-tcb`.
  * - Milan: the TCB of the genuine Milan report in the test vectors (SNP
  *   firmware 1.52 build 4, 2023: bootloader 3, TEE 0, SNP 8, microcode 115).
  *   This is BELOW AMD-SB-3019's Milan fix: the fixed Milan B1 microcode is
@@ -114,6 +123,26 @@ export const DEFAULT_SNP_MINIMUM_TCB: Readonly<Record<SnpProduct, SnpTcb>> = {
   Genoa: { bootloader: 7, tee: 0, snp: 0x1b, microcode: 0x56 },
   Turin: { bootloader: 1, tee: 1, snp: 0x04, microcode: 0x51, fmc: 1 },
 };
+
+/** Genoa-X (Genoa stepping 2): Genoa's floor with its own microcode line's minimum (AMD-SB-3027). */
+const GENOA_X_MINIMUM_TCB: SnpTcb = { ...DEFAULT_SNP_MINIMUM_TCB.Genoa, microcode: 0x51 };
+
+/**
+ * The built-in floor for a report: its product's, or Genoa-X's when the report's
+ * CPUID (version 3 and later) names Genoa (model 10h-1Fh) stepping 2.
+ */
+export function defaultSnpMinimumTcb(product: SnpProduct, cpuid: SnpCpuid | undefined): SnpTcb {
+  if (
+    product === 'Genoa' &&
+    cpuid?.family === 0x19 &&
+    cpuid.model >= 0x10 &&
+    cpuid.model <= 0x1f &&
+    cpuid.stepping === 2
+  ) {
+    return GENOA_X_MINIMUM_TCB;
+  }
+  return DEFAULT_SNP_MINIMUM_TCB[product];
+}
 
 /** AMD-SB-3019's Milan (B1) microcode fix, 0x0A0011DB, as a TCB microcode SPL (see above). */
 export const AMD_SB_3019_MILAN_MICROCODE_SPL = 0xdb;
@@ -234,7 +263,7 @@ export function evaluateSnpPolicy(
     out.push(failure('guest-svn-below-minimum', `guest SVN ${report.guestSvn} is too old`));
   }
   if (product) {
-    const min = policy.minimumTcb?.[product] ?? DEFAULT_SNP_MINIMUM_TCB[product];
+    const min = policy.minimumTcb?.[product] ?? defaultSnpMinimumTcb(product, report.cpuid);
     out.push(...tcbFailures(decodeSnpTcb(report.reportedTcb, product), min));
     const launchMin = policy.minimumLaunchTcb?.[product];
     if (launchMin) {
