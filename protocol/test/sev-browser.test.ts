@@ -199,6 +199,7 @@ describe.skipIf(!hasChromium)('SEV-SNP verifier in headless Chromium', () => {
     expect(byName['version 6']?.codes).toEqual(['report-version-unsupported']);
     expect(byName['Turin VCEK']?.codes).toEqual([
       'report-signature',
+      'tcb-below-minimum',
       'vcek-hwid-mismatch',
       'vcek-tcb-mismatch',
     ]);

@@ -97,7 +97,13 @@ describe('self-made chains', () => {
     const codes = await refusalCodes(
       verifySnpEvidence({ report: forged, vcek: f.vcek }, OPEN, { now: NOW }),
     );
-    expect(codes).toEqual(['cert-issuer-mismatch', 'product-mismatch', 'vcek-signature']);
+    // Read as Genoa, the Milan TCB (BL 3, SNP 8) is also below Genoa's bulletin floor.
+    expect(codes).toEqual([
+      'cert-issuer-mismatch',
+      'product-mismatch',
+      'tcb-below-minimum',
+      'vcek-signature',
+    ]);
   });
 
   it('a VCEK whose key is RSA, not P-384', async () => {

@@ -6,9 +6,12 @@
 
 import { describe, expect, it } from 'vitest';
 import {
+  AMD_SB_3019_MILAN_MICROCODE_SPL,
   DEFAULT_SNP_MINIMUM_TCB,
   decodeSnpGuestPolicy,
+  defaultSnpMinimumTcb,
   decodeSnpTcb,
+  evaluateSnpPolicy,
   leComponentToP1363,
   parseSnpReport,
   productFromCpuid,
@@ -70,6 +73,22 @@ describe('genuine Milan report (virtee/sev report_milan.hex + vcek_milan.der)', 
     expect(v.tcb?.reported).toEqual(DEFAULT_SNP_MINIMUM_TCB.Milan);
     expect(v.vcek.productName).toBe('Milan-B0');
     expect(v.checked).toEqual({ measurement: true, reportData: true, revocation: false });
+  });
+
+  it("is below AMD-SB-3019's Milan microcode fix: it verifies only because Milan's default floor is still its own TCB", async () => {
+    const input = { report: vectors.milanReport(), vcek: vectors.milanVcek() };
+    expect(DEFAULT_SNP_MINIMUM_TCB.Milan.microcode).toBeLessThan(AMD_SB_3019_MILAN_MICROCODE_SPL);
+    const bulletin = {
+      ...OPEN,
+      minimumTcb: {
+        Milan: { ...DEFAULT_SNP_MINIMUM_TCB.Milan, microcode: AMD_SB_3019_MILAN_MICROCODE_SPL },
+      },
+    };
+    const e = await verifySnpEvidence(input, bulletin, { now: NOW }).catch((x: unknown) => x);
+    expect((e as Error).message).toContain('reported microcode SPL 115 is below 219');
+    expect(await refusalCodes(verifySnpEvidence(input, bulletin, { now: NOW }))).toEqual([
+      'tcb-below-minimum',
+    ]);
   });
 
   it('verifies with the chain given as ASK+ARK PEM, in either order', async () => {
@@ -187,6 +206,65 @@ describe('report building blocks', () => {
     r[0x189] = 0x01;
     r[0x18a] = 0x01;
     expect(parseSnpReport(r).cpuid).toEqual({ family: 0x19, model: 0x01, stepping: 0x01 });
+  });
+
+  it('holds Genoa and Turin to their bulletin floors (AMD-SB-3019/3020/3027), unless the policy overrides them', () => {
+    expect(DEFAULT_SNP_MINIMUM_TCB.Genoa).toEqual({
+      bootloader: 7,
+      tee: 0,
+      snp: 27,
+      microcode: 86,
+    });
+    expect(DEFAULT_SNP_MINIMUM_TCB.Turin).toEqual({
+      fmc: 1,
+      bootloader: 1,
+      tee: 1,
+      snp: 4,
+      microcode: 81,
+    });
+    // The Milan report's TCB read under each layout: Genoa BL 3 SNP 8; Turin (FMC first) BL/TEE/SNP 0.
+    const r = parseSnpReport(vectors.milanReport());
+    const details = (product: 'Genoa' | 'Turin', policy = OPEN) =>
+      evaluateSnpPolicy(r, product, policy).map((f) => `${f.code}: ${f.detail}`);
+    expect(details('Genoa')).toEqual([
+      'tcb-below-minimum: reported bootloader SPL 3 is below 7',
+      'tcb-below-minimum: reported snp SPL 8 is below 27',
+    ]);
+    expect(details('Turin')).toEqual([
+      'tcb-below-minimum: reported bootloader SPL 0 is below 1',
+      'tcb-below-minimum: reported tee SPL 0 is below 1',
+      'tcb-below-minimum: reported snp SPL 0 is below 4',
+    ]);
+    // Genoa-X (stepping 2, named by a v3+ report's CPUID) has its own microcode floor.
+    const genoaX = { family: 0x19, model: 0x11, stepping: 2 };
+    expect(defaultSnpMinimumTcb('Genoa', genoaX)).toEqual({
+      ...DEFAULT_SNP_MINIMUM_TCB.Genoa,
+      microcode: 0x51,
+    });
+    expect(defaultSnpMinimumTcb('Genoa', { ...genoaX, stepping: 1 })).toBe(
+      DEFAULT_SNP_MINIMUM_TCB.Genoa,
+    );
+    expect(defaultSnpMinimumTcb('Genoa', undefined)).toBe(DEFAULT_SNP_MINIMUM_TCB.Genoa);
+    const atX = (microcode: number, stepping: number) =>
+      evaluateSnpPolicy(
+        {
+          ...r,
+          cpuid: { ...genoaX, stepping },
+          // Genoa layout: BL byte 0, TEE byte 1, SNP byte 6, microcode byte 7.
+          reportedTcb: (BigInt(microcode) << 56n) | (0x1bn << 48n) | 7n,
+          currentTcb: 0xffff00000000ffffn,
+        },
+        'Genoa',
+        OPEN,
+      ).map((f) => f.detail);
+    expect(atX(0x51, 2)).toEqual([]);
+    expect(atX(0x51, 1)).toEqual(['reported microcode SPL 81 is below 86']);
+    expect(atX(0x50, 2)).toEqual(['reported microcode SPL 80 is below 81']);
+    const lowered = {
+      ...OPEN,
+      minimumTcb: { Genoa: { bootloader: 3, tee: 0, snp: 8, microcode: 0 } },
+    };
+    expect(details('Genoa', lowered)).toEqual([]);
   });
 
   it('decodes Turin TCB layout (FMC first) and guest policy bits', () => {

@@ -238,7 +238,8 @@ const variants: Variant[] = [
   {
     name: 'wrong VCEK (Turin VCEK for the Milan report)',
     input: { vcek: vectors.turinVcek() },
-    codes: ['report-signature', 'vcek-hwid-mismatch', 'vcek-tcb-mismatch'],
+    // The product is the VCEK's (Turin): the Milan TCB read as Turin is below Turin's floor.
+    codes: ['report-signature', 'tcb-below-minimum', 'vcek-hwid-mismatch', 'vcek-tcb-mismatch'],
   },
   {
     name: 'VCEK from another product under the report product chain (Turin VCEK, Milan ASK/ARK)',
@@ -247,6 +248,7 @@ const variants: Variant[] = [
       'ark-not-pinned',
       'cert-issuer-mismatch',
       'report-signature',
+      'tcb-below-minimum',
       'vcek-hwid-mismatch',
       'vcek-signature',
       'vcek-tcb-mismatch',

@@ -8,7 +8,13 @@
 import { equalBytes } from '../../bytes';
 import type { SnpProduct } from './constants';
 import { failure, type SnpFailure } from './reasons';
-import { decodeSnpTcb, type SnpFirmwareVersion, type SnpReport, type SnpTcb } from './report';
+import {
+  decodeSnpTcb,
+  type SnpCpuid,
+  type SnpFirmwareVersion,
+  type SnpReport,
+  type SnpTcb,
+} from './report';
 
 /** GUEST_POLICY bits (Table 9). */
 export interface SnpGuestPolicy {
@@ -80,19 +86,66 @@ export function decodeSnpPlatformInfo(info: bigint): SnpPlatformInfo {
 }
 
 /**
- * Default minimum REPORTED_TCB per product. Milan: the TCB of the genuine
- * Milan report in the test vectors (SNP firmware 1.52 build 4, 2023:
- * bootloader 3, TEE 0, SNP 8, microcode 115) — anything older is refused.
- * Turin: the TCB of the genuine Turin VCEK in the vectors (all 0, microcode 9,
- * FMC 0). Genoa: no genuine Genoa evidence is available to us, so zero —
- * callers that deploy on Genoa should set their own floor. Raise these as AMD
- * publishes TCB updates (security bulletins).
+ * Default minimum REPORTED_TCB per product (`sotto verify snp --min-tcb` and
+ * `SnpAcceptancePolicy.minimumTcb` override them). AMD publishes no "UpToDate"
+ * verdict for SEV-SNP, so these follow its security bulletins and must be
+ * raised as AMD publishes fixes. Sources (AMD bulletins at
+ * https://www.amd.com/en/resources/product-security/bulletin/amd-sb-NNNN.html;
+ * the numbers as carried by the repositories named):
+ *
+ * - Genoa (19h/11h) and Turin (1Ah/02h), SNP SPL: AMD-SB-3019 (CVE-2024-56161,
+ *   "EntrySign": Genoa SNP SPL 0x17), raised by AMD-SB-3020 (CVE-2025-0033, RMP
+ *   initialisation) to 0x1B on Genoa, 0x04 on Turin (the SB-3019 Genoa value as
+ *   quoted in ariofrio/pi-tee docs/reviews/pi-tee-multimodel-snp-tls-opus-review.md).
+ *   Microcode SPL: AMD-SB-3027 (CVE-2025-29943):
+ *   0x56 on Genoa B1, 0x51 on Turin C1 (the microcode SPL is the low byte of
+ *   the patch revision, the bulletin's "TCB Value for Attestation").
+ *   Bootloader, TEE and FMC: Tinfoil's verifier (tinfoilsh/tinfoil-go
+ *   verifier/attestation/sev.go: Genoa BL 7, TEE 0; Turin FMC 1, BL 1, TEE 1).
+ *   All as tabulated in ariofrio/pi-tee tools/tinfoil-public-build/release.go
+ *   (`snpFloors`). Genoa-X (19h/11h stepping 2) has its own microcode line,
+ *   floor 0x51 (AMD-SB-3027): {@link defaultSnpMinimumTcb} picks it from the
+ *   report's CPUID (v3+). Bergamo/Siena (19h/A0h) run yet another microcode
+ *   line for which no citable floor was found: they meet Genoa's floor or need
+ *   `--min-tcb`.
+ * - Milan: the TCB of the genuine Milan report in the test vectors (SNP
+ *   firmware 1.52 build 4, 2023: bootloader 3, TEE 0, SNP 8, microcode 115).
+ *   This is BELOW AMD-SB-3019's Milan fix: the fixed Milan B1 microcode is
+ *   0x0A0011DB (AMD-SB-7033 / AMD-SB-3019, as fwupd/fwupd
+ *   plugins/cpu/fu-cpu-common.c lists it), SPL 0xDB = 219 when read as the
+ *   revision's low byte as AMD-SB-3027 does for Genoa and Turin. Raising Milan
+ *   to it refuses the only genuine report we hold, and no citable Milan SNP
+ *   SPL minimum was found, so Milan stays at the vector's TCB for now;
+ *   sev-snp-genuine.test.ts says so explicitly.
  */
 export const DEFAULT_SNP_MINIMUM_TCB: Readonly<Record<SnpProduct, SnpTcb>> = {
   Milan: { bootloader: 3, tee: 0, snp: 8, microcode: 115 },
-  Genoa: { bootloader: 0, tee: 0, snp: 0, microcode: 0 },
-  Turin: { bootloader: 0, tee: 0, snp: 0, microcode: 9, fmc: 0 },
+  Genoa: { bootloader: 7, tee: 0, snp: 0x1b, microcode: 0x56 },
+  Turin: { bootloader: 1, tee: 1, snp: 0x04, microcode: 0x51, fmc: 1 },
 };
+
+/** Genoa-X (Genoa stepping 2): Genoa's floor with its own microcode line's minimum (AMD-SB-3027). */
+const GENOA_X_MINIMUM_TCB: SnpTcb = { ...DEFAULT_SNP_MINIMUM_TCB.Genoa, microcode: 0x51 };
+
+/**
+ * The built-in floor for a report: its product's, or Genoa-X's when the report's
+ * CPUID (version 3 and later) names Genoa (model 10h-1Fh) stepping 2.
+ */
+export function defaultSnpMinimumTcb(product: SnpProduct, cpuid: SnpCpuid | undefined): SnpTcb {
+  if (
+    product === 'Genoa' &&
+    cpuid?.family === 0x19 &&
+    cpuid.model >= 0x10 &&
+    cpuid.model <= 0x1f &&
+    cpuid.stepping === 2
+  ) {
+    return GENOA_X_MINIMUM_TCB;
+  }
+  return DEFAULT_SNP_MINIMUM_TCB[product];
+}
+
+/** AMD-SB-3019's Milan (B1) microcode fix, 0x0A0011DB, as a TCB microcode SPL (see above). */
+export const AMD_SB_3019_MILAN_MICROCODE_SPL = 0xdb;
 
 /**
  * What a report must show to be accepted. `measurements` and `reportData`
@@ -210,7 +263,7 @@ export function evaluateSnpPolicy(
     out.push(failure('guest-svn-below-minimum', `guest SVN ${report.guestSvn} is too old`));
   }
   if (product) {
-    const min = policy.minimumTcb?.[product] ?? DEFAULT_SNP_MINIMUM_TCB[product];
+    const min = policy.minimumTcb?.[product] ?? defaultSnpMinimumTcb(product, report.cpuid);
     out.push(...tcbFailures(decodeSnpTcb(report.reportedTcb, product), min));
     const launchMin = policy.minimumLaunchTcb?.[product];
     if (launchMin) {
