@@ -26,7 +26,7 @@ import {
   launchBrowser,
 } from './support/browser';
 import { testExtension } from './support/extension-build';
-import { askOk, sendChat, waitForAnswer, waitForVault } from './support/panel';
+import { askOk, createVault, sendChat, waitForAnswer } from './support/panel';
 import { type BrowserStack, startBrowserStack, waitForRelayLog } from './support/stack';
 
 const FLOW_TIMEOUT_MS = 180_000;
@@ -91,10 +91,7 @@ describe.skipIf(!hasChromium)('first run, development mode off (issue 11)', () =
   it(
     'the dev enclave is explained, accepted with one click, and the waiting prompt answered',
     async () => {
-      await waitForVault(panel, 'no-vault');
-      await panel.waitForSelector('[data-testid="onboarding"]');
-      await panel.click('[data-testid="create-passkey"]');
-      await waitForVault(panel, 'unlocked');
+      await createVault(panel);
       // The relay npm start would build for; development mode stays as a fresh install has it.
       await askOk(panel, 'settings/set', {
         relayUrl: stack.clientProxy.url,

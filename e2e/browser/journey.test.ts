@@ -47,6 +47,7 @@ import {
   ask,
   askOk,
   configure,
+  createVault,
   dumpDatabase,
   sendChat,
   waitForAnswer,
@@ -144,10 +145,7 @@ describe.skipIf(!hasChromium)(
     it(
       '1. onboarding: a PRF passkey is created, the vault is made, the worker reports unlocked',
       async () => {
-        await waitForVault(panel, 'no-vault');
-        await panel.waitForSelector('[data-testid="onboarding"]');
-        await panel.click('[data-testid="create-passkey"]');
-        await waitForVault(panel, 'unlocked');
+        await createVault(panel);
         const status = await askOk<{ state: string; credentialId: string }>(panel, 'vault/status');
         expect(status.state).toBe('unlocked');
         const creds = await credentialsOf(cdp, authenticatorId);

@@ -28,7 +28,7 @@ import {
   launchBrowser,
 } from './support/browser';
 import { testExtension } from './support/extension-build';
-import { askOk, waitForVault } from './support/panel';
+import { askOk, createVault, waitForVault } from './support/panel';
 import { hasSiteAccess, preAnswerSiteAccess } from './support/site-access';
 import { type BrowserStack, startBrowserStack } from './support/stack';
 
@@ -110,9 +110,7 @@ describe.skipIf(!hasChromium)('site access without pre-granted hosts (issue 11)'
     expect(manifest.host_permissions).toEqual(['http://127.0.0.1:8787/*']);
     // The answer given ahead of time is no grant by itself.
     expect(await hasSiteAccess(panel, site.url)).toBe(false);
-    await waitForVault(panel, 'no-vault');
-    await panel.click('[data-testid="create-passkey"]');
-    await waitForVault(panel, 'unlocked');
+    await createVault(panel);
   });
 
   it(

@@ -45,6 +45,14 @@ export async function waitForVault(panel: Page, state: string): Promise<void> {
   await panel.waitForSelector(`[data-testid="app"][data-vault="${state}"]`);
 }
 
+/** Onboarding as a person does it: a fresh profile, "Create passkey", the vault unlocked. */
+export async function createVault(panel: Page): Promise<void> {
+  await waitForVault(panel, 'no-vault');
+  await panel.waitForSelector('[data-testid="onboarding"]');
+  await panel.click('[data-testid="create-passkey"]');
+  await waitForVault(panel, 'unlocked');
+}
+
 /**
  * Starts noting every version of the newest answer the panel shows: its text
  * and `data-state`, one entry per rendered change.
