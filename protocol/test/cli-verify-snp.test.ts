@@ -195,6 +195,10 @@ describe('sotto verify snp (subprocess)', () => {
     ]);
     const low = await sotto([...base, ...report, '--min-tcb', 'bl=0,tee=0,snp=0,ucode=0']);
     expect(low.code).toBe(0);
+    // One floor serves every product: its FMC (Turin only) does not apply to a Milan TCB.
+    const fmc = await sotto([...base, ...report, '--min-tcb', 'bl=3,tee=0,snp=8,ucode=115,fmc=9']);
+    expect(fmc.code).toBe(0);
+    expect(JSON.parse(fmc.stdout).errors).toEqual([]);
     for (const bad of [
       'bl=3',
       'bl=3,tee=0,snp=9,ucode=256',

@@ -246,6 +246,20 @@ describe('report building blocks', () => {
       'tcb-below-minimum: reported tee SPL 0 is below 1',
       'tcb-below-minimum: reported snp SPL 0 is below 4',
     ]);
+    // Turin's FMC is floored too; at every other floor value the report passes.
+    const turinAt = (fmc: bigint) =>
+      evaluateSnpPolicy(
+        {
+          ...r,
+          // Turin layout: FMC byte 0, BL 1, TEE 2, SNP 3, microcode 7.
+          reportedTcb: (0x52n << 56n) | (4n << 24n) | (1n << 16n) | (1n << 8n) | fmc,
+          currentTcb: 0xff000000ffffffffn,
+        },
+        'Turin',
+        OPEN,
+      ).map((f) => f.detail);
+    expect(turinAt(1n)).toEqual([]);
+    expect(turinAt(0n)).toEqual(['reported fmc SPL 0 is below 1']);
     // Genoa-X (stepping 2, named by a v3+ report's CPUID) has its own microcode floor.
     const genoaX = { family: 0x19, model: 0x11, stepping: 2 };
     expect(defaultSnpMinimumTcb('Genoa', genoaX)).toEqual({

@@ -201,8 +201,11 @@ function tcbFailures(reported: SnpTcb, min: SnpTcb, which = 'reported'): SnpFail
   const out: SnpFailure[] = [];
   for (const k of TCB_PARTS) {
     const want = min[k];
-    const have = reported[k] ?? 0;
-    if (want !== undefined && have < want) {
+    // Milan and Genoa TCBs have no FMC: a floor's `fmc` (one floor for every product, as
+    // `--min-tcb` and a release give it) does not apply to them.
+    if (want === undefined || reported[k] === undefined) continue;
+    const have = reported[k];
+    if (have < want) {
       out.push(failure('tcb-below-minimum', `${which} ${k} SPL ${have} is below ${want}`));
     }
   }
