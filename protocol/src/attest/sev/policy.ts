@@ -100,10 +100,12 @@ export function decodeSnpPlatformInfo(info: bigint): SnpPlatformInfo {
  * - Genoa (19h/11h B1) and Turin (1Ah/02h C1), SNP SPL: AMD-SB-3019
  *   (CVE-2024-56161, "EntrySign": Genoa 0x17), raised by AMD-SB-3020
  *   (CVE-2025-0033, RMP initialisation) to 0x1B on Genoa, 0x04 on Turin;
- *   AMD-SB-3016 also names 0x1B for Genoa. Microcode: AMD-SB-3027
+ *   AMD-SB-3016 also names 0x1B for Genoa and Milan (agentrust-io/trace-spec
+ *   tests/test_snp_collateral.py). Microcode: AMD-SB-3027
  *   (CVE-2025-29943, "StackWarp"): 0x56 on Genoa B1, 0x51 on Genoa-X and
- *   Turin C1. (ariofrio/pi-tee docs/reviews/pi-tee-multimodel-snp-tls-opus-review.md,
- *   tools/tinfoil-cpu/README.md and tools/tinfoil-public-build/release.go `snpFloors`.)
+ *   Turin C1. (ariofrio/pi-tee
+ *   docs/reviews/pi-tee-multimodel-snp-tls-opus-review.md,
+ *   tools/tinfoil-cpu/README.md, tools/tinfoil-public-build/release.go.)
  *   Bootloader, TEE and FMC, and Turin's microcode 82 (0x52, above SB-3027's
  *   0x51): Tinfoil's verifier (tinfoilsh/tinfoil-go verifier/attestation/sev.go:
  *   Genoa BL 7, TEE 0; Turin FMC 1, BL 1, TEE 1, microcode 82). AMD-SB-3034
@@ -116,7 +118,7 @@ export function decodeSnpPlatformInfo(info: bigint): SnpPlatformInfo {
  *   "BreakFAST", May 2026), as Ayoshiss/sentinel-subnet
  *   sentinel/sevsnp/verifier.py quotes it; earlier bulletins asked less
  *   (AMD-SB-3019 0x18, as microsoft/CCF issue #6812 quotes it; AMD-SB-3016
- *   0x1B). Microcode 0xDB: AMD-SB-3019/AMD-SB-7033's Milan B1 fix 0x0A0011DB
+ *   0x1B, as above). Microcode 0xDB: AMD-SB-3019/AMD-SB-7033's Milan B1 fix 0x0A0011DB
  *   (fwupd/fwupd plugins/cpu/fu-cpu-common.c). Later Milan B1 microcode
  *   (0x0A0011DE) exists, but no source ties it to a bulletin, so it is not a
  *   floor. No bulletin we found names a Milan bootloader or TEE floor; they
@@ -129,9 +131,10 @@ export function decodeSnpPlatformInfo(info: bigint): SnpPlatformInfo {
  *   AMD-SB-3019/7033 fix 0x0A001244 (fwupd, as above); picked from a v3+
  *   report's CPUID. A v2 report carries no CPUID and is held to Milan B1's.
  * - Bergamo/Siena (19h/A0h-AFh) are identified as Genoa (same ARK and VCEK
- *   product) but run their own SEV firmware (amd_sev_fam19h_modelaxh.sbin, as listed in
- *   AMDESE/AMDSEV issue #271) and microcode line: their EntrySign fix is 0x0AA00219 (fwupd, as above), and
- *   no source gives their SB-3020/SB-3027 values. They are held to Genoa's
+ *   product) but run their own SEV firmware (amd_sev_fam19h_modelaxh.sbin, as
+ *   AMDESE/AMDSEV issue #271 lists it) and microcode line: their EntrySign fix
+ *   is 0x0AA00219 (fwupd, as above), and no source gives their SB-3020/SB-3027
+ *   values. They are held to Genoa's
  *   numbers, which their microcode does not reach, so they are refused unless
  *   the caller sets a floor; a weaker guess is not made for them. Likewise
  *   Turin Dense (1Ah/10h-1Fh) is held to Turin C1's numbers.
