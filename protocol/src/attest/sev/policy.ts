@@ -148,7 +148,7 @@ export const DEFAULT_SNP_MINIMUM_TCB: Readonly<Record<SnpProduct, SnpTcb>> = {
 /** Genoa-X (Genoa stepping 2): Genoa's floor with its own microcode line's minimum (AMD-SB-3027). */
 const GENOA_X_MINIMUM_TCB: SnpTcb = { ...DEFAULT_SNP_MINIMUM_TCB.Genoa, microcode: 0x51 };
 
-/** Milan-X (Milan stepping 2): Milan's floor with its own microcode line's EntrySign fix (AMD-SB-3019). */
+/** Milan-X (Milan stepping 2): Milan's floor with its microcode line's EntrySign fix (AMD-SB-3019). */
 const MILAN_X_MINIMUM_TCB: SnpTcb = { ...DEFAULT_SNP_MINIMUM_TCB.Milan, microcode: 0x44 };
 
 /**
