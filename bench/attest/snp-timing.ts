@@ -26,8 +26,14 @@ export async function runSnpTimings(
 ): Promise<SnpTimings> {
   const report = fromHex(reportHex);
   const input = { report, vcek: fromBase64(vcekBase64) };
-  // The policy a client applies: this release's measurement and the expected REPORT_DATA.
-  const policy = { measurements: [report.slice(0x90, 0xc0)], reportData: report.slice(0x50, 0x90) };
+  // The policy a client applies: this release's measurement and the expected REPORT_DATA. The
+  // 2023 vector is below AMD's bulletin floor for Milan, so its own TCB is the floor here: the
+  // run times an accepting verification, every check included.
+  const policy = {
+    measurements: [report.slice(0x90, 0xc0)],
+    reportData: report.slice(0x50, 0x90),
+    minimumTcb: { Milan: { bootloader: 3, tee: 0, snp: 8, microcode: 115 } },
+  };
   const t = performance.now();
   await verifySnpEvidence(input, policy, { now: NOW });
   const firstMs = performance.now() - t;

@@ -24,6 +24,8 @@ const VECTORS = resolve(__dirname, '../../../shared/vectors/sev-snp/virtee-sev')
 const NOW = new Date('2026-11-01T00:00:00Z');
 /** Inside the validity of the virtee Milan VCEK and chain. */
 const SNP_NOW = new Date('2025-01-01T00:00:00Z');
+/** The genuine Milan report's own TCB; below AMD's bulletins, so the built-in floor refuses it. */
+const VECTOR_TCB = { bootloader: 3, tee: 0, snp: 8, microcode: 115 };
 
 function pemBodies(pem: string): Uint8Array[] {
   return [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map(
@@ -151,9 +153,11 @@ describe('tsm attestation provider (configfs stand-in with real report bytes)', 
     const measurement = toHex(fs.report.subarray(0x90, 0xc0));
     expect(measurement.startsWith('7a1e5c26')).toBe(true);
     // The real report was taken for someone else's REPORT_DATA: everything else must hold.
+    // Its 2023 TCB is below AMD's bulletins, so it is passed as an explicit floor.
     const refused = await verifyEvidence(bundle, {
       allowedMeasurements: [measurement],
       now: SNP_NOW,
+      snp: { minimumTcb: { Milan: VECTOR_TCB } },
     }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(VerificationError);
     expect((refused as VerificationError).reasons).toHaveLength(1);
@@ -161,10 +165,22 @@ describe('tsm attestation provider (configfs stand-in with real report bytes)', 
     // The same bytes through the SEV-SNP verifier with the report's own REPORT_DATA: accepted.
     const ok = await verifySnpEvidence(
       { report: att.report, vcek: att.certificates.vcek, chain: att.certificates.chain },
-      { measurements: [fromHex(measurement)], reportData: fs.report.slice(0x50, 0x90) },
+      {
+        measurements: [fromHex(measurement)],
+        reportData: fs.report.slice(0x50, 0x90),
+        minimumTcb: { Milan: VECTOR_TCB },
+      },
       { now: SNP_NOW },
     );
     expect(ok.product).toBe('Milan');
+    // With the built-in floor the 2023 report is refused for its TCB as well.
+    const belowFloor = await verifyEvidence(bundle, {
+      allowedMeasurements: [measurement],
+      now: SNP_NOW,
+    }).catch((e: unknown) => e);
+    expect(
+      (belowFloor as VerificationError).reasons.filter((r) => r.startsWith('tcb-below-minimum')),
+    ).toHaveLength(2);
     // No allow-list: refused outright (fail closed).
     await expect(verifyEvidence(bundle, { now: SNP_NOW })).rejects.toThrow(/no allowed release/);
   });

@@ -40,11 +40,14 @@ function sotto(args: string[]): Promise<{ code: number; stdout: string; stderr: 
 }
 
 const base = ['verify', 'snp', '--vcek', `${VEC}/vcek_milan.der`, '--now', NOW];
+/** The vector's own TCB, below AMD's bulletins: without it the built-in Milan floor refuses the report. */
+const VECTOR_FLOOR = ['--min-tcb', 'bl=3,tee=0,snp=8,ucode=115'];
 
 describe('sotto verify snp (subprocess)', () => {
-  it('accepts the genuine Milan report (hex) and prints one JSON object', async () => {
+  it('accepts the genuine Milan report (hex) at its own TCB as --min-tcb and prints one JSON object', async () => {
     const r = await sotto([
       ...base,
+      ...VECTOR_FLOOR,
       '--report',
       `${VEC}/report_milan.hex`,
       '--measurement',
@@ -87,6 +90,7 @@ describe('sotto verify snp (subprocess)', () => {
       `${VEC}/cert_chain_milan`,
       '--now',
       NOW,
+      ...VECTOR_FLOOR,
     ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('SEV-SNP evidence: ACCEPTED');
@@ -96,7 +100,7 @@ describe('sotto verify snp (subprocess)', () => {
 
   it('refuses a debug guest for policy and signature; --allow-debug leaves the signature', async () => {
     const debug = write('debug.hex', toHex(flip(report, 0x0a, 0x08)));
-    const r = await sotto([...base, '--report', debug, '--json']);
+    const r = await sotto([...base, ...VECTOR_FLOOR, '--report', debug, '--json']);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
     expect(j.ok).toBe(false);
@@ -105,7 +109,14 @@ describe('sotto verify snp (subprocess)', () => {
       'policy-debug',
       'report-signature',
     ]);
-    const allowed = await sotto([...base, '--report', debug, '--json', '--allow-debug']);
+    const allowed = await sotto([
+      ...base,
+      ...VECTOR_FLOOR,
+      '--report',
+      debug,
+      '--json',
+      '--allow-debug',
+    ]);
     expect(allowed.code).toBe(1);
     expect(JSON.parse(allowed.stdout).errors.map((e: string) => e.split(':')[0])).toEqual([
       'report-signature',
@@ -115,6 +126,7 @@ describe('sotto verify snp (subprocess)', () => {
   it('refuses a measurement outside the allowed set and a REPORT_DATA mismatch', async () => {
     const r = await sotto([
       ...base,
+      ...VECTOR_FLOOR,
       '--report',
       `${VEC}/report_milan.hex`,
       '--measurement',
@@ -155,6 +167,25 @@ describe('sotto verify snp (subprocess)', () => {
     expect(JSON.parse(r.stdout).errors[0]).toMatch(/^report-malformed:/);
   });
 
+  it("refuses the genuine Milan report by default (exit 1): its TCB is below AMD's bulletins", async () => {
+    const r = await sotto([...base, '--report', `${VEC}/report_milan.hex`, '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({
+      ok: false,
+      product: 'Milan',
+      tcb: { reported: { bootloader: 3, tee: 0, snp: 8, microcode: 115 } },
+    });
+    expect(j.errors).toEqual([
+      'tcb-below-minimum: reported snp SPL 8 is below 29',
+      'tcb-below-minimum: reported microcode SPL 115 is below 219',
+    ]);
+    const text = await sotto([...base, '--report', `${VEC}/report_milan.hex`]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('SEV-SNP evidence: REFUSED');
+    expect(text.stdout).toContain('error: tcb-below-minimum: reported snp SPL 8 is below 29');
+  });
+
   it('--min-tcb replaces the built-in floor: above the report refuses, below accepts', async () => {
     const report = ['--report', `${VEC}/report_milan.hex`, '--json'];
     const high = await sotto([...base, ...report, '--min-tcb', 'bl=3,tee=0,snp=9,ucode=115']);
@@ -164,6 +195,10 @@ describe('sotto verify snp (subprocess)', () => {
     ]);
     const low = await sotto([...base, ...report, '--min-tcb', 'bl=0,tee=0,snp=0,ucode=0']);
     expect(low.code).toBe(0);
+    // One floor serves every product: its FMC (Turin only) does not apply to a Milan TCB.
+    const fmc = await sotto([...base, ...report, '--min-tcb', 'bl=3,tee=0,snp=8,ucode=115,fmc=9']);
+    expect(fmc.code).toBe(0);
+    expect(JSON.parse(fmc.stdout).errors).toEqual([]);
     for (const bad of [
       'bl=3',
       'bl=3,tee=0,snp=9,ucode=256',

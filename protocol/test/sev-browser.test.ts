@@ -15,10 +15,10 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { snpReasonCodes, verifySnpEvidence } from '../src/attest/sev';
+import { type SnpTcb, snpReasonCodes, verifySnpEvidence } from '../src/attest/sev';
 import { fromBase64, fromHex, toBase64, toHex } from '../src/bytes';
 import { VerificationError } from '../src/errors';
-import { flip, NOW, vectors } from './sev-fixtures';
+import { flip, MILAN_VECTOR_TCB, NOW, vectors } from './sev-fixtures';
 import { CHROMIUM, hasChromium, launchChromium } from '../../e2e/support/chromium';
 
 const SEV_DIR = fileURLToPath(new URL('../src/attest/sev/', import.meta.url));
@@ -32,6 +32,8 @@ interface Case {
   measurements: string[] | 'any';
   reportData: string | 'any';
   allowDebug: boolean;
+  /** Per-product TCB floors; absent: the built-in (AMD bulletin) floors. */
+  minimumTcb?: Record<string, SnpTcb>;
   now: string;
 }
 
@@ -51,10 +53,13 @@ const base = {
   measurements: [measurement],
   reportData,
   allowDebug: false,
+  // The vector's own TCB, below AMD's bulletins: each case then shows only its own refusal.
+  minimumTcb: { Milan: MILAN_VECTOR_TCB },
   now: NOW.toISOString(),
 };
 const CASES: Case[] = [
   { name: 'genuine', report: toHex(report), ...base },
+  { name: 'genuine, built-in floor', report: toHex(report), ...base, minimumTcb: undefined },
   { name: 'genuine, explicit chain', report: toHex(report), ...base, chain: vectors.milanChain() },
   { name: 'debug bit', report: toHex(flip(report, 0x0a, 0x08)), ...base },
   {
@@ -88,6 +93,7 @@ async function verdict(api, c) {
     measurements: c.measurements === 'any' ? 'any' : c.measurements.map(hex),
     reportData: c.reportData === 'any' ? 'any' : hex(c.reportData),
     allowDebug: c.allowDebug,
+    minimumTcb: c.minimumTcb,
   };
   const input = { report: hex(c.report), vcek: api.fromBase64(c.vcek), chain: c.chain };
   try {
@@ -186,6 +192,7 @@ describe.skipIf(!hasChromium)('SEV-SNP verifier in headless Chromium', () => {
     const byName = Object.fromEntries(CASES.map((c, i) => [c.name, inBrowser[i]!]));
     expect(byName.genuine).toEqual({ ok: true, codes: [], product: 'Milan', measurement });
     expect(byName['genuine, explicit chain']?.ok).toBe(true);
+    expect(byName['genuine, built-in floor']?.codes).toEqual(['tcb-below-minimum']);
     expect(byName['debug bit']?.codes).toEqual(['policy-debug', 'report-signature']);
     expect(byName['debug bit, allowed']?.codes).toEqual(['report-signature']);
     expect(byName['measurement flipped']?.codes).toEqual([

@@ -22,7 +22,12 @@ import {
   Validity,
   Version,
 } from '@peculiar/asn1-x509';
-import { parseSnpCertificate, type SnpAcceptancePolicy, snpReasonCodes } from '../src/attest/sev';
+import {
+  parseSnpCertificate,
+  type SnpAcceptancePolicy,
+  snpReasonCodes,
+  type SnpTcb,
+} from '../src/attest/sev';
 import { fromHex } from '../src/bytes';
 import { VerificationError } from '../src/errors';
 
@@ -43,8 +48,22 @@ export const vectors = {
 /** Inside every vector certificate's validity (Milan VCEK 2023-04-03..2030-04-03, Turin VCEK 2024-11-06..2031-11-06). */
 export const NOW = new Date('2025-06-01T00:00:00Z');
 
-/** Accepts any measurement and REPORT_DATA: isolates the hardware checks. */
-export const OPEN: SnpAcceptancePolicy = { measurements: 'any', reportData: 'any' };
+/**
+ * The genuine Milan report's own TCB. It is below AMD's bulletins, so the
+ * built-in Milan floor refuses the report (policy.ts); tests about another
+ * check pass it as an explicit floor, so that check is all they see.
+ */
+export const MILAN_VECTOR_TCB: SnpTcb = { bootloader: 3, tee: 0, snp: 8, microcode: 115 };
+
+/**
+ * Accepts any measurement and REPORT_DATA, and holds Milan to the vector's
+ * own TCB: isolates the signature, chain and policy checks.
+ */
+export const OPEN: SnpAcceptancePolicy = {
+  measurements: 'any',
+  reportData: 'any',
+  minimumTcb: { Milan: MILAN_VECTOR_TCB },
+};
 
 /** A copy of `bytes` with `fn` applied to it. */
 export function mutate(bytes: Uint8Array, fn: (b: Uint8Array) => void): Uint8Array {

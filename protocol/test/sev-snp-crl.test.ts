@@ -107,6 +107,9 @@ describe('sotto verify snp --crl (subprocess)', () => {
     const VEC = '../shared/vectors/sev-snp/virtee-sev';
     const args = ['protocol/bin/sotto.js', 'verify', 'snp', '--report', `${VEC}/report_milan.hex`];
     args.push(
+      // The vector's own TCB (below AMD's bulletins), so the CRL is the only refusal.
+      '--min-tcb',
+      'bl=3,tee=0,snp=8,ucode=115',
       '--vcek',
       `${VEC}/vcek_milan.der`,
       '--now',

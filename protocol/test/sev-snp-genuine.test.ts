@@ -6,7 +6,6 @@
 
 import { describe, expect, it } from 'vitest';
 import {
-  AMD_SB_3019_MILAN_MICROCODE_SPL,
   DEFAULT_SNP_MINIMUM_TCB,
   decodeSnpGuestPolicy,
   defaultSnpMinimumTcb,
@@ -20,8 +19,8 @@ import {
   verifySnpEvidence,
 } from '../src/attest/sev';
 import { fromHex, toHex } from '../src/bytes';
-import { MalformedError, UnsupportedError } from '../src/errors';
-import { flip, NOW, OPEN, refusalCodes, vectors } from './sev-fixtures';
+import { MalformedError, UnsupportedError, VerificationError } from '../src/errors';
+import { flip, MILAN_VECTOR_TCB, NOW, OPEN, refusalCodes, vectors } from './sev-fixtures';
 
 const MEASUREMENT =
   '7a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579ea158d3e1a0dc39b2c60bd95b9c480cd81841f';
@@ -51,12 +50,41 @@ describe('genuine Milan report (virtee/sev report_milan.hex + vcek_milan.der)', 
     expect(r.platformInfo).toBe(1n);
   });
 
-  it('verifies against the pinned Milan chain with the default TCB floor', async () => {
+  it("is refused by the built-in floor: its SNP and microcode SPLs are below AMD's bulletins, and nothing else fails", async () => {
+    // Secure by default: AMD-SB-3030 asks Milan for SNP SPL 0x1D (29), AMD-SB-3019 for
+    // microcode 0x0A0011DB (SPL 219); this 2023 report carries SNP 8, microcode 115.
+    const input = { report: vectors.milanReport(), vcek: vectors.milanVcek() };
+    const policy = {
+      measurements: [fromHex(MEASUREMENT)],
+      reportData: parseSnpReport(vectors.milanReport()).reportData,
+    };
+    expect(DEFAULT_SNP_MINIMUM_TCB.Milan).toEqual({
+      bootloader: 3,
+      tee: 0,
+      snp: 0x1d,
+      microcode: 0xdb,
+    });
+    const e = await verifySnpEvidence(input, policy, { now: NOW }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(VerificationError);
+    expect((e as VerificationError).reasons).toEqual([
+      'tcb-below-minimum: reported snp SPL 8 is below 29',
+      'tcb-below-minimum: reported microcode SPL 115 is below 219',
+    ]);
+    // One SPL short of the floor is still refused: the floor is not rounded down to the vector.
+    const justBelow = { ...policy, minimumTcb: { Milan: { ...MILAN_VECTOR_TCB, snp: 9 } } };
+    expect(await refusalCodes(verifySnpEvidence(input, justBelow, { now: NOW }))).toEqual([
+      'tcb-below-minimum',
+    ]);
+  });
+
+  it('verifies against the pinned Milan chain with its own TCB given as an explicit floor', async () => {
     const v = await verifySnpEvidence(
       { report: vectors.milanReport(), vcek: vectors.milanVcek() },
       {
         measurements: [fromHex(MEASUREMENT)],
         reportData: parseSnpReport(vectors.milanReport()).reportData,
+        // Below AMD's bulletins: accepted only because the caller says so here.
+        minimumTcb: { Milan: MILAN_VECTOR_TCB },
       },
       { now: NOW },
     );
@@ -69,26 +97,9 @@ describe('genuine Milan report (virtee/sev report_milan.hex + vcek_milan.der)', 
     expect(v.policy.migrationAgent).toBe(false);
     expect(v.policy.smt).toBe(true);
     expect(v.policy.singleSocket).toBe(false);
-    expect(v.tcb?.reported).toEqual({ bootloader: 3, tee: 0, snp: 8, microcode: 115 });
-    expect(v.tcb?.reported).toEqual(DEFAULT_SNP_MINIMUM_TCB.Milan);
+    expect(v.tcb?.reported).toEqual(MILAN_VECTOR_TCB);
     expect(v.vcek.productName).toBe('Milan-B0');
     expect(v.checked).toEqual({ measurement: true, reportData: true, revocation: false });
-  });
-
-  it("is below AMD-SB-3019's Milan microcode fix: it verifies only because Milan's default floor is still its own TCB", async () => {
-    const input = { report: vectors.milanReport(), vcek: vectors.milanVcek() };
-    expect(DEFAULT_SNP_MINIMUM_TCB.Milan.microcode).toBeLessThan(AMD_SB_3019_MILAN_MICROCODE_SPL);
-    const bulletin = {
-      ...OPEN,
-      minimumTcb: {
-        Milan: { ...DEFAULT_SNP_MINIMUM_TCB.Milan, microcode: AMD_SB_3019_MILAN_MICROCODE_SPL },
-      },
-    };
-    const e = await verifySnpEvidence(input, bulletin, { now: NOW }).catch((x: unknown) => x);
-    expect((e as Error).message).toContain('reported microcode SPL 115 is below 219');
-    expect(await refusalCodes(verifySnpEvidence(input, bulletin, { now: NOW }))).toEqual([
-      'tcb-below-minimum',
-    ]);
   });
 
   it('verifies with the chain given as ASK+ARK PEM, in either order', async () => {
@@ -220,7 +231,7 @@ describe('report building blocks', () => {
       bootloader: 1,
       tee: 1,
       snp: 4,
-      microcode: 81,
+      microcode: 82,
     });
     // The Milan report's TCB read under each layout: Genoa BL 3 SNP 8; Turin (FMC first) BL/TEE/SNP 0.
     const r = parseSnpReport(vectors.milanReport());
@@ -235,6 +246,20 @@ describe('report building blocks', () => {
       'tcb-below-minimum: reported tee SPL 0 is below 1',
       'tcb-below-minimum: reported snp SPL 0 is below 4',
     ]);
+    // Turin's FMC is floored too; at every other floor value the report passes.
+    const turinAt = (fmc: bigint) =>
+      evaluateSnpPolicy(
+        {
+          ...r,
+          // Turin layout: FMC byte 0, BL 1, TEE 2, SNP 3, microcode 7.
+          reportedTcb: (0x52n << 56n) | (4n << 24n) | (1n << 16n) | (1n << 8n) | fmc,
+          currentTcb: 0xff000000ffffffffn,
+        },
+        'Turin',
+        OPEN,
+      ).map((f) => f.detail);
+    expect(turinAt(1n)).toEqual([]);
+    expect(turinAt(0n)).toEqual(['reported fmc SPL 0 is below 1']);
     // Genoa-X (stepping 2, named by a v3+ report's CPUID) has its own microcode floor.
     const genoaX = { family: 0x19, model: 0x11, stepping: 2 };
     expect(defaultSnpMinimumTcb('Genoa', genoaX)).toEqual({
@@ -265,6 +290,38 @@ describe('report building blocks', () => {
       minimumTcb: { Genoa: { bootloader: 3, tee: 0, snp: 8, microcode: 0 } },
     };
     expect(details('Genoa', lowered)).toEqual([]);
+  });
+
+  it("holds Milan-X (stepping 2, named by a v3+ report's CPUID) to its own microcode line's fix, 0x44", () => {
+    const r = parseSnpReport(vectors.milanReport());
+    const milanX = { family: 0x19, model: 0x01, stepping: 2 };
+    expect(defaultSnpMinimumTcb('Milan', milanX)).toEqual({
+      ...DEFAULT_SNP_MINIMUM_TCB.Milan,
+      microcode: 0x44,
+    });
+    expect(defaultSnpMinimumTcb('Milan', { ...milanX, stepping: 1 })).toBe(
+      DEFAULT_SNP_MINIMUM_TCB.Milan,
+    );
+    // A v2 report names no stepping: Milan B1's floor, the higher microcode one.
+    expect(defaultSnpMinimumTcb('Milan', undefined)).toBe(DEFAULT_SNP_MINIMUM_TCB.Milan);
+    // Genoa-X's exception does not leak to Milan, nor Milan-X's to Genoa.
+    expect(defaultSnpMinimumTcb('Genoa', milanX)).toBe(DEFAULT_SNP_MINIMUM_TCB.Genoa);
+    const at = (microcode: number, stepping: number) =>
+      evaluateSnpPolicy(
+        {
+          ...r,
+          cpuid: { ...milanX, stepping },
+          // Milan layout: BL byte 0, TEE byte 1, SNP byte 6, microcode byte 7.
+          reportedTcb: (BigInt(microcode) << 56n) | (0x1dn << 48n) | 3n,
+          currentTcb: 0xffff00000000ffffn,
+        },
+        'Milan',
+        { measurements: 'any', reportData: 'any' },
+      ).map((f) => f.detail);
+    expect(at(0x44, 2)).toEqual([]);
+    expect(at(0x43, 2)).toEqual(['reported microcode SPL 67 is below 68']);
+    expect(at(0x44, 1)).toEqual(['reported microcode SPL 68 is below 219']);
+    expect(at(0xdb, 1)).toEqual([]);
   });
 
   it('decodes Turin TCB layout (FMC first) and guest policy bits', () => {

@@ -40,7 +40,8 @@ Options:
                        Without it the measurement is not checked.
   --report-data HEX    the expected REPORT_DATA (64 bytes); unchecked without it
   --min-tcb bl=N,tee=N,snp=N,ucode=N[,fmc=N]
-                       minimum REPORTED_TCB, replacing the built-in per-product floor
+                       minimum REPORTED_TCB, replacing the built-in per-product
+                       floor (from AMD's security bulletins; fmc applies to Turin)
   --now ISO8601        check certificate validity at this time (default: now)
   --json               print one JSON object instead of text
   -h, --help           show this help

@@ -23,7 +23,6 @@ export {
 export { SNP_PRODUCTS, SNP_REPORT_SIZE_BYTES, type SnpProduct } from './constants';
 export { checkSnpCrl, parseSnpCrl, type SnpCrl } from './crl';
 export {
-  AMD_SB_3019_MILAN_MICROCODE_SPL,
   DEFAULT_SNP_MINIMUM_TCB,
   decodeSnpGuestPolicy,
   defaultSnpMinimumTcb,

@@ -87,65 +87,84 @@ export function decodeSnpPlatformInfo(info: bigint): SnpPlatformInfo {
 
 /**
  * Default minimum REPORTED_TCB per product (`sotto verify snp --min-tcb` and
- * `SnpAcceptancePolicy.minimumTcb` override them). AMD publishes no "UpToDate"
- * verdict for SEV-SNP, so these follow its security bulletins and must be
- * raised as AMD publishes fixes. Sources (AMD bulletins at
+ * `SnpAcceptancePolicy.minimumTcb`, or a release's `minimumTcb`, replace
+ * them). AMD publishes no "UpToDate" verdict for SEV-SNP, so these follow its
+ * security bulletins and must be raised as AMD publishes fixes; each component
+ * is the highest value any source below requires. The bulletins live at
  * https://www.amd.com/en/resources/product-security/bulletin/amd-sb-NNNN.html;
- * the numbers as carried by the repositories named):
+ * the numbers are as quoted by the repositories named (the bulletins
+ * themselves are not in our sources). The microcode SPL is the low byte of the
+ * patch revision (AMD-SB-3027's "TCB Value for Attestation"), so each stepping
+ * runs its own numbering and gets its own floor.
  *
- * - Genoa (19h/11h) and Turin (1Ah/02h), SNP SPL: AMD-SB-3019 (CVE-2024-56161,
- *   "EntrySign": Genoa SNP SPL 0x17), raised by AMD-SB-3020 (CVE-2025-0033, RMP
- *   initialisation) to 0x1B on Genoa, 0x04 on Turin (the SB-3019 Genoa value as
- *   quoted in ariofrio/pi-tee docs/reviews/pi-tee-multimodel-snp-tls-opus-review.md).
- *   Microcode SPL: AMD-SB-3027 (CVE-2025-29943):
- *   0x56 on Genoa B1, 0x51 on Turin C1 (the microcode SPL is the low byte of
- *   the patch revision, the bulletin's "TCB Value for Attestation").
- *   Bootloader, TEE and FMC: Tinfoil's verifier (tinfoilsh/tinfoil-go
- *   verifier/attestation/sev.go: Genoa BL 7, TEE 0; Turin FMC 1, BL 1, TEE 1).
- *   All as tabulated in ariofrio/pi-tee tools/tinfoil-public-build/release.go
- *   (`snpFloors`). Genoa-X (19h/11h stepping 2) has its own microcode line,
- *   floor 0x51 (AMD-SB-3027): {@link defaultSnpMinimumTcb} picks it from the
- *   report's CPUID (v3+). Bergamo/Siena (19h/A0h) run yet another microcode
- *   line for which no citable floor was found: they meet Genoa's floor or need
- *   `--min-tcb`.
- * - Milan: the TCB of the genuine Milan report in the test vectors (SNP
- *   firmware 1.52 build 4, 2023: bootloader 3, TEE 0, SNP 8, microcode 115).
- *   This is BELOW AMD-SB-3019's Milan fix: the fixed Milan B1 microcode is
- *   0x0A0011DB (AMD-SB-7033 / AMD-SB-3019, as fwupd/fwupd
- *   plugins/cpu/fu-cpu-common.c lists it), SPL 0xDB = 219 when read as the
- *   revision's low byte as AMD-SB-3027 does for Genoa and Turin. Raising Milan
- *   to it refuses the only genuine report we hold, and no citable Milan SNP
- *   SPL minimum was found, so Milan stays at the vector's TCB for now;
- *   sev-snp-genuine.test.ts says so explicitly.
+ * - Genoa (19h/11h B1) and Turin (1Ah/02h C1), SNP SPL: AMD-SB-3019
+ *   (CVE-2024-56161, "EntrySign": Genoa 0x17), raised by AMD-SB-3020
+ *   (CVE-2025-0033, RMP initialisation) to 0x1B on Genoa, 0x04 on Turin;
+ *   AMD-SB-3016 also names 0x1B for Genoa and Milan (agentrust-io/trace-spec
+ *   tests/test_snp_collateral.py). Microcode: AMD-SB-3027
+ *   (CVE-2025-29943, "StackWarp"): 0x56 on Genoa B1, 0x51 on Genoa-X and
+ *   Turin C1. (ariofrio/pi-tee
+ *   docs/reviews/pi-tee-multimodel-snp-tls-opus-review.md,
+ *   tools/tinfoil-cpu/README.md, tools/tinfoil-public-build/release.go.)
+ *   Bootloader, TEE and FMC, and Turin's microcode 82 (0x52, above SB-3027's
+ *   0x51): Tinfoil's verifier (tinfoilsh/tinfoil-go verifier/attestation/sev.go:
+ *   Genoa BL 7, TEE 0; Turin FMC 1, BL 1, TEE 1, microcode 82). AMD-SB-3034
+ *   (CVE-2025-54510, "Fabricked") once named Genoa SNP 0x1C but withdrew its
+ *   TCB values on 2026-09-24 (pi-tee tools/tinfoil-cpu/README.md), so it sets
+ *   no floor here.
+ * - Genoa-X (19h/11h stepping 2): Genoa's floor with its own microcode line's
+ *   minimum, 0x51 (AMD-SB-3027); picked from a v3+ report's CPUID.
+ * - Milan (19h/01h B1), SNP SPL 0x1D: AMD-SB-3030 (CVE-2025-61971,
+ *   "BreakFAST", May 2026), as Ayoshiss/sentinel-subnet
+ *   sentinel/sevsnp/verifier.py quotes it; earlier bulletins asked less
+ *   (AMD-SB-3019 0x18, as microsoft/CCF issue #6812 quotes it; AMD-SB-3016
+ *   0x1B, as above). Microcode 0xDB: AMD-SB-3019/AMD-SB-7033's Milan B1 fix 0x0A0011DB
+ *   (fwupd/fwupd plugins/cpu/fu-cpu-common.c). Later Milan B1 microcode
+ *   (0x0A0011DE) exists, but no source ties it to a bulletin, so it is not a
+ *   floor. No bulletin we found names a Milan bootloader or TEE floor; they
+ *   stay at the lowest values we hold genuine evidence of (3, 0).
+ *   The genuine Milan report in the test vectors (SNP firmware 1.52 build 4,
+ *   2023: bootloader 3, TEE 0, SNP 8, microcode 115) is therefore REFUSED by
+ *   default (`tcb-below-minimum`); a caller that must accept it passes that TCB
+ *   as an explicit, visible floor, as the tests do.
+ * - Milan-X (19h/01h stepping 2): Milan's floor with microcode 0x44, its
+ *   AMD-SB-3019/7033 fix 0x0A001244 (fwupd, as above); picked from a v3+
+ *   report's CPUID. A v2 report carries no CPUID and is held to Milan B1's.
+ * - Bergamo/Siena (19h/A0h-AFh) are identified as Genoa (same ARK and VCEK
+ *   product) but run their own SEV firmware (amd_sev_fam19h_modelaxh.sbin, as
+ *   AMDESE/AMDSEV issue #271 lists it) and microcode line: their EntrySign fix
+ *   is 0x0AA00219 (fwupd, as above), and no source gives their SB-3020/SB-3027
+ *   values. They are held to Genoa's
+ *   numbers, which their microcode does not reach, so they are refused unless
+ *   the caller sets a floor; a weaker guess is not made for them. Likewise
+ *   Turin Dense (1Ah/10h-1Fh) is held to Turin C1's numbers.
  */
 export const DEFAULT_SNP_MINIMUM_TCB: Readonly<Record<SnpProduct, SnpTcb>> = {
-  Milan: { bootloader: 3, tee: 0, snp: 8, microcode: 115 },
+  Milan: { bootloader: 3, tee: 0, snp: 0x1d, microcode: 0xdb },
   Genoa: { bootloader: 7, tee: 0, snp: 0x1b, microcode: 0x56 },
-  Turin: { bootloader: 1, tee: 1, snp: 0x04, microcode: 0x51, fmc: 1 },
+  Turin: { bootloader: 1, tee: 1, snp: 0x04, microcode: 0x52, fmc: 1 },
 };
 
 /** Genoa-X (Genoa stepping 2): Genoa's floor with its own microcode line's minimum (AMD-SB-3027). */
 const GENOA_X_MINIMUM_TCB: SnpTcb = { ...DEFAULT_SNP_MINIMUM_TCB.Genoa, microcode: 0x51 };
 
+/** Milan-X (Milan stepping 2): Milan's floor with its microcode line's EntrySign fix (AMD-SB-3019). */
+const MILAN_X_MINIMUM_TCB: SnpTcb = { ...DEFAULT_SNP_MINIMUM_TCB.Milan, microcode: 0x44 };
+
 /**
- * The built-in floor for a report: its product's, or Genoa-X's when the report's
- * CPUID (version 3 and later) names Genoa (model 10h-1Fh) stepping 2.
+ * The built-in floor for a report: its product's, or Genoa-X's / Milan-X's
+ * when the report's CPUID (version 3 and later) names Genoa (model 10h-1Fh) or
+ * Milan (model 00h-0Fh) stepping 2.
  */
 export function defaultSnpMinimumTcb(product: SnpProduct, cpuid: SnpCpuid | undefined): SnpTcb {
-  if (
-    product === 'Genoa' &&
-    cpuid?.family === 0x19 &&
-    cpuid.model >= 0x10 &&
-    cpuid.model <= 0x1f &&
-    cpuid.stepping === 2
-  ) {
-    return GENOA_X_MINIMUM_TCB;
+  if (cpuid?.family === 0x19 && cpuid.stepping === 2) {
+    if (product === 'Genoa' && cpuid.model >= 0x10 && cpuid.model <= 0x1f) {
+      return GENOA_X_MINIMUM_TCB;
+    }
+    if (product === 'Milan' && cpuid.model <= 0x0f) return MILAN_X_MINIMUM_TCB;
   }
   return DEFAULT_SNP_MINIMUM_TCB[product];
 }
-
-/** AMD-SB-3019's Milan (B1) microcode fix, 0x0A0011DB, as a TCB microcode SPL (see above). */
-export const AMD_SB_3019_MILAN_MICROCODE_SPL = 0xdb;
 
 /**
  * What a report must show to be accepted. `measurements` and `reportData`
@@ -185,8 +204,11 @@ function tcbFailures(reported: SnpTcb, min: SnpTcb, which = 'reported'): SnpFail
   const out: SnpFailure[] = [];
   for (const k of TCB_PARTS) {
     const want = min[k];
-    const have = reported[k] ?? 0;
-    if (want !== undefined && have < want) {
+    // Milan and Genoa TCBs have no FMC: a floor's `fmc` (one floor for every product, as
+    // `--min-tcb` and a release give it) does not apply to them.
+    if (want === undefined || reported[k] === undefined) continue;
+    const have = reported[k];
+    if (have < want) {
       out.push(failure('tcb-below-minimum', `${which} ${k} SPL ${have} is below ${want}`));
     }
   }
