@@ -53,6 +53,8 @@ export default defineConfig({
   outDir: process.env.SOTTO_OUTPUT_DIR || '.output',
   publicDir: 'extension/public',
   imports: false,
+  // Typed messages from extension/locales/*.yml, built into _locales/ for browser.i18n.
+  modules: ['@wxt-dev/i18n/module'],
   vite: () => ({
     plugins: [preact()],
     // @sigstore/verify (release verification in the worker) requires Node's `crypto` and
@@ -61,9 +63,9 @@ export default defineConfig({
     define: { __SOTTO_DEFAULT_RELAY_URL__: JSON.stringify(DEFAULT_RELAY_URL) },
   }),
   manifest: ({ browser }) => ({
-    name: 'Sotto',
-    description:
-      'End-to-end encrypted AI for any web page: verified enclave, sealed requests, passkey-locked history.',
+    name: '__MSG_ext_name__',
+    description: '__MSG_ext_description__',
+    default_locale: 'en',
     ...(browser === 'firefox'
       ? { browser_specific_settings: { gecko: { id: 'sotto@sotto.invalid' } } }
       : { key: MANIFEST_KEY }),
@@ -76,15 +78,15 @@ export default defineConfig({
       ? { optional_permissions: [...OPTIONAL_SITES] }
       : { optional_host_permissions: [...OPTIONAL_SITES] }),
     content_security_policy: { extension_pages: EXTENSION_PAGES_CSP },
-    action: { default_title: 'Open Sotto' },
+    action: { default_title: '__MSG_ext_actionTitle__' },
     commands: {
       'summarize-page': {
         suggested_key: { default: 'Alt+Shift+S' },
-        description: 'Summarize this page privately',
+        description: '__MSG_ext_commandSummarize__',
       },
       'toggle-panel': {
         suggested_key: { default: 'Alt+Shift+O' },
-        description: 'Open or close the Sotto side panel',
+        description: '__MSG_ext_commandToggle__',
       },
     },
   }),

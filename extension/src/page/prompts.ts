@@ -7,30 +7,36 @@
  * 48k-character page is not printed back at the user.
  */
 
+import type { PlainMessageKey } from '../i18n';
 import type { ChatTurn, PageText, RewriteStyle } from '../messaging';
 
 export interface RewriteStyleInfo {
   readonly style: RewriteStyle;
-  readonly label: string;
+  /** The UI's name for the style (a locale key: the panel and the context menu show it). */
+  readonly labelKey: PlainMessageKey;
+  /** What the model is told (English: data for the model, not UI). */
   readonly instruction: string;
 }
 
 export const REWRITE_STYLES: readonly RewriteStyleInfo[] = [
-  { style: 'shorter', label: 'Shorter', instruction: 'Make it shorter, keeping the meaning.' },
-  { style: 'clearer', label: 'Clearer', instruction: 'Make it clearer and easier to read.' },
-  { style: 'formal', label: 'More formal', instruction: 'Make it more formal and polite.' },
+  {
+    style: 'shorter',
+    labelKey: 'rewrite.shorter',
+    instruction: 'Make it shorter, keeping the meaning.',
+  },
+  {
+    style: 'clearer',
+    labelKey: 'rewrite.clearer',
+    instruction: 'Make it clearer and easier to read.',
+  },
+  { style: 'formal', labelKey: 'rewrite.formal', instruction: 'Make it more formal and polite.' },
   {
     style: 'grammar',
-    label: 'Fix grammar',
+    labelKey: 'rewrite.grammar',
     instruction: 'Fix spelling and grammar only; change nothing else.',
   },
-  { style: 'custom', label: 'Custom…', instruction: '' },
+  { style: 'custom', labelKey: 'rewrite.custom', instruction: '' },
 ];
-
-/** The label shown for `style`. */
-export function rewriteLabel(style: RewriteStyle): string {
-  return REWRITE_STYLES.find((s) => s.style === style)?.label ?? style;
-}
 
 const PAGE_OPEN = '<page>';
 const PAGE_CLOSE = '</page>';
