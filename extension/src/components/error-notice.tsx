@@ -6,11 +6,13 @@
 
 import { useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
+import { i18n } from '../i18n';
 import { type ErrorInfo, MessageError, sendMessage } from '../messaging';
 import {
   CHAT_TOO_LONG,
   canRetry,
   chatOutgrewModel,
+  errorMessage,
   errorTitle,
   fixableInSettings,
   shortHash,
@@ -33,7 +35,7 @@ function DevFix({ error, onRetry }: { error: ErrorInfo; onRetry?: (() => void) |
       onRetry?.();
     } catch (e) {
       if (!(e instanceof MessageError)) throw e;
-      setProblem(e.info.message);
+      setProblem(errorMessage(e.info));
     }
   };
   if (error.code === 'dev-refused') {
@@ -45,7 +47,7 @@ function DevFix({ error, onRetry }: { error: ErrorInfo; onRetry?: (() => void) |
           data-testid="use-dev-enclave"
           onClick={() => void run()}
         >
-          Use this development enclave
+          {i18n.t('errors.useDev')}
         </button>
         {problem && <p role="status">{problem}</p>}
       </>
@@ -55,14 +57,22 @@ function DevFix({ error, onRetry }: { error: ErrorInfo; onRetry?: (() => void) |
     return (
       <>
         <p class="muted">
-          New key{' '}
-          <span class="mono" data-testid="dev-key">
-            {shortHash(error.devKeySha256, 16, 8)}
-          </span>{' '}
-          at {relayUrl}
+          {i18n
+            .t('errors.newKey', { key: '\u0000', relay: relayUrl })
+            .split('\u0000')
+            .flatMap((part, i) =>
+              i === 0
+                ? [part]
+                : [
+                    <span key="key" class="mono" data-testid="dev-key">
+                      {shortHash(error.devKeySha256!, 16, 8)}
+                    </span>,
+                    part,
+                  ],
+            )}
         </p>
         <button type="button" class="btn" data-testid="trust-dev-key" onClick={() => void run()}>
-          Trust the new key
+          {i18n.t('errors.trustKey')}
         </button>
         {problem && <p role="status">{problem}</p>}
       </>
@@ -90,10 +100,10 @@ export function ErrorNotice({ error, onRetry, hasPage = true, onNewChat }: Error
       data-code={outgrew ? 'chat-too-long' : error.code}
     >
       <strong>{outgrew ? CHAT_TOO_LONG.title : errorTitle(error)}</strong>
-      <p>{outgrew ? CHAT_TOO_LONG.message : error.message}</p>
+      <p>{outgrew ? CHAT_TOO_LONG.message : errorMessage(error)}</p>
       {outgrew && onNewChat && (
         <button type="button" class="btn" data-testid="start-new-chat" onClick={onNewChat}>
-          Start a new chat
+          {i18n.t('errors.newChat')}
         </button>
       )}
       {error.reasons && error.reasons.length > 0 && (
@@ -103,7 +113,9 @@ export function ErrorNotice({ error, onRetry, hasPage = true, onNewChat }: Error
           ))}
         </ul>
       )}
-      {error.retryAfterSeconds !== undefined && <p>Try again in {error.retryAfterSeconds} s.</p>}
+      {error.retryAfterSeconds !== undefined && (
+        <p>{i18n.t('errors.retryIn', { seconds: String(error.retryAfterSeconds) })}</p>
+      )}
       <div class="actions">
         <DevFix error={error} onRetry={onRetry} />
         {fixableInSettings(error) && (
@@ -113,12 +125,12 @@ export function ErrorNotice({ error, onRetry, hasPage = true, onNewChat }: Error
             data-testid="open-options"
             onClick={() => void browser.runtime.openOptionsPage()}
           >
-            Open settings
+            {i18n.t('errors.openSettings')}
           </button>
         )}
         {canRetry(error) && onRetry && !outgrew && (
           <button type="button" class="btn" data-testid="retry" onClick={onRetry}>
-            Retry
+            {i18n.t('errors.retry')}
           </button>
         )}
       </div>

@@ -8,7 +8,7 @@ import { useState } from 'preact/hooks';
 import { i18n } from '../i18n';
 import { MessageError, type PageAction } from '../messaging';
 import { PasskeyError } from '../passkey/errors';
-import { errorTitle } from './format';
+import { errorMessage, errorTitle } from './format';
 
 export interface PasskeyActions {
   create(): Promise<unknown>;
@@ -16,7 +16,12 @@ export interface PasskeyActions {
 }
 
 function messageOf(e: unknown): string {
-  if (e instanceof MessageError) return `${errorTitle(e.info)}. ${e.message}`;
+  if (e instanceof MessageError) {
+    return i18n.t('passkey.errorWithTitle', {
+      title: errorTitle(e.info),
+      message: errorMessage(e.info),
+    });
+  }
   if (e instanceof DOMException && e.name === 'NotAllowedError') {
     return i18n.t('passkey.notAllowed');
   }
