@@ -17,6 +17,7 @@ import {
   fixableInSettings,
   shortHash,
 } from './format';
+import { interleave, SLOT } from './interleave';
 
 /** The one-click fixes: each asks the worker, then sends the waiting prompt again. */
 function DevFix({ error, onRetry }: { error: ErrorInfo; onRetry?: (() => void) | undefined }) {
@@ -57,19 +58,12 @@ function DevFix({ error, onRetry }: { error: ErrorInfo; onRetry?: (() => void) |
     return (
       <>
         <p class="muted">
-          {i18n
-            .t('errors.newKey', { key: '\u0000', relay: relayUrl })
-            .split('\u0000')
-            .flatMap((part, i) =>
-              i === 0
-                ? [part]
-                : [
-                    <span key="key" class="mono" data-testid="dev-key">
-                      {shortHash(error.devKeySha256!, 16, 8)}
-                    </span>,
-                    part,
-                  ],
-            )}
+          {interleave(
+            i18n.t('errors.newKey', { key: SLOT, relay: relayUrl }),
+            <span class="mono" data-testid="dev-key">
+              {shortHash(error.devKeySha256, 16, 8)}
+            </span>,
+          )}
         </p>
         <button type="button" class="btn" data-testid="trust-dev-key" onClick={() => void run()}>
           {i18n.t('errors.trustKey')}
