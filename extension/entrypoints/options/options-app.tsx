@@ -16,7 +16,12 @@ import {
   toBase64Url,
   type VaultState,
 } from '../../src/messaging';
-import { errorMessage, formatCount, importSummary } from '../../src/components/format';
+import {
+  errorMessage,
+  formatCount,
+  importSummary,
+  passkeyMessage,
+} from '../../src/components/format';
 import { i18n } from '../../src/i18n';
 import { SyncSettings } from '../../src/components/sync-settings';
 import { PasskeyError, restoreFromBackup } from '../../src/passkey';
@@ -48,7 +53,7 @@ function Feedback({ notice, at }: { notice: Notice; at: Area }) {
 
 function errorText(e: unknown): string {
   if (e instanceof MessageError) return errorMessage(e.info);
-  return e instanceof PasskeyError ? e.message : i18n.t('options.somethingWrong');
+  return e instanceof PasskeyError ? passkeyMessage(e) : i18n.t('options.somethingWrong');
 }
 
 /** Asks for access to a relay origin not in the manifest (must run inside the click). */

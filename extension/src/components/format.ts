@@ -1,7 +1,8 @@
 /** Small display helpers for the side panel: platform names, short hashes, ages, error text. */
 
-import { formatNumber, i18n, type PlainMessageKey } from '../i18n';
+import { formatNumber, i18n, type MessageKey, type PlainMessageKey } from '../i18n';
 import type { ErrorInfo, EvidenceSummary } from '../messaging';
+import type { PasskeyError } from '../passkey/errors';
 
 export function platformLabel(platform: EvidenceSummary['platform']): string {
   return platform === 'sev-snp'
@@ -59,12 +60,26 @@ export function importSummary(r: { conversations: number; messages: number; pres
     : i18n.t('format.imported', counts);
 }
 
+/** A message named by key where it was made (worker, passkey ceremony), or its English text. */
+function said(
+  english: string,
+  key: MessageKey | undefined,
+  args: Record<string, string> | undefined,
+): string {
+  if (!key) return english;
+  // The key is typed where it is named; its values are whatever that message takes.
+  const t = i18n.t as unknown as (key: string, named: Record<string, string>) => string;
+  return t(key, args ?? {}) || english;
+}
+
 /** The worker's message in the UI's language (its `messageKey`), else as the worker wrote it. */
 export function errorMessage(e: ErrorInfo): string {
-  if (!e.messageKey) return e.message;
-  // The key is typed where the worker names it; its values are whatever that message takes.
-  const t = i18n.t as unknown as (key: string, named: Record<string, string>) => string;
-  return t(e.messageKey, e.messageArgs ?? {}) || e.message;
+  return said(e.message, e.messageKey, e.messageArgs);
+}
+
+/** A passkey ceremony's message in the UI's language. */
+export function passkeyMessage(e: PasskeyError): string {
+  return said(e.message, e.said?.messageKey, e.said?.messageArgs);
 }
 
 const ERROR_TITLES: Partial<Record<ErrorInfo['code'], PlainMessageKey>> = {

@@ -11,7 +11,7 @@ import { i18n, type PlainMessageKey, label } from '../i18n';
 import { MessageError, sendMessage, type VaultState } from '../messaging';
 import { createPasskeyVault, PasskeyError, unlockWithPasskey } from '../passkey';
 import type { SyncStatus } from '../sync-messaging';
-import { errorMessage } from './format';
+import { errorMessage, passkeyMessage } from './format';
 import { interleave, SLOT } from './interleave';
 
 const STATE_TEXT: Record<SyncStatus['state'], PlainMessageKey> = {
@@ -27,7 +27,7 @@ const STATE_TEXT: Record<SyncStatus['state'], PlainMessageKey> = {
 
 function message(e: unknown): string {
   if (e instanceof MessageError) return errorMessage(e.info);
-  return e instanceof PasskeyError ? e.message : i18n.t('sync.wrong');
+  return e instanceof PasskeyError ? passkeyMessage(e) : i18n.t('sync.wrong');
 }
 
 async function allow(url: string): Promise<boolean> {

@@ -8,7 +8,7 @@ import { useState } from 'preact/hooks';
 import { i18n } from '../i18n';
 import { MessageError, type PageAction } from '../messaging';
 import { PasskeyError } from '../passkey/errors';
-import { errorMessage, errorTitle } from './format';
+import { errorMessage, errorTitle, passkeyMessage } from './format';
 
 export interface PasskeyActions {
   create(): Promise<unknown>;
@@ -25,6 +25,7 @@ function messageOf(e: unknown): string {
   if (e instanceof DOMException && e.name === 'NotAllowedError') {
     return i18n.t('passkey.notAllowed');
   }
+  if (e instanceof PasskeyError) return passkeyMessage(e);
   return e instanceof Error ? e.message : i18n.t('passkey.failed');
 }
 
