@@ -362,6 +362,7 @@ export async function sendMessage<K extends MessageType>(
     throw new MessageError({
       code: 'internal',
       message: 'The extension did not answer. Reload it and try again.',
+      messageKey: 'errors.noAnswer',
       retryable: true,
     });
   }
