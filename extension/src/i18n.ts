@@ -14,6 +14,16 @@ export const i18n = createI18n<GeneratedI18nStructure>();
 /** Any key of the locale files, for tables that name a message before it is shown. */
 export type MessageKey = keyof GeneratedI18nStructure;
 
+/**
+ * A message named where it is made, for a page to say later: code that also runs in
+ * Node (the worker's services, the passkey ceremonies) names the key and keeps English
+ * beside it, and never calls `browser.i18n` itself.
+ */
+export interface Said {
+  messageKey: MessageKey;
+  messageArgs?: Record<string, string>;
+}
+
 /** A message key without substitutions: what a table of labels may hold. */
 export type PlainMessageKey = {
   [K in MessageKey]: GeneratedI18nStructure[K] extends { substitutions: 0; plural: false }

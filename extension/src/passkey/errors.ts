@@ -1,5 +1,5 @@
 /** Passkey failures, each with a plain message for the person at the keyboard. */
-import type { MessageKey } from '../i18n';
+import type { Said } from '../i18n';
 
 export type PasskeyErrorCode =
   | 'no-prf'
@@ -10,12 +10,6 @@ export type PasskeyErrorCode =
   | 'wrong-passkey'
   | 'backup-invalid'
   | 'failed';
-
-/** A locale key for a message and its `{name}` values (pages show it in the UI's language). */
-export interface Said {
-  messageKey: MessageKey;
-  messageArgs?: Record<string, string>;
-}
 
 /**
  * What went wrong with a passkey ceremony. `message` is English; `said` names the
