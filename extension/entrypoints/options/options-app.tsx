@@ -23,6 +23,7 @@ import {
   passkeyMessage,
 } from '../../src/components/format';
 import { i18n } from '../../src/i18n';
+import { Shortcuts } from '../../src/components/shortcuts';
 import { SyncSettings } from '../../src/components/sync-settings';
 import { PasskeyError, restoreFromBackup } from '../../src/passkey';
 
@@ -441,6 +442,13 @@ export function OptionsApp() {
         </div>
         <Feedback notice={notice} at="lock" />
       </section>
+
+      <Shortcuts
+        hint={i18n.t('options.shortcutsHint')}
+        {...(import.meta.env.FIREFOX
+          ? {}
+          : { onChange: () => void browser.tabs.create({ url: 'chrome://extensions/shortcuts' }) })}
+      />
 
       <SyncSettings
         vault={vault}

@@ -15,6 +15,7 @@ import { Icon } from './icons';
 import { type EvidenceView, LockBadge } from './lock-badge';
 import { MessageItem } from './message-item';
 import { RewritePanel } from './rewrite-panel';
+import { Shortcuts } from './shortcuts';
 import type { Chat } from './use-chat';
 import type { PageActions } from './use-page-actions';
 
@@ -37,6 +38,7 @@ function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
     if (el) el.scrollTop = el.scrollHeight;
   }, [messages.length, last?.content, last?.state]);
   const regenerable = canRegenerate(chat.state);
+  // The log takes focus (tabIndex 0) so the keyboard can scroll it: Tab goes header → transcript → composer.
   const hasPage = hasPageText(chat.state);
   return (
     <div
@@ -46,6 +48,7 @@ function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
       aria-live="polite"
       aria-label={i18n.t('chat.transcript')}
       aria-busy={chat.state.active ? 'true' : 'false'}
+      tabIndex={0}
       data-testid="transcript"
     >
       {messages.length === 0 && (
@@ -163,6 +166,11 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
             if (id === chat.state.conversationId) chat.newChat();
           }}
         />
+      )}
+      {showHistory && (
+        <div class="drawer drawer-foot">
+          <Shortcuts />
+        </div>
       )}
       <Transcript chat={chat} page={page} />
       {page.problem && (
