@@ -65,7 +65,8 @@ export function Onboarding({ passkey, onDone }: { passkey: PasskeyActions; onDon
     <section class="screen" data-testid="onboarding" aria-labelledby="onboarding-title">
       <h1 id="onboarding-title">{i18n.t('onboarding.title')}</h1>
       <p>{i18n.t('onboarding.sealed')}</p>
-      <p>{i18n.t('onboarding.history')}</p>
+      <p data-testid="onboarding-passkey">{i18n.t('onboarding.passkey')}</p>
+      <p data-testid="onboarding-lock">{i18n.t('onboarding.lock')}</p>
       <button
         type="button"
         class="btn btn-primary btn-large"
