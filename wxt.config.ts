@@ -41,6 +41,18 @@ function relayUrlFromEnv(value: string | undefined): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+/**
+ * The oldest Chrome with both APIs Sotto cannot work without: `chrome.sidePanel`
+ * (Chrome 114, https://developer.chrome.com/docs/extensions/reference/api/sidePanel
+ * "Availability: Chrome 114+ MV3+") and the WebAuthn PRF extension that derives the
+ * vault key (shipped in Chrome 116: blink-dev "Intent to Ship: WebAuthn PRF extension",
+ * https://groups.google.com/a/chromium.org/g/blink-dev/c/iTNOgLwD2bI, and
+ * https://chromestatus.com/feature/5138422207348736). Passkey providers add their own
+ * floor on top (Google Password Manager returns PRF from Chrome 128 on desktop), which
+ * the onboarding reports when a provider gives no PRF.
+ */
+export const MINIMUM_CHROME_VERSION = '116';
+
 /** Sites the user may let Sotto read (asked one origin at a time, or all when the tab's origin is hidden). */
 const OPTIONAL_SITES = ['http://*/*', 'https://*/*'] as const;
 
@@ -68,7 +80,7 @@ export default defineConfig({
     default_locale: 'en',
     ...(browser === 'firefox'
       ? { browser_specific_settings: { gecko: { id: 'sotto@sotto.invalid' } } }
-      : { key: MANIFEST_KEY }),
+      : { key: MANIFEST_KEY, minimum_chrome_version: MINIMUM_CHROME_VERSION }),
     permissions: ['storage', 'contextMenus', 'activeTab', 'scripting', 'alarms'].concat(
       browser === 'firefox' ? [] : ['sidePanel'],
     ),
