@@ -26,12 +26,8 @@ export function chromeMessages(locale: Locale): Record<string, { message: string
   return generateChromeMessages(parseLocale(locale)) as Record<string, { message: string }>;
 }
 
-/**
- * Sets `globalThis.chrome.i18n` to answer from `locale`'s messages. Call before the
- * first import of code that reads `wxt/browser` (it binds the global once, at import).
- */
-export function installChromeI18n(locale: Locale): void {
-  const messages = chromeMessages(locale);
+/** Sets `globalThis.chrome.i18n` over `messages`; self-contained, so a page can run its source too. */
+function install(messages: Record<string, { message: string }>, locale: string): void {
   const getMessage = (name: string, subs?: string | string[]): string => {
     const m = messages[name];
     if (!m) return '';
@@ -42,4 +38,17 @@ export function installChromeI18n(locale: Locale): void {
   };
   const g = globalThis as { chrome?: Record<string, unknown> };
   g.chrome = { ...g.chrome, i18n: { getMessage, getUILanguage: () => locale } };
+}
+
+/**
+ * Sets `globalThis.chrome.i18n` to answer from `locale`'s messages. Call before the
+ * first import of code that reads `wxt/browser` (it binds the global once, at import).
+ */
+export function installChromeI18n(locale: Locale): void {
+  install(chromeMessages(locale), locale);
+}
+
+/** The same, as a script for a plain web page that renders components (before their bundle). */
+export function chromeI18nScript(locale: Locale): string {
+  return `(${install.toString()})(${JSON.stringify(chromeMessages(locale))}, ${JSON.stringify(locale)});`;
 }
