@@ -37,10 +37,16 @@ function texts(locale: Locale): Map<string, string> {
 
 /** Words that are the same in German (names, loanwords); anything else equal to English is untranslated. */
 const SAME_IN_GERMAN = new Set([
-  'passkey.errorWithTitle',
   'ext.name',
   'answer.sotto',
   'format.seconds',
+  'passkey.errorWithTitle',
+  // Words German software keeps in English.
+  'options.relay',
+  'evidence.release',
+  'evidence.commit',
+  'evidence.repository',
+  'evidence.tag',
 ]);
 
 describe('locale files', () => {
