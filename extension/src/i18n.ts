@@ -48,7 +48,8 @@ export function label(key: PlainMessageKey): string {
 export function uiLanguage(): string {
   const shown = i18n.t('ext.locale');
   const browserLanguage = browser.i18n.getUILanguage();
-  return browserLanguage.toLowerCase().split(/[-_]/)[0] === shown ? browserLanguage : shown;
+  if (!shown || browserLanguage.toLowerCase().split(/[-_]/)[0] === shown) return browserLanguage;
+  return shown;
 }
 
 /** A date and time the way the UI language writes it. */
