@@ -14,6 +14,7 @@ import { describeTurn, REWRITE_STYLES } from '../page/prompts';
 import type { UiMessage } from './chat-state';
 import { ErrorNotice } from './error-notice';
 import { Icon } from './icons';
+import { interleave, SLOT } from './interleave';
 import { MarkdownView } from './markdown-view';
 import { insertFailure } from './use-page-actions';
 
@@ -29,7 +30,11 @@ function UserTurn({ content }: { content: string }) {
   if (d.kind === 'summary') {
     return (
       <div class="turn-label">
-        <Icon name="page" /> {i18n.t('answer.summarize', { title: d.title || d.url })}
+        <Icon name="page" />{' '}
+        {interleave(
+          i18n.t('answer.summarize', { title: SLOT }),
+          <strong>{d.title || d.url}</strong>,
+        )}
         <div class="muted">
           {i18n.t('answer.pageChars', d.chars, [formatNumber(d.chars)])}
           {d.cut &&
