@@ -12,6 +12,7 @@ import {
   type PacingSettings,
 } from './pacer';
 import { parseEngineSetting } from './inference/openai-engine';
+import { DEFAULT_TIMEOUTS, type RequestTimeouts } from './app';
 
 export type AttestationMode = 'dev' | 'tsm';
 
@@ -44,6 +45,8 @@ export interface EnclaveConfig {
   pacing: PacingSettings | undefined;
   /** `SOTTO_LOG_DETAIL=1`: per-request sizes, token counts and timings in the log (debugging only). */
   logDetail: boolean;
+  /** `SOTTO_HEADERS_TIMEOUT` / `SOTTO_BODY_TIMEOUT`: absolute request deadlines (app.ts). */
+  timeouts: RequestTimeouts;
 }
 
 const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -107,6 +110,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnclaveConfig 
     maxBodyBytes: integer('SOTTO_MAX_BODY_BYTES', env.SOTTO_MAX_BODY_BYTES, 4 * 1024 * 1024),
     pacing: pacingFrom(env),
     logDetail: env.SOTTO_LOG_DETAIL === '1',
+    timeouts: {
+      headersMs: env.SOTTO_HEADERS_TIMEOUT
+        ? parseDuration('SOTTO_HEADERS_TIMEOUT', env.SOTTO_HEADERS_TIMEOUT)
+        : DEFAULT_TIMEOUTS.headersMs,
+      bodyMs: env.SOTTO_BODY_TIMEOUT
+        ? parseDuration('SOTTO_BODY_TIMEOUT', env.SOTTO_BODY_TIMEOUT)
+        : DEFAULT_TIMEOUTS.bodyMs,
+    },
   };
 }
 

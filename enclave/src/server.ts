@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     queueLimit: engine.queueLimit,
     maxBodyBytes: config.maxBodyBytes,
     log,
+    timeouts: config.timeouts,
     ...(config.pacing ? { pacing: config.pacing } : {}),
   });
   server.listen(config.port, config.host, () => {
