@@ -4,13 +4,14 @@
  * which variable to fix.
  */
 import { resolve } from 'node:path';
-import { ConfigurationError } from '@sotto/protocol';
+import { ConfigurationError, type ReleaseEngine } from '@sotto/protocol';
 import {
   checkPacingSettings,
   DEFAULT_CADENCE_MS,
   DEFAULT_PAD_SLOTS,
   type PacingSettings,
 } from './pacer';
+import { parseEngineImage } from './inference/engine-identity';
 import { parseEngineSetting } from './inference/openai-engine';
 import { DEFAULT_TIMEOUTS, type RequestTimeouts } from './app';
 
@@ -37,6 +38,8 @@ export interface EnclaveConfig {
   engine: { kind: 'llama' } | { kind: 'openai'; baseUrl: string };
   /** `SOTTO_ENGINE_MODEL`: the model name the OpenAI-compatible server knows. */
   engineModel: string | undefined;
+  /** `SOTTO_ENGINE_IMAGE`: that server's image, `NAME@sha256:…` (inference/engine-identity.ts). */
+  engineImage: ReleaseEngine | undefined;
   /** Undefined: sized from the model and memory (inference/capacity.ts). */
   sequences: number | undefined;
   queueLimit: number | undefined;
@@ -102,6 +105,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnclaveConfig 
     keyGraceMs: parseDuration('SOTTO_KEY_GRACE', env.SOTTO_KEY_GRACE ?? '2m'),
     engine: parseEngineSetting(env.SOTTO_ENGINE),
     engineModel: env.SOTTO_ENGINE_MODEL?.trim() || undefined,
+    engineImage: env.SOTTO_ENGINE_IMAGE
+      ? parseEngineImage('SOTTO_ENGINE_IMAGE', env.SOTTO_ENGINE_IMAGE)
+      : undefined,
     threads: env.SOTTO_THREADS ? integer('SOTTO_THREADS', env.SOTTO_THREADS, 1) : undefined,
     sequences: env.SOTTO_SEQUENCES ? integer('SOTTO_SEQUENCES', env.SOTTO_SEQUENCES, 1) : undefined,
     queueLimit: env.SOTTO_QUEUE_LIMIT

@@ -4,12 +4,13 @@
  * VM; here it is a separate process with the same behaviour.
  */
 import { resolve } from 'node:path';
-import { SottoError } from '@sotto/protocol';
+import { describeEngine, SottoError } from '@sotto/protocol';
 import { createEnclaveServer } from './app';
 import { createAttestationProvider } from './attestation';
 import { loadConfig } from './config';
 import { createEvidenceMaker } from './evidence';
 import { createEngine } from './inference/engine';
+import { builtInEngineIdentity } from './inference/engine-identity';
 import { resolveModelPath } from './inference/model-source';
 import { createOpenAiEngine, type GatewayEngine } from './inference/openai-engine';
 import { KeyRing } from './keys';
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
           threads: config.threads,
           ...capacity,
         });
+  const identity =
+    config.engine.kind === 'openai' ? config.engineImage : await builtInEngineIdentity();
   const provider = await createAttestationProvider(config, REPO_ROOT);
   const release = await loadRelease(
     {
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
       ...(config.releasePublicKeyPath && { publicKey: config.releasePublicKeyPath }),
     },
     engine.model,
+    identity,
   );
   const ring = await KeyRing.create({
     makeEvidence: createEvidenceMaker(
@@ -92,6 +96,7 @@ async function main(): Promise<void> {
       url: `http://${config.host}:${port}`,
       platform: provider.platform,
       engine: config.engine.kind,
+      engineIdentity: identity ? describeEngine(identity) : 'unnamed',
       model: engine.model.name,
       modelSha256: engine.model.sha256,
       measurement: provider.measurement,

@@ -65,6 +65,7 @@ function ReleaseRows({ summary }: { summary: EvidenceSummary }) {
       <Row label="Commit" value={r.commit} mono />
       {r.repository && <Row label="Repository" value={r.repository} />}
       {r.tag && <Row label="Tag" value={r.tag} />}
+      {r.engine && <Row label="Engine" value={r.engine} mono />}
       <dt>Transparency log</dt>
       <dd data-testid="release-log">
         {r.logIndex !== undefined
