@@ -11,8 +11,10 @@
  * - Time: slots leave on a fixed grid from the moment the answer starts (the first
  *   one at once, with the first text, so TTFT is not delayed); tokens
  *   made between two ticks are coalesced into the next slot; a tick with
- *   nothing ready sends a slot of filler. A write resolves once its bytes have
- *   left, so the token batcher upstream coalesces while it waits.
+ *   nothing ready sends a slot of filler. A write resolves at the tick whose slot
+ *   carries it, just before that slot is cut, so the token batcher upstream
+ *   coalesces while it waits and what it gathered meanwhile leaves in the same
+ *   slot: text waits at most one interval (on average half of one).
  * - Count: after the answer ends, filler slots continue until the number of
  *   chunks reaches the next bucket of {@link chunkCountBucket}, so the count
  *   (and the duration) tells the relay the answer's length only to within ~41%.
@@ -204,16 +206,22 @@ export class PacedResponse implements InnerResponseWriter {
   async #tick(): Promise<void> {
     if (this.#closed) return;
     this.#ticks++;
+    if (this.#framer && this.#waiters.length > 0) {
+      // Release the writes this slot will carry, and cut it only after their
+      // continuations ran: the token batcher upstream then hands over what it gathered
+      // while it waited, and that leaves now. Cut first, and it would wait a whole
+      // extra interval for the next slot (measured: 77 ms instead of ≤ 50 on average).
+      this.#releaseUpTo(this.#pushed);
+      await new Promise<void>((r) => setImmediate(r));
+      if (this.#closed) return;
+    }
     const { pt, final } = this.#next();
     if (pt === undefined) return this.#schedule(); // a whole (non-stream) response not ended yet
     const frame = await this.#sealer.seal(pt, final);
     if (this.#closed) return;
     this.#controller.enqueue(frame);
     this.#chunks++;
-    if (this.#framer) {
-      const taken = this.#pushed - this.#framer.pending;
-      this.#waiters = this.#waiters.filter((w) => (w.at <= taken ? (w.resolve(), false) : true));
-    }
+    if (this.#framer) this.#releaseUpTo(this.#pushed - this.#framer.pending);
     if (final) {
       this.#chooser.record(this.#largestWrite);
       this.#controller.close();
@@ -221,6 +229,11 @@ export class PacedResponse implements InnerResponseWriter {
       return;
     }
     this.#schedule();
+  }
+
+  /** Resolves the writes whose last byte is at or before `upTo` (counted since `start`). */
+  #releaseUpTo(upTo: number): void {
+    this.#waiters = this.#waiters.filter((w) => (w.at <= upTo ? (w.resolve(), false) : true));
   }
 
   /** The next chunk's plaintext, or undefined if a whole response is not complete yet. */
