@@ -21,6 +21,7 @@
 import { type ChatRequest, type KeyConfig, postSealed, sealChatRequest } from '@sotto/protocol';
 import type { Pinning } from '../lib/cpu-pinning';
 import { interleaved, pairedRatio, roundSummary, type Summary, summarize } from '../lib/stats';
+import { type PacerDelay, pacerDelay } from './pacer-delay';
 import { type EnclaveStack, startStack, summarizeRequest } from './ttft';
 
 export interface PacingRun {
@@ -58,6 +59,8 @@ export interface PacingCase {
   /** off: the sealed request without its padding; on: as sent. */
   requestBytes: { off: Summary; on: Summary };
   responseBytes: { off: Summary; on: Summary };
+  /** Text's wait inside the pacer alone at this cadence (pacer-delay.ts). */
+  pacerDelay: PacerDelay;
 }
 
 /** One sealed answer through the relay, timed and counted on the wire. */
@@ -162,6 +165,7 @@ export async function benchPacing(
         on: roundSummary(summarize(pick('on', (r) => r.requestBytes))),
       },
       responseBytes: both((r) => r.responseBytes),
+      pacerDelay: await pacerDelay(Number.parseFloat(cadence)),
     };
   } finally {
     await stacks.off.stop();
