@@ -30,7 +30,16 @@ function start(
   timeoutMs: number,
   cpus?: string,
 ): Promise<Child> {
-  const [command, ...args] = pinnedCommand(cpus, [process.execPath, '--import', 'tsx', script]);
+  // BENCH_NODE_ARGS: extra Node flags for the servers, e.g. "--cpu-prof --cpu-prof-dir=DIR"
+  // (Node refuses --cpu-prof in NODE_OPTIONS); bench/profile/ uses it.
+  const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
+  const [command, ...args] = pinnedCommand(cpus, [
+    process.execPath,
+    ...extra,
+    '--import',
+    'tsx',
+    script,
+  ]);
   // taskset execs the command, so the child's pid is the server's own.
   const child: ChildProcess = spawn(command!, args, {
     cwd: REPO_ROOT,
