@@ -1,7 +1,10 @@
 /**
  * Issue 17, "Fixed cost per request": where the time and the CPU of an encrypted request
  * go, against the plaintext twin, directly against one bench enclave (no relay; test model;
- * unpaced), run by hand: `npx tsx bench/profile/request-cost.ts [rounds]`.
+ * unpaced unless told), run by hand: `npx tsx bench/profile/request-cost.ts [rounds] [pace]`
+ * (pace: `off`, the default here, or a cadence such as `50ms`, the deployed default, where
+ * one sealed chunk carries an interval's tokens). With
+ * `BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"` the enclave writes a CPU profile.
  *
  * Per request and path, interleaved: wall-clock phases at the client (sealing; post to
  * response headers; headers to the first text; first text to the end) and CPU time at the
@@ -32,6 +35,7 @@ interface Sample {
 }
 
 const rounds = Number(process.argv[2] ?? 30);
+const pace = process.argv[3] ?? 'off';
 const LENGTHS = [8, 64] as const;
 
 async function sealed(url: string, key: KeyConfig, maxTokens: number, pid: number) {
@@ -106,6 +110,7 @@ const enclave = await startBenchEnclave({
   model: '../shared/models/stories260K.gguf',
   threads: 1,
   sequences: 1,
+  pace,
 });
 try {
   const { keyConfig } = await fetchAttestedKey(enclave.url, { allowDevelopment: true });
@@ -128,6 +133,7 @@ try {
     loadBefore: load0.map((x) => r3(x)),
     loadAfter: loadavg().map((x) => r3(x)),
     rounds,
+    pace,
   };
   for (const [k, v] of Object.entries(runs)) {
     out[k] = {
