@@ -128,7 +128,11 @@ export function startBenchEnclave(o: BenchEnclaveOptions): Promise<Child> {
   );
 }
 
-/** Starts the real relay in front of `enclaves`, rate limiter off (a load test is one client). */
+/**
+ * Starts the real relay in front of `enclaves`, rate limiter and per-client connection cap
+ * off in effect (a load test is one client with up to 200 streams; the default cap of 128
+ * connections per client would reset the rest).
+ */
 export function startRelay(enclaves: string[], cpus?: string): Promise<Child> {
   return start(
     'backend/src/server.ts',
@@ -137,6 +141,7 @@ export function startRelay(enclaves: string[], cpus?: string): Promise<Child> {
       SOTTO_RELAY_HOST: '127.0.0.1',
       SOTTO_ENCLAVES: enclaves.join(','),
       SOTTO_RATE_LIMIT: 'off',
+      SOTTO_MAX_CONNECTIONS_PER_CLIENT: '100000',
       SOTTO_HEALTH_INTERVAL: '30s',
     },
     (line) => {

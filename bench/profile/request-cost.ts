@@ -21,6 +21,7 @@ import {
   SseParser,
   sealChatRequest,
 } from '@sotto/protocol';
+import { installNodeAesGcm } from '@sotto/protocol/node/aes-gcm';
 import { cpuMs, startBenchEnclave } from '../lib/processes';
 import { summarizeRequest } from '../sections/ttft';
 
@@ -34,6 +35,9 @@ interface Sample {
   enclaveCpuMs: number;
 }
 
+// As the CLI does (protocol/src/cli/main.ts); BENCH_AEAD=webcrypto (passed on to the
+// enclave too) measures the WebCrypto path instead.
+if (process.env.BENCH_AEAD !== 'webcrypto') installNodeAesGcm();
 const rounds = Number(process.argv[2] ?? 30);
 const pace = process.argv[3] ?? 'off';
 const LENGTHS = [8, 64] as const;
@@ -134,6 +138,7 @@ try {
     loadAfter: loadavg().map((x) => r3(x)),
     rounds,
     pace,
+    aead: process.env.BENCH_AEAD === 'webcrypto' ? 'webcrypto' : 'node:crypto',
   };
   for (const [k, v] of Object.entries(runs)) {
     out[k] = {

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { describeEngine, SottoError } from '@sotto/protocol';
+import { installNodeAesGcm } from '@sotto/protocol/node/aes-gcm';
 import { createEnclaveServer } from './app';
 import { createAttestationProvider } from './attestation';
 import { loadConfig } from './config';
@@ -22,6 +23,8 @@ const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const AGGREGATE_INTERVAL_MS = 60_000;
 
 async function main(): Promise<void> {
+  // Every AES-128-GCM chunk sealed in OpenSSL synchronously, not as a WebCrypto job.
+  installNodeAesGcm();
   const config = loadConfig();
   const log = createLogger(undefined, { detail: config.logDetail });
   if (config.logDetail) {
