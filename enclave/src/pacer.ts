@@ -206,6 +206,11 @@ export class PacedResponse implements InnerResponseWriter {
   async #tick(): Promise<void> {
     if (this.#closed) return;
     this.#ticks++;
+    // Whether the answer had ended before this tick: an end() that the release below lets
+    // happen waits for the next slot, so the text it follows (the `[DONE]` event) never
+    // rides in the final chunk. A client then has seen `[DONE]` before it checks the final
+    // chunk, and a relay that drops or re-frames that chunk is reported as a cut-off answer.
+    const ended = this.#ending;
     if (this.#framer && this.#waiters.length > 0) {
       // Release the writes this slot will carry, and cut it only after their
       // continuations ran: the token batcher upstream then hands over what it gathered
@@ -215,7 +220,7 @@ export class PacedResponse implements InnerResponseWriter {
       await new Promise<void>((r) => setImmediate(r));
       if (this.#closed) return;
     }
-    const { pt, final } = this.#next();
+    const { pt, final } = this.#next(ended);
     if (pt === undefined) return this.#schedule(); // a whole (non-stream) response not ended yet
     const frame = await this.#sealer.seal(pt, final);
     if (this.#closed) return;
@@ -237,9 +242,9 @@ export class PacedResponse implements InnerResponseWriter {
   }
 
   /** The next chunk's plaintext, or undefined if a whole response is not complete yet. */
-  #next(): { pt: Uint8Array | undefined; final: boolean } {
+  #next(ended: boolean): { pt: Uint8Array | undefined; final: boolean } {
     if (this.#whole) {
-      if (!this.#ending) return { pt: undefined, final: false };
+      if (!ended) return { pt: undefined, final: false };
       const { status, headers, parts } = this.#whole;
       const msg = encodeResponse({ status, headers, body: concat(...parts) });
       // RFC 9292 §3.8: zeros after the message, to the final slot's size.
@@ -249,7 +254,7 @@ export class PacedResponse implements InnerResponseWriter {
       };
     }
     const f = this.#framer!;
-    if (this.#ending && f.canFinish() && chunkCountBucket(this.#chunks + 1) === this.#chunks + 1)
+    if (ended && f.canFinish() && chunkCountBucket(this.#chunks + 1) === this.#chunks + 1)
       return { pt: f.final(), final: true };
     return { pt: f.slot(), final: false };
   }
