@@ -7,6 +7,8 @@
  *   SOTTO_RELEASE_MODEL          the GGUF the release serves (required)
  *   SOTTO_RELEASE_MODEL_NAME     its name as the release states it (default: file name)
  *   SOTTO_RELEASE_CONTEXT_SIZE   tokens per sequence (default 4096)
+ *   SOTTO_RELEASE_ENGINE_IMAGE   NAME@sha256:<hex> of the OpenAI-compatible server the release
+ *                                runs (SOTTO_ENGINE=openai:…); default the built-in node-llama-cpp
  *   SOTTO_RELEASE_COMMIT         source commit (default: `git rev-parse HEAD`)
  *   SOTTO_RELEASE_REPOSITORY     owner/name, informational (the signer's identity decides)
  *   SOTTO_RELEASE_SNP_MEASUREMENTS  comma-separated SEV-SNP launch MEASUREMENTs (hex)
@@ -17,7 +19,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import type { SnpReleaseTcb } from '@sotto/protocol';
+import { describeEngine, type SnpReleaseTcb } from '@sotto/protocol';
+import { parseEngineImage } from '../enclave/src/inference/engine-identity';
 import { buildRelease } from './release/build';
 
 function fail(message: string): never {
@@ -63,6 +66,9 @@ const tdx = env.SOTTO_RELEASE_TDX
   : undefined;
 
 try {
+  const engine = env.SOTTO_RELEASE_ENGINE_IMAGE
+    ? parseEngineImage('SOTTO_RELEASE_ENGINE_IMAGE', env.SOTTO_RELEASE_ENGINE_IMAGE)
+    : undefined;
   const { artefact, statement } = await buildRelease({
     root,
     out,
@@ -73,12 +79,14 @@ try {
       name: env.SOTTO_RELEASE_MODEL_NAME ?? basename(modelPath),
       contextSize,
     },
+    ...(engine && { engine }),
     ...(snp && { snp }),
     ...(tdx && { tdx }),
   });
   process.stdout.write(
     `release ${statement.predicate.version} (${commit.slice(0, 12)}) -> ${out}\n` +
       `  ${artefact}  sha256 ${statement.subject[0]!.digest.sha256}\n` +
+      `  engine ${statement.predicate.engine ? describeEngine(statement.predicate.engine) : 'unnamed'}\n` +
       `  release.intoto.json (sign it: npx sotto release sign --key FILE, or the release workflow)\n`,
   );
 } catch (e) {

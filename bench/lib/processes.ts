@@ -30,7 +30,16 @@ function start(
   timeoutMs: number,
   cpus?: string,
 ): Promise<Child> {
-  const [command, ...args] = pinnedCommand(cpus, [process.execPath, '--import', 'tsx', script]);
+  // BENCH_NODE_ARGS: extra Node flags for the servers, e.g. "--cpu-prof --cpu-prof-dir=DIR"
+  // (Node refuses --cpu-prof in NODE_OPTIONS); bench/profile/ uses it.
+  const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
+  const [command, ...args] = pinnedCommand(cpus, [
+    process.execPath,
+    ...extra,
+    '--import',
+    'tsx',
+    script,
+  ]);
   // taskset execs the command, so the child's pid is the server's own.
   const child: ChildProcess = spawn(command!, args, {
     cwd: REPO_ROOT,
@@ -119,7 +128,11 @@ export function startBenchEnclave(o: BenchEnclaveOptions): Promise<Child> {
   );
 }
 
-/** Starts the real relay in front of `enclaves`, rate limiter off (a load test is one client). */
+/**
+ * Starts the real relay in front of `enclaves`, rate limiter and per-client connection cap
+ * off in effect (a load test is one client with up to 200 streams; the default cap of 128
+ * connections per client would reset the rest).
+ */
 export function startRelay(enclaves: string[], cpus?: string): Promise<Child> {
   return start(
     'backend/src/server.ts',
@@ -128,6 +141,7 @@ export function startRelay(enclaves: string[], cpus?: string): Promise<Child> {
       SOTTO_RELAY_HOST: '127.0.0.1',
       SOTTO_ENCLAVES: enclaves.join(','),
       SOTTO_RATE_LIMIT: 'off',
+      SOTTO_MAX_CONNECTIONS_PER_CLIENT: '100000',
       SOTTO_HEALTH_INTERVAL: '30s',
     },
     (line) => {

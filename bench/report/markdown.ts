@@ -207,12 +207,12 @@ function kemTable(k: KemResult): string[] {
 
 function pacingTable(cases: PacingCase[]): string[] {
   const rows = [
-    '| model | cadence | tokens | TTFT off / on ms | added TTFT ms | tok/s off / on | tok/s ratio | done off / on ms | request bytes off / on | response bytes off / on |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| model | cadence | tokens | TTFT off / on ms | added TTFT ms | tok/s off / on | tok/s ratio | added time to last text ms | span tok/s ratio | wait in pacer mean / max ms | done off / on ms | request bytes off / on | response bytes off / on |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of cases) {
     rows.push(
-      `| ${c.model} | ${c.cadence} | ${c.completionTokens} | ${s(c.ttftMs.off)} / ${s(c.ttftMs.on)} | **${s(c.addedTtftMs)}** | ${s(c.tokensPerSecond.off)} / ${s(c.tokensPerSecond.on)} | **${s(c.tokensPerSecondRatio)}** | ${s(c.doneMs.off)} / ${s(c.doneMs.on)} | ${c.requestBytes.off.median} / ${c.requestBytes.on.median} | ${c.responseBytes.off.median} / ${c.responseBytes.on.median} |`,
+      `| ${c.model} | ${c.cadence} | ${c.completionTokens} | ${s(c.ttftMs.off)} / ${s(c.ttftMs.on)} | **${s(c.addedTtftMs)}** | ${s(c.tokensPerSecond.off)} / ${s(c.tokensPerSecond.on)} | **${s(c.tokensPerSecondRatio)}** | **${s(c.addedLastTextMs)}** | ${s(c.spanTokensPerSecondRatio)} | ${c.pacerDelay.meanMs} / ${c.pacerDelay.maxMs} | ${s(c.doneMs.off)} / ${s(c.doneMs.on)} | ${c.requestBytes.off.median} / ${c.requestBytes.on.median} | ${c.responseBytes.off.median} / ${c.responseBytes.on.median} |`,
     );
   }
   return rows;

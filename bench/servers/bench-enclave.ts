@@ -22,6 +22,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { computeReportData, evidenceToJson, fromHex } from '@sotto/protocol';
+import { installNodeAesGcm } from '@sotto/protocol/node/aes-gcm';
 import { createEnclaveServer } from '../../enclave/src/app';
 import { createAttestationProvider } from '../../enclave/src/attestation';
 import { type CompletionEngine, serveInnerRequest } from '../../enclave/src/completions';
@@ -98,6 +99,8 @@ async function servePlain(req: IncomingMessage, res: ServerResponse, engine: Com
 }
 
 async function main(): Promise<void> {
+  // As the enclave does (enclave/src/server.ts); BENCH_AEAD=webcrypto keeps the old path.
+  if (process.env.BENCH_AEAD !== 'webcrypto') installNodeAesGcm();
   const env = process.env;
   const config = loadConfig({
     ...env,

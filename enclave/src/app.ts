@@ -35,7 +35,24 @@ export interface AppOptions {
   pacing?: PacingSettings;
   /** `Retry-After` on an overload 503, in seconds. Default 1. */
   retryAfterSeconds?: number;
+  /** Absolute deadlines for a request's headers and body; default {@link DEFAULT_TIMEOUTS}. */
+  timeouts?: RequestTimeouts;
 }
+
+/**
+ * Deadlines from a request's first byte, not reset by each byte that arrives, so a
+ * client trickling one byte every few seconds (slowloris) is cut, as at the relay
+ * (backend/src/app.ts). Only the request is bounded: a long answer streams on.
+ */
+export interface RequestTimeouts {
+  /** The request line and headers (`SOTTO_HEADERS_TIMEOUT`). */
+  readonly headersMs: number;
+  /** The body, after the headers (`SOTTO_BODY_TIMEOUT`). */
+  readonly bodyMs: number;
+}
+
+/** The relay's defaults; the relay's own body deadline (from its arrival) fires first. */
+export const DEFAULT_TIMEOUTS: RequestTimeouts = { headersMs: 10_000, bodyMs: 60_000 };
 
 /** The outer answer to an overloaded enclave (the relay names it `enclave_busy`). */
 function busyAnswer(retryAfterSeconds: number): EarlyAnswer {
@@ -205,7 +222,10 @@ export function createEnclaveServer(o: AppOptions): Server {
     ? { settings: o.pacing, chooser: new SlotChooser(o.pacing.slotBytes) }
     : undefined;
   const admission = new Admission(o.engine.sequences + o.queueLimit);
-  return createServer({ noDelay: true }, (req, res) => {
+  const timeouts = o.timeouts ?? DEFAULT_TIMEOUTS;
+  // Node checks the deadlines below on this interval; past one it answers 408 and closes.
+  const checking = { connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs) };
+  const server = createServer({ noDelay: true, ...checking }, (req, res) => {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     const path = (req.url ?? '/').split('?')[0];
@@ -230,4 +250,7 @@ export function createEnclaveServer(o: AppOptions): Server {
     }
     send(res, 404, 'application/json', JSON.stringify({ error: 'not_found' }));
   });
+  server.headersTimeout = timeouts.headersMs;
+  server.requestTimeout = timeouts.headersMs + timeouts.bodyMs;
+  return server;
 }

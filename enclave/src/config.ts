@@ -4,14 +4,16 @@
  * which variable to fix.
  */
 import { resolve } from 'node:path';
-import { ConfigurationError } from '@sotto/protocol';
+import { ConfigurationError, type ReleaseEngine } from '@sotto/protocol';
 import {
   checkPacingSettings,
   DEFAULT_CADENCE_MS,
   DEFAULT_PAD_SLOTS,
   type PacingSettings,
 } from './pacer';
+import { parseEngineImage } from './inference/engine-identity';
 import { parseEngineSetting } from './inference/openai-engine';
+import { DEFAULT_TIMEOUTS, type RequestTimeouts } from './app';
 
 export type AttestationMode = 'dev' | 'tsm';
 
@@ -36,6 +38,8 @@ export interface EnclaveConfig {
   engine: { kind: 'llama' } | { kind: 'openai'; baseUrl: string };
   /** `SOTTO_ENGINE_MODEL`: the model name the OpenAI-compatible server knows. */
   engineModel: string | undefined;
+  /** `SOTTO_ENGINE_IMAGE`: that server's image, `NAME@sha256:…` (inference/engine-identity.ts). */
+  engineImage: ReleaseEngine | undefined;
   /** Undefined: sized from the model and memory (inference/capacity.ts). */
   sequences: number | undefined;
   queueLimit: number | undefined;
@@ -44,6 +48,8 @@ export interface EnclaveConfig {
   pacing: PacingSettings | undefined;
   /** `SOTTO_LOG_DETAIL=1`: per-request sizes, token counts and timings in the log (debugging only). */
   logDetail: boolean;
+  /** `SOTTO_HEADERS_TIMEOUT` / `SOTTO_BODY_TIMEOUT`: absolute request deadlines (app.ts). */
+  timeouts: RequestTimeouts;
 }
 
 const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -99,6 +105,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnclaveConfig 
     keyGraceMs: parseDuration('SOTTO_KEY_GRACE', env.SOTTO_KEY_GRACE ?? '2m'),
     engine: parseEngineSetting(env.SOTTO_ENGINE),
     engineModel: env.SOTTO_ENGINE_MODEL?.trim() || undefined,
+    engineImage: env.SOTTO_ENGINE_IMAGE
+      ? parseEngineImage('SOTTO_ENGINE_IMAGE', env.SOTTO_ENGINE_IMAGE)
+      : undefined,
     threads: env.SOTTO_THREADS ? integer('SOTTO_THREADS', env.SOTTO_THREADS, 1) : undefined,
     sequences: env.SOTTO_SEQUENCES ? integer('SOTTO_SEQUENCES', env.SOTTO_SEQUENCES, 1) : undefined,
     queueLimit: env.SOTTO_QUEUE_LIMIT
@@ -107,6 +116,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnclaveConfig 
     maxBodyBytes: integer('SOTTO_MAX_BODY_BYTES', env.SOTTO_MAX_BODY_BYTES, 4 * 1024 * 1024),
     pacing: pacingFrom(env),
     logDetail: env.SOTTO_LOG_DETAIL === '1',
+    timeouts: {
+      headersMs: env.SOTTO_HEADERS_TIMEOUT
+        ? parseDuration('SOTTO_HEADERS_TIMEOUT', env.SOTTO_HEADERS_TIMEOUT)
+        : DEFAULT_TIMEOUTS.headersMs,
+      bodyMs: env.SOTTO_BODY_TIMEOUT
+        ? parseDuration('SOTTO_BODY_TIMEOUT', env.SOTTO_BODY_TIMEOUT)
+        : DEFAULT_TIMEOUTS.bodyMs,
+    },
   };
 }
 

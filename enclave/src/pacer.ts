@@ -11,8 +11,10 @@
  * - Time: slots leave on a fixed grid from the moment the answer starts (the first
  *   one at once, with the first text, so TTFT is not delayed); tokens
  *   made between two ticks are coalesced into the next slot; a tick with
- *   nothing ready sends a slot of filler. A write resolves once its bytes have
- *   left, so the token batcher upstream coalesces while it waits.
+ *   nothing ready sends a slot of filler. A write resolves at the tick whose slot
+ *   carries it, just before that slot is cut, so the token batcher upstream
+ *   coalesces while it waits and what it gathered meanwhile leaves in the same
+ *   slot: text waits at most one interval (on average half of one).
  * - Count: after the answer ends, filler slots continue until the number of
  *   chunks reaches the next bucket of {@link chunkCountBucket}, so the count
  *   (and the duration) tells the relay the answer's length only to within ~41%.
@@ -204,16 +206,27 @@ export class PacedResponse implements InnerResponseWriter {
   async #tick(): Promise<void> {
     if (this.#closed) return;
     this.#ticks++;
-    const { pt, final } = this.#next();
+    // Whether the answer had ended before this tick: an end() that the release below lets
+    // happen waits for the next slot, so the text it follows (the `[DONE]` event) never
+    // rides in the final chunk. A client then has seen `[DONE]` before it checks the final
+    // chunk, and a relay that drops or re-frames that chunk is reported as a cut-off answer.
+    const ended = this.#ending;
+    if (this.#framer && this.#waiters.length > 0) {
+      // Release the writes this slot will carry, and cut it only after their
+      // continuations ran: the token batcher upstream then hands over what it gathered
+      // while it waited, and that leaves now. Cut first, and it would wait a whole
+      // extra interval for the next slot (measured: 77 ms instead of ≤ 50 on average).
+      this.#releaseUpTo(this.#pushed);
+      await new Promise<void>((r) => setImmediate(r));
+      if (this.#closed) return;
+    }
+    const { pt, final } = this.#next(ended);
     if (pt === undefined) return this.#schedule(); // a whole (non-stream) response not ended yet
     const frame = await this.#sealer.seal(pt, final);
     if (this.#closed) return;
     this.#controller.enqueue(frame);
     this.#chunks++;
-    if (this.#framer) {
-      const taken = this.#pushed - this.#framer.pending;
-      this.#waiters = this.#waiters.filter((w) => (w.at <= taken ? (w.resolve(), false) : true));
-    }
+    if (this.#framer) this.#releaseUpTo(this.#pushed - this.#framer.pending);
     if (final) {
       this.#chooser.record(this.#largestWrite);
       this.#controller.close();
@@ -223,10 +236,15 @@ export class PacedResponse implements InnerResponseWriter {
     this.#schedule();
   }
 
+  /** Resolves the writes whose last byte is at or before `upTo` (counted since `start`). */
+  #releaseUpTo(upTo: number): void {
+    this.#waiters = this.#waiters.filter((w) => (w.at <= upTo ? (w.resolve(), false) : true));
+  }
+
   /** The next chunk's plaintext, or undefined if a whole response is not complete yet. */
-  #next(): { pt: Uint8Array | undefined; final: boolean } {
+  #next(ended: boolean): { pt: Uint8Array | undefined; final: boolean } {
     if (this.#whole) {
-      if (!this.#ending) return { pt: undefined, final: false };
+      if (!ended) return { pt: undefined, final: false };
       const { status, headers, parts } = this.#whole;
       const msg = encodeResponse({ status, headers, body: concat(...parts) });
       // RFC 9292 §3.8: zeros after the message, to the final slot's size.
@@ -236,7 +254,7 @@ export class PacedResponse implements InnerResponseWriter {
       };
     }
     const f = this.#framer!;
-    if (this.#ending && f.canFinish() && chunkCountBucket(this.#chunks + 1) === this.#chunks + 1)
+    if (ended && f.canFinish() && chunkCountBucket(this.#chunks + 1) === this.#chunks + 1)
       return { pt: f.final(), final: true };
     return { pt: f.slot(), final: false };
   }

@@ -3,17 +3,21 @@
  * published it: `SOTTO_RELEASE_BUNDLE` names its Sigstore bundle (`release.sigstore.json`
  * from `npm run release`), `SOTTO_RELEASE_PUBLIC_KEY` the managed key of a local release
  * (clients use it in development mode only). The enclave does not judge the signature —
- * clients do — but it refuses to start with a release that names another model, since
- * every client would refuse it.
+ * clients do — but it refuses to start with a release that names another model, or
+ * another inference engine than the one it runs (or none), since every client would
+ * refuse the first and the release would misstate what reads the prompts.
  */
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import {
   ConfigurationError,
   fromBase64,
+  describeEngine,
   isSottoError,
   parseReleaseStatement,
+  type ReleaseEngine,
   type ReleaseStatement,
+  sameEngine,
 } from '@sotto/protocol';
 
 export interface EnclaveRelease {
@@ -27,6 +31,8 @@ export interface EnclaveRelease {
 export async function loadRelease(
   paths: { bundle?: string; publicKey?: string },
   model: { sha256: string },
+  /** What this process runs; undefined: an OpenAI-compatible server without `SOTTO_ENGINE_IMAGE`. */
+  engine: ReleaseEngine | undefined,
 ): Promise<EnclaveRelease | undefined> {
   if (!paths.bundle) return undefined;
   let bundle: Record<string, unknown>;
@@ -54,6 +60,18 @@ export async function loadRelease(
   if (statement.predicate.model.sha256 !== model.sha256) {
     throw new ConfigurationError(
       `SOTTO_RELEASE_BUNDLE is release ${statement.predicate.version} for another model; SOTTO_MODEL must be the release's`,
+    );
+  }
+  const named = statement.predicate.engine;
+  if (!named) {
+    throw new ConfigurationError(
+      `SOTTO_RELEASE_BUNDLE is release ${statement.predicate.version}, which names no inference engine; rebuild it with npm run release`,
+    );
+  }
+  if (!engine || !sameEngine(named, engine)) {
+    throw new ConfigurationError(
+      `SOTTO_RELEASE_BUNDLE is release ${statement.predicate.version} for engine ${describeEngine(named)}, ` +
+        `but this enclave runs ${engine ? describeEngine(engine) : 'an OpenAI-compatible server with no SOTTO_ENGINE_IMAGE'}`,
     );
   }
   const out: EnclaveRelease = {

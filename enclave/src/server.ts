@@ -4,12 +4,14 @@
  * VM; here it is a separate process with the same behaviour.
  */
 import { resolve } from 'node:path';
-import { SottoError } from '@sotto/protocol';
+import { describeEngine, SottoError } from '@sotto/protocol';
+import { installNodeAesGcm } from '@sotto/protocol/node/aes-gcm';
 import { createEnclaveServer } from './app';
 import { createAttestationProvider } from './attestation';
 import { loadConfig } from './config';
 import { createEvidenceMaker } from './evidence';
 import { createEngine } from './inference/engine';
+import { builtInEngineIdentity } from './inference/engine-identity';
 import { resolveModelPath } from './inference/model-source';
 import { createOpenAiEngine, type GatewayEngine } from './inference/openai-engine';
 import { KeyRing } from './keys';
@@ -21,6 +23,8 @@ const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const AGGREGATE_INTERVAL_MS = 60_000;
 
 async function main(): Promise<void> {
+  // Every AES-128-GCM chunk sealed in OpenSSL synchronously, not as a WebCrypto job.
+  installNodeAesGcm();
   const config = loadConfig();
   const log = createLogger(undefined, { detail: config.logDetail });
   if (config.logDetail) {
@@ -48,6 +52,8 @@ async function main(): Promise<void> {
           threads: config.threads,
           ...capacity,
         });
+  const identity =
+    config.engine.kind === 'openai' ? config.engineImage : await builtInEngineIdentity();
   const provider = await createAttestationProvider(config, REPO_ROOT);
   const release = await loadRelease(
     {
@@ -55,6 +61,7 @@ async function main(): Promise<void> {
       ...(config.releasePublicKeyPath && { publicKey: config.releasePublicKeyPath }),
     },
     engine.model,
+    identity,
   );
   const ring = await KeyRing.create({
     makeEvidence: createEvidenceMaker(
@@ -81,6 +88,7 @@ async function main(): Promise<void> {
     queueLimit: engine.queueLimit,
     maxBodyBytes: config.maxBodyBytes,
     log,
+    timeouts: config.timeouts,
     ...(config.pacing ? { pacing: config.pacing } : {}),
   });
   server.listen(config.port, config.host, () => {
@@ -91,6 +99,7 @@ async function main(): Promise<void> {
       url: `http://${config.host}:${port}`,
       platform: provider.platform,
       engine: config.engine.kind,
+      engineIdentity: identity ? describeEngine(identity) : 'unnamed',
       model: engine.model.name,
       modelSha256: engine.model.sha256,
       measurement: provider.measurement,

@@ -18,6 +18,7 @@ import {
 } from '@sotto/protocol';
 import { describe, expect, it } from 'vitest';
 import { chunkCountBucket, PacedResponse, SlotChooser } from '../src/pacer';
+import { TokenBatcher } from '../src/token-batcher';
 
 const KEY = generateKeyConfig(9);
 const SETTINGS = { cadenceMs: 5, slotBytes: [512, 1024, 4096] };
@@ -62,7 +63,15 @@ async function exchange(
     client.decapsulateResponse(new Response(wire as BodyInit).body as ReadableStream<Uint8Array>),
   );
   const body = new Uint8Array(await new Response(res.body).arrayBuffer());
-  return { status: res.status, body, sizes: frameSizes(wire, nonce.length) };
+  // Each sealed chunk's plaintext on its own, in order (the padded Binary HTTP slots).
+  const slots: string[] = [];
+  const opened = client.decapsulateResponse(
+    new Response(wire as BodyInit).body as ReadableStream<Uint8Array>,
+  );
+  const latin1 = new TextDecoder('latin1');
+  for await (const pt of opened as unknown as AsyncIterable<Uint8Array>)
+    slots.push(latin1.decode(pt));
+  return { status: res.status, body, sizes: frameSizes(wire, nonce.length), slots };
 }
 
 const ev = (t: string) => utf8(`data: ${JSON.stringify({ t })}\n\n`);
@@ -86,6 +95,23 @@ describe('paced, padded answers', () => {
     expect(new SseParser().push(body)).toEqual(
       texts.filter((t) => t !== '').map((t) => JSON.stringify({ t })),
     );
+  });
+
+  it('carries in one slot what the token batcher gathered while its write waited for that slot', async () => {
+    // 'a' is written at once and waits for the first slot; 'b' and 'c', made meanwhile,
+    // wait in the batcher. They must leave in that same slot, not one interval later.
+    const { slots } = await exchange(async (out) => {
+      await out.start(200, SSE);
+      const batch = new TokenBatcher((bytes) => out.write(bytes));
+      batch.push(ev('a'));
+      batch.push(ev('b'));
+      batch.push(ev('c'));
+      await batch.drain();
+      await out.end();
+    });
+    const slotOf = (t: string) => slots.findIndex((s) => s.includes(JSON.stringify({ t })));
+    expect(slotOf('a')).toBeGreaterThanOrEqual(0);
+    expect([slotOf('b'), slotOf('c')]).toEqual([slotOf('a'), slotOf('a')]);
   });
 
   it('gives an inner error response one final chunk of the same size', async () => {

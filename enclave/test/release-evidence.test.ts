@@ -3,7 +3,8 @@
  * the release bundle, REPORT_DATA binds the statement, and a client (protocol
  * fetchAttestedKey, real HTTP on 127.0.0.1) verifies it — with the managed key
  * configured, or in development mode with the key the enclave names. A release for
- * another model stops the enclave at start with a message naming the variable.
+ * another model, or another inference engine (or none named), stops the enclave at start
+ * with a message naming the variable.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -13,12 +14,14 @@ import { spawn } from 'node:child_process';
 import {
   fetchAttestedKey,
   RELEASE_PREDICATE_TYPE,
+  type ReleaseEngine,
   type ReleaseStatement,
   STATEMENT_TYPE,
   toHex,
   type VerifiedEvidenceV2,
 } from '@sotto/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtInEngineIdentity } from '../src/inference/engine-identity';
 import { signStatement } from '../../protocol/src/cli/release-sign';
 import { measureCodeBundle } from '../src/attestation/measurement';
 import {
@@ -29,12 +32,18 @@ import {
   TEST_MODEL_SHA256,
 } from './support/enclave-process';
 
+const BUILT_IN_ENGINE = await builtInEngineIdentity();
+
 const dir = mkdtempSync(join(tmpdir(), 'sotto-release-'));
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const pem = key.publicKey.export({ format: 'pem', type: 'spki' }).toString();
 let enclave: EnclaveProcess;
 
-function statement(modelSha: string, devMeasurement: string): ReleaseStatement {
+function statement(
+  modelSha: string,
+  devMeasurement: string,
+  engine: ReleaseEngine | null = BUILT_IN_ENGINE,
+): ReleaseStatement {
   return {
     _type: STATEMENT_TYPE,
     subject: [{ name: 'sotto-enclave-0.1.0.tar', digest: { sha256: '0'.repeat(64) } }],
@@ -44,6 +53,7 @@ function statement(modelSha: string, devMeasurement: string): ReleaseStatement {
       sourceCommit: 'a'.repeat(40),
       enclaveCodeDigest: { sha384: devMeasurement },
       model: { name: 'stories260K (test release)', sha256: modelSha, contextSize: 512 },
+      ...(engine && { engine }),
       platforms: { dev: { measurements: [devMeasurement] } },
     },
   };
@@ -56,6 +66,27 @@ function writeRelease(name: string, s: ReleaseStatement): string {
     JSON.stringify(signStatement(new TextEncoder().encode(JSON.stringify(s)), key.privateKey)),
   );
   return path;
+}
+
+/** Starts the enclave with `releasePath`; resolves with its stderr once it has exited with 2. */
+async function failedStart(releasePath: string): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'enclave/src/server.ts'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      SOTTO_MODEL: TEST_MODEL,
+      SOTTO_ENCLAVE_PORT: '0',
+      SOTTO_DATA_DIR: mkdtempSync(join(tmpdir(), 'sotto-enclave-')),
+      SOTTO_THREADS: '1',
+      SOTTO_RELEASE_BUNDLE: releasePath,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  expect(code).toBe(2);
+  return err;
 }
 
 beforeAll(async () => {
@@ -82,6 +113,7 @@ describe('an enclave serving a release', () => {
       version: '0.1.0-test',
       signer: 'managed-key',
       modelName: 'stories260K (test release)',
+      engine: `node-llama-cpp ${BUILT_IN_ENGINE.version}`,
     });
     expect(v.model.name).toBe('stories260K (test release)');
     expect(v.override).toBe(false);
@@ -106,22 +138,23 @@ describe('an enclave serving a release', () => {
       'other-model.sigstore.json',
       statement('f'.repeat(64), 'ab'.repeat(48)),
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', 'enclave/src/server.ts'], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        SOTTO_MODEL: TEST_MODEL,
-        SOTTO_ENCLAVE_PORT: '0',
-        SOTTO_DATA_DIR: mkdtempSync(join(tmpdir(), 'sotto-enclave-')),
-        SOTTO_THREADS: '1',
-        SOTTO_RELEASE_BUNDLE: path,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    const code = await new Promise<number | null>((r) => child.once('exit', r));
-    expect(code).toBe(2);
-    expect(err).toMatch(/SOTTO_RELEASE_BUNDLE is release 0\.1\.0-test for another model/);
+    expect(await failedStart(path)).toMatch(
+      /SOTTO_RELEASE_BUNDLE is release 0\.1\.0-test for another model/,
+    );
+  }, 120_000);
+  it('refuses to start with a release for another engine, or one that names none', async () => {
+    const vllm = { name: 'vllm/vllm-openai', imageDigest: `sha256:${'e'.repeat(64)}` };
+    const other = writeRelease(
+      'vllm.sigstore.json',
+      statement(TEST_MODEL_SHA256, 'ab'.repeat(48), vllm),
+    );
+    expect(await failedStart(other)).toMatch(
+      /for engine vllm\/vllm-openai sha256:e{64}, but this enclave runs node-llama-cpp /,
+    );
+    const unnamed = writeRelease(
+      'unnamed.sigstore.json',
+      statement(TEST_MODEL_SHA256, 'ab'.repeat(48), null),
+    );
+    expect(await failedStart(unnamed)).toMatch(/names no inference engine/);
   }, 120_000);
 });

@@ -32,11 +32,14 @@ import {
   verifyEvidenceV2,
 } from '@sotto/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtInEngineIdentity } from '../src/inference/engine-identity';
 import { createTdxCollateralSource, platformOfQuote } from '../src/attestation/tdx-collateral';
 import { createTsmProvider } from '../src/attestation/tsm';
 import { signStatement } from '../../protocol/src/cli/release-sign';
 import { createEvidenceMaker } from '../src/evidence';
 import { loadRelease } from '../src/release';
+
+const BUILT_IN_ENGINE = await builtInEngineIdentity();
 
 const VEC = resolve(__dirname, '../../../shared/vectors/tdx/go-tdx-guest');
 const TDX_NOW = Date.parse('2023-06-20T00:00:00Z');
@@ -164,6 +167,7 @@ async function tdxRelease(dir: string, model: string) {
       sourceCommit: 'a'.repeat(40),
       enclaveCodeDigest: { sha384: '0'.repeat(96) },
       model: { name: 'm', sha256: model, contextSize: 512 },
+      engine: BUILT_IN_ENGINE,
       platforms: {
         tdx: {
           measurements: [
@@ -184,7 +188,7 @@ async function tdxRelease(dir: string, model: string) {
   const payload = new TextEncoder().encode(JSON.stringify(s));
   await writeFile(path, JSON.stringify(signStatement(payload, key.privateKey)));
   return {
-    release: await loadRelease({ bundle: path }, { sha256: model }),
+    release: await loadRelease({ bundle: path }, { sha256: model }, BUILT_IN_ENGINE),
     pem: key.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
   };
 }

@@ -79,6 +79,8 @@ export interface ReleaseView {
   logIndex?: string;
   integratedTime?: string;
   modelName: string;
+  /** The inference engine the release names (`node-llama-cpp 3.22.1`, `vllm sha256:…`). */
+  engine?: string;
 }
 
 export type VaultState = 'no-vault' | 'locked' | 'unlocked';

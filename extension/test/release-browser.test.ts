@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureCodeBundle } from '../../enclave/src/attestation/measurement';
+import { builtInEngineIdentity } from '../../enclave/src/inference/engine-identity';
 import {
   type EnclaveProcess,
   REPO_ROOT,
@@ -77,7 +78,11 @@ beforeAll(async () => {
   manifest.host_permissions.push('http://127.0.0.1/*');
   writeFileSync(path, JSON.stringify(manifest));
   trustedRoot = JSON.stringify(sigstore.trustedRoot);
-  const s = statement({ devMeasurement: measurement, modelSha: TEST_MODEL_SHA256 });
+  const s = statement({
+    devMeasurement: measurement,
+    modelSha: TEST_MODEL_SHA256,
+    engine: await builtInEngineIdentity(),
+  });
   s.predicate.model.name = 'stories260K (as the release names it)';
   const bundle = await sigstore.sign(payload(s), {
     identity: workflowIdentity(SOTTO_RELEASE_IDENTITY.repository, 'refs/tags/v0.1.0'),

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import {
   encodeReleaseStatement,
   RELEASE_PREDICATE_TYPE,
+  type ReleaseEngine,
   type ReleasePredicate,
   type ReleaseStatement,
   type SnpReleaseTcb,
@@ -22,6 +23,7 @@ import {
   toHex,
 } from '@sotto/protocol';
 import { measureCodeBundle } from '../../enclave/src/attestation/measurement';
+import { builtInEngineIdentity } from '../../enclave/src/inference/engine-identity';
 import { ustar } from './tar';
 
 /** What the artefact holds: the code bundle the dev MEASUREMENT covers, and what runs it. */
@@ -42,6 +44,8 @@ export interface ReleaseInputs {
   commit: string;
   sourceRepository?: string;
   model: { path: string; name: string; contextSize: number };
+  /** The inference engine (inference/engine-identity.ts); default the built-in one installed here. */
+  engine?: ReleaseEngine;
   /** Launch measurements computed for the release image (not by this script). */
   snp?: { measurements: string[]; minimumTcb?: SnpReleaseTcb };
   tdx?: NonNullable<ReleasePredicate['platforms']['tdx']>;
@@ -108,6 +112,7 @@ export async function buildRelease(
         sha256: await sha256File(inputs.model.path),
         contextSize: inputs.model.contextSize,
       },
+      engine: inputs.engine ?? (await builtInEngineIdentity()),
       platforms,
     },
   };

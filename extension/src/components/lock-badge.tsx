@@ -70,6 +70,7 @@ function ReleaseRows({ summary }: { summary: EvidenceSummary }) {
       <Row label={i18n.t('evidence.commit')} value={r.commit} mono />
       {r.repository && <Row label={i18n.t('evidence.repository')} value={r.repository} />}
       {r.tag && <Row label={i18n.t('evidence.tag')} value={r.tag} />}
+      {r.engine && <Row label={i18n.t('evidence.engine')} value={r.engine} mono />}
       <dt>{i18n.t('evidence.log')}</dt>
       <dd data-testid="release-log">
         {r.logIndex === undefined

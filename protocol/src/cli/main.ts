@@ -6,6 +6,7 @@
  * Everything written goes through `safeForTerminal` (terminal.ts).
  */
 
+import { installNodeAesGcm } from '../node/aes-gcm';
 import { runAsk } from './ask';
 import { runEvidence } from './evidence';
 import { exitQuietlyOnClosedOutput, safeForTerminal } from './terminal';
@@ -89,6 +90,8 @@ export async function runSotto(argv: readonly string[], io: CliIo): Promise<numb
 }
 
 exitQuietlyOnClosedOutput();
+// Sealing and opening each chunk synchronously in OpenSSL, not as a WebCrypto job (node/aes-gcm.ts).
+installNodeAesGcm();
 const io: CliIo = {
   out: (t) => process.stdout.write(safeForTerminal(t)),
   err: (t) => process.stderr.write(safeForTerminal(t)),

@@ -35,6 +35,7 @@ import { equalBytes, fromBase64, toHex } from '../bytes';
 import { type SottoError, VerificationError } from '../errors';
 import { decodeKeyConfigList } from '../ohttp';
 import { ReleaseRefusedError } from '../release/errors';
+import { describeEngine } from '../release/statement';
 import { type ReleasePolicy, type VerifiedRelease, verifyRelease } from '../release/verify-release';
 import type { EvidenceBundleV2 } from './bundle-v2';
 import { checkDevReportSignature, parseDevReport } from './dev-report';
@@ -65,6 +66,8 @@ export interface ReleaseSummary {
   integratedTime?: string;
   /** The model as the release names it. */
   modelName: string;
+  /** The inference engine as the release names it (`describeEngine`). */
+  engine: string;
   statementSha256: string;
 }
 
@@ -85,6 +88,7 @@ function summarize(r: VerifiedRelease): ReleaseSummary {
     commit: p.sourceCommit,
     signer: r.signer.kind,
     modelName: p.model.name,
+    engine: p.engine ? describeEngine(p.engine) : 'unnamed',
     statementSha256: toHex(r.statementSha256),
   };
   if (r.signer.kind === 'keyless') {
@@ -228,6 +232,14 @@ export async function verifyEvidenceV2(
     throw new ReleaseRefusedError(
       'model',
       `the model is not release ${release.statement.predicate.version}'s`,
+    );
+  }
+  // The statement (bound in REPORT_DATA) says which engine reads the prompts; the
+  // measured enclave refuses to start under another (enclave/src/release.ts).
+  if (release && !release.statement.predicate.engine) {
+    throw new ReleaseRefusedError(
+      'engine',
+      `release ${release.statement.predicate.version} does not name its inference engine`,
     );
   }
   const now = (policy.now ?? new Date()).getTime();

@@ -29,6 +29,17 @@ export interface AeadKey {
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array>;
 }
 
+/** A platform's own AES-128-GCM (node/aes-gcm.ts under Node); undefined: WebCrypto. */
+let platformAesGcm: ((key: Uint8Array) => AeadKey) | undefined;
+
+/**
+ * Lets the platform supply AES-128-GCM for every key made after this call, e.g. Node's
+ * synchronous cipher (node/aes-gcm.ts `installNodeAesGcm`); undefined restores WebCrypto.
+ */
+export function useAesGcm(make: ((key: Uint8Array) => AeadKey) | undefined): void {
+  platformAesGcm = make;
+}
+
 /**
  * Binds `key` to the AEAD `aeadId`.
  * @throws {MalformedError} if `key` is not Nk bytes.
@@ -38,6 +49,7 @@ export function aeadKey(aeadId: AeadId, key: Uint8Array): AeadKey {
     throw new MalformedError('AEAD key has the wrong length');
   const k = key.slice();
   if (aeadId === AEAD_AES_128_GCM) {
+    if (platformAesGcm) return platformAesGcm(k);
     const subtle = globalThis.crypto?.subtle;
     return subtle ? webCryptoAesGcm(subtle, k) : nobleAead(aeadId, k);
   }

@@ -1,7 +1,9 @@
 /**
  * A FIFO of bytes fed by arbitrarily fragmented stream reads. Taking bytes
  * copies only what is asked for, and only once it is all present, so a
- * length read from the wire never causes an allocation by itself.
+ * length read from the wire never causes an allocation by itself; bytes that
+ * lie within one fragment are not copied at all (a view of it is returned:
+ * fragments pushed here are never written to again).
  */
 
 export class ByteQueue {
@@ -30,6 +32,17 @@ export class ByteQueue {
   /** Removes and returns exactly `n` bytes; the caller has checked `n <= length`. */
   take(n: number): Uint8Array {
     if (n > this.#length) throw new RangeError('ByteQueue: not enough bytes');
+    const first = this.#parts[0];
+    if (first && first.length - this.#head >= n) {
+      const out = first.subarray(this.#head, this.#head + n);
+      this.#head += n;
+      this.#length -= n;
+      if (this.#head === first.length) {
+        this.#parts.shift();
+        this.#head = 0;
+      }
+      return out;
+    }
     const out = new Uint8Array(n);
     this.#copy(out, true);
     return out;

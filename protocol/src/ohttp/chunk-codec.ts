@@ -28,6 +28,12 @@ export interface ChunkSealer {
    * @throws {ConfigurationError} if called after the final chunk.
    */
   seal(plaintext: Uint8Array, final: boolean): Promise<Uint8Array>;
+  /**
+   * The same frame as its two parts, length prefix and sealed chunk, for a caller
+   * that writes them on or joins many frames anyway: the ciphertext is not copied
+   * into a frame of its own first (sealing 1 MiB: one copy of it fewer).
+   */
+  sealParts(plaintext: Uint8Array, final: boolean): Promise<readonly [Uint8Array, Uint8Array]>;
 }
 
 /** Opens one unframed chunk. */
@@ -38,20 +44,33 @@ export interface ChunkOpener {
 
 /** Frames a sealed chunk: varint length, or 0 for the final chunk. */
 export function frameChunk(sealed: Uint8Array, final: boolean): Uint8Array {
-  return concat(final ? new Uint8Array([0]) : encodeVarint(sealed.length), sealed);
+  return concat(lengthPrefix(sealed, final), sealed);
+}
+
+function lengthPrefix(sealed: Uint8Array, final: boolean): Uint8Array {
+  return final ? new Uint8Array([0]) : encodeVarint(sealed.length);
 }
 
 function guardedSealer(
   seal: (pt: Uint8Array, aad: Uint8Array) => Promise<Uint8Array>,
 ): ChunkSealer {
   let finished = false;
+  const sealParts = async (
+    plaintext: Uint8Array,
+    final: boolean,
+  ): Promise<readonly [Uint8Array, Uint8Array]> => {
+    if (finished) throw new ConfigurationError('chunked OHTTP: message already finished');
+    if (!final && plaintext.length === 0)
+      throw new MalformedError('chunked OHTTP: empty non-final chunk');
+    if (final) finished = true;
+    const sealed = await seal(plaintext, final ? FINAL_CHUNK_AAD : EMPTY);
+    return [lengthPrefix(sealed, final), sealed];
+  };
   return {
+    sealParts,
     async seal(plaintext, final) {
-      if (finished) throw new ConfigurationError('chunked OHTTP: message already finished');
-      if (!final && plaintext.length === 0)
-        throw new MalformedError('chunked OHTTP: empty non-final chunk');
-      if (final) finished = true;
-      return frameChunk(await seal(plaintext, final ? FINAL_CHUNK_AAD : EMPTY), final);
+      const [prefix, sealed] = await sealParts(plaintext, final);
+      return concat(prefix, sealed);
     },
   };
 }

@@ -80,9 +80,9 @@ export class ChunkedClientRequest {
     this.#claim();
     const parts = [this.header];
     for (let o = 0; o < body.length; o += this.#chunkBytes) {
-      parts.push(await this.#sealer.seal(body.subarray(o, o + this.#chunkBytes), false));
+      parts.push(...(await this.#sealer.sealParts(body.subarray(o, o + this.#chunkBytes), false)));
     }
-    parts.push(await this.#sealer.seal(new Uint8Array(0), true));
+    parts.push(...(await this.#sealer.sealParts(new Uint8Array(0), true)));
     return concat(...parts);
   }
 

@@ -34,6 +34,8 @@ export type ReleaseCheck =
   | 'measurement'
   /** The evidence's model is not the release's. */
   | 'model'
+  /** The release does not name the inference engine it runs. */
+  | 'engine'
   /** REPORT_DATA does not bind this evidence (keys, model, release, key time). */
   | 'report-data'
   /** The key is older than rotation + grace, or dated in the future. */

@@ -15,6 +15,8 @@
  *       "sourceRepository": "owner/name",          // informational; the signer's identity decides
  *       "enclaveCodeDigest": { "sha384": "<96 hex>" },  // dev MEASUREMENT of the code bundle
  *       "model": { "name": "...", "sha256": "<64 hex>", "contextSize": 4096 },
+ *       "engine": { "name": "node-llama-cpp", "version": "3.22.1" },   // the built-in engine, or
+ *                 { "name": "vllm", "imageDigest": "sha256:<64 hex>" }  // an OpenAI-compatible server
  *       "platforms": {
  *         "sev-snp": { "measurements": ["<96 hex>"], "minimumTcb": { "bootloader": 0, ... } },
  *         "tdx": { "measurements": [{ "mrtd": "<96 hex>", "rtmr0": ..., "rtmr1": ..., "rtmr2": ... }],
@@ -23,6 +25,12 @@
  *       }
  *     }
  *   }
+ *
+ * `engine` is what turns the opened prompt into an answer: the built-in llama.cpp
+ * binding by its package version, or the OpenAI-compatible server the gateway forwards
+ * to inside the same VM (`SOTTO_ENGINE=openai:…`) by its OCI image digest. Statements
+ * from before it existed still parse; clients refuse them (evidence/verify-v2.ts), and an
+ * enclave refuses to start under a release that names another engine (enclave release.ts).
  *
  * Parsing is strict: unknown predicate versions, missing fields, wrong lengths and
  * oversized lists are refused with the `statement` check.
@@ -51,12 +59,25 @@ export interface TdxReleaseMeasurement {
   rtmr2: string;
 }
 
+/** The inference engine a release runs; at least one of `version` and `imageDigest`. */
+export interface ReleaseEngine {
+  /** `node-llama-cpp` for the built-in engine; the server's name otherwise (`vllm`, `sglang`). */
+  name: string;
+  /** The package version (the built-in engine). */
+  version?: string;
+  /** The server's OCI image digest, `sha256:<64 hex>`. */
+  imageDigest?: string;
+}
+
+const IMAGE_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
 export interface ReleasePredicate {
   version: string;
   sourceCommit: string;
   sourceRepository?: string;
   enclaveCodeDigest: { sha384: string };
   model: { name: string; sha256: string; contextSize: number };
+  engine?: ReleaseEngine;
   platforms: {
     'sev-snp'?: { measurements: string[]; minimumTcb?: SnpReleaseTcb };
     tdx?: { measurements: TdxReleaseMeasurement[]; allowedTcbStatuses: string[] };
@@ -106,6 +127,31 @@ function uint(o: Record<string, unknown>, key: string, what: string, max = 0xfff
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max)
     bad(`${what}.${key} is not an integer`);
   return v as number;
+}
+
+function parseEngine(v: unknown): ReleaseEngine {
+  const e = obj(v, 'predicate.engine');
+  const out: ReleaseEngine = { name: str(e, 'name', 'predicate.engine', 128) };
+  if (e.version !== undefined) out.version = str(e, 'version', 'predicate.engine', 64);
+  if (e.imageDigest !== undefined) {
+    const d = str(e, 'imageDigest', 'predicate.engine', 71);
+    if (!IMAGE_DIGEST.test(d))
+      bad('predicate.engine.imageDigest is not sha256:<64 lower-case hex>');
+    out.imageDigest = d;
+  }
+  if (out.version === undefined && out.imageDigest === undefined)
+    bad('predicate.engine names neither a version nor an image digest');
+  return out;
+}
+
+/** One line for people: `node-llama-cpp 3.22.1`, `vllm sha256:…`. */
+export function describeEngine(e: ReleaseEngine): string {
+  return [e.name, e.version, e.imageDigest].filter((x) => x !== undefined).join(' ');
+}
+
+/** Whether two engine identities are the same engine (every field equal). */
+export function sameEngine(a: ReleaseEngine, b: ReleaseEngine): boolean {
+  return a.name === b.name && a.version === b.version && a.imageDigest === b.imageDigest;
 }
 
 function parsePlatforms(v: unknown): ReleasePredicate['platforms'] {
@@ -196,6 +242,7 @@ export function parseReleaseStatement(input: Uint8Array | unknown): ReleaseState
       sha256: hex(model, 'sha256', 'predicate.model', 32),
       contextSize: uint(model, 'contextSize', 'predicate.model', 1 << 24),
     },
+    ...(p.engine !== undefined && { engine: parseEngine(p.engine) }),
     platforms: parsePlatforms(p.platforms),
   };
   if (p.sourceRepository !== undefined)

@@ -107,6 +107,7 @@ describe('evidence v2 acceptance', () => {
       logIndex: '0',
       integratedTime: NOW.toISOString(),
       modelName: 'stories260K',
+      engine: 'node-llama-cpp 3.22.1',
     });
     // The model as the release names it, not as the enclave (or a relay) does.
     expect(v.model).toEqual({ name: 'stories260K', sha256: toHex(MODEL_SHA), contextSize: 512 });
@@ -120,6 +121,25 @@ describe('evidence v2 acceptance', () => {
   it('refuses a model whose hash differs from the release', async () => {
     const other = { ...MODEL, sha256: sha256(new TextEncoder().encode('another model')) };
     expect(await refusal(verifyEvidenceV2(await evidence({ model: other }), policy))).toBe('model');
+  });
+  it('refuses a release that does not name its inference engine', async () => {
+    const identity = workflowIdentity(SOTTO_RELEASE_IDENTITY.repository, 'refs/tags/v0.1.0');
+    const unnamed = await sigstore.sign(payload(statement({ engine: null })), {
+      identity,
+      signedAt: NOW,
+    });
+    const e = await evidence({ release: { bundle: unnamed } });
+    expect(await refusal(verifyEvidenceV2(e, policy))).toBe('engine');
+  });
+  it('names an OpenAI-compatible server by its image digest', async () => {
+    const identity = workflowIdentity(SOTTO_RELEASE_IDENTITY.repository, 'refs/tags/v0.1.0');
+    const imageDigest = `sha256:${'e'.repeat(64)}`;
+    const served = await sigstore.sign(
+      payload(statement({ engine: { name: 'vllm/vllm-openai', imageDigest } })),
+      { identity, signedAt: NOW },
+    );
+    const v = await verifyEvidenceV2(await evidence({ release: { bundle: served } }), policy);
+    expect(v.release?.engine).toBe(`vllm/vllm-openai ${imageDigest}`);
   });
   it('refuses a stale key and a key from the future', async () => {
     const stale = await evidence({ keyCreatedAt: new Date(NOW.getTime() - 2 * 3600_000 - 1000) });

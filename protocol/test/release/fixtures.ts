@@ -11,8 +11,16 @@ export const MODEL_SHA = sha256(utf8('stories260K.gguf'));
 export const DEV_MEASUREMENT = 'ab'.repeat(48);
 export const SNP_MEASUREMENT = 'cd'.repeat(48);
 
+/** The built-in engine as `npm run release` names it (enclave/src/inference/engine-identity.ts). */
+export const BUILT_IN_ENGINE = { name: 'node-llama-cpp', version: '3.22.1' };
+
 export function statement(
-  over: { version?: string; devMeasurement?: string; modelSha?: string } = {},
+  over: {
+    version?: string;
+    devMeasurement?: string;
+    modelSha?: string;
+    engine?: ReleaseStatement['predicate']['engine'] | null;
+  } = {},
 ): ReleaseStatement {
   return {
     _type: STATEMENT_TYPE,
@@ -26,6 +34,7 @@ export function statement(
       sourceRepository: 'sotto-dev/sotto',
       enclaveCodeDigest: { sha384: DEV_MEASUREMENT },
       model: { name: 'stories260K', sha256: over.modelSha ?? toHex(MODEL_SHA), contextSize: 512 },
+      ...(over.engine !== null && { engine: over.engine ?? BUILT_IN_ENGINE }),
       platforms: {
         'sev-snp': {
           measurements: [SNP_MEASUREMENT],

@@ -96,6 +96,23 @@ describe('keyless release bundles', () => {
       'statement',
     );
   });
+  it('refuse a signed engine that names neither a version nor a well-formed image digest', async () => {
+    for (const engine of [
+      { name: 'vllm' },
+      { name: 'vllm', imageDigest: 'sha256:ABC' },
+      { name: 'vllm', imageDigest: `sha512:${'e'.repeat(64)}` },
+      { name: '', version: '1' },
+    ]) {
+      const s = statement({ engine });
+      const b = await sigstore.sign(new TextEncoder().encode(JSON.stringify(s)), {
+        identity: workflowIdentity(REPO, TAG),
+        signedAt: NOW,
+      });
+      expect(checkOf(() => verifyRelease(b, { trustedRoot: sigstore.trustedRoot }))).toBe(
+        'statement',
+      );
+    }
+  });
   it('refuse a bundle for another artefact', async () => {
     const b = await keyless();
     const other = { bytes: new TextEncoder().encode('another artefact') };
