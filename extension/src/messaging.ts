@@ -478,7 +478,8 @@ export interface PageText {
   truncated: boolean;
   /** Characters of page text before the cap (so the UI can say "N of M"). */
   totalChars: number;
-  source: 'readability' | 'body';
+  /** `pdf`: read with pdf.js in the panel (page/pdf.ts), not by the content script. */
+  source: 'readability' | 'body' | 'pdf';
 }
 
 /** A selection the content script captured and keeps a handle to, for `page/insert`. */

@@ -1,0 +1,253 @@
+/**
+ * "Summarize this page privately" on a PDF (issue 15). Chromium's PDF viewer
+ * is no page a content script can read, so the side panel fetches the PDF
+ * itself (the extension page needs a host permission for its origin: the
+ * same site-access request as a page) and reads its text layer with Mozilla's
+ * pdf.js, page by page, reporting progress. The result is a {@link PageText},
+ * summarized like any page.
+ *
+ * Why the panel and not an offscreen document: the panel is a full extension
+ * page (DOM, `Worker`), it is where the summary starts, and it lives as long
+ * as the user waits; the MV3 service worker cannot start pdf.js's worker, and
+ * an offscreen document would add a second hop for the same bytes. pdf.js's
+ * worker is bundled as an extension file (`?url`), so `script-src 'self'`
+ * holds: no remote code, no eval (`isEvalSupported: false`).
+ *
+ * Every PDF is hostile: its size, page count and the time to read it are
+ * capped, and each limit fails with a typed {@link PdfError}.
+ */
+
+import { getDocument, GlobalWorkerOptions, type PDFDocumentProxy } from 'pdfjs-dist';
+import workerUrl from 'pdfjs-dist/build/pdf.worker.min.mjs?url';
+import type { PageText } from '../messaging';
+import { capText, MAX_PAGE_CHARS, normalizeText } from './extract';
+
+/** Limits on what one PDF may cost. */
+export interface PdfLimits {
+  /** Largest PDF fetched, in bytes. */
+  maxBytes: number;
+  /** Most pages read. */
+  maxPages: number;
+  /** Longest wait for the download. */
+  fetchTimeoutMs: number;
+  /** Longest wait for pdf.js to read every page. */
+  readTimeoutMs: number;
+}
+
+export const PDF_LIMITS: PdfLimits = {
+  maxBytes: 32 * 1024 * 1024,
+  maxPages: 500,
+  fetchTimeoutMs: 30_000,
+  readTimeoutMs: 120_000,
+};
+
+export type PdfErrorReason =
+  | 'no-text-layer'
+  | 'too-large'
+  | 'too-many-pages'
+  | 'timeout'
+  | 'encrypted'
+  | 'not-pdf'
+  | 'unreachable';
+
+const MESSAGES: Record<Exclude<PdfErrorReason, 'too-large' | 'too-many-pages'>, string> = {
+  'no-text-layer':
+    'This PDF has no text layer: its pages are images (a scan, for example). Sotto reads only text, so it cannot summarize this PDF.',
+  timeout: 'Reading this PDF took too long, so Sotto stopped.',
+  encrypted: 'This PDF is protected by a password; Sotto cannot read it.',
+  'not-pdf': 'This file is not a PDF Sotto can read (it is damaged or not a PDF).',
+  unreachable: 'Sotto could not download this PDF. Check the connection and try again.',
+};
+
+/** A PDF Sotto will not or cannot read. The message is for the user and names no content. */
+export class PdfError extends Error {
+  readonly reason: PdfErrorReason;
+  constructor(reason: PdfErrorReason, limits: PdfLimits = PDF_LIMITS) {
+    super(
+      reason === 'too-large'
+        ? `This PDF is larger than ${Math.round(limits.maxBytes / (1024 * 1024))} MB; Sotto does not read PDFs that big.`
+        : reason === 'too-many-pages'
+          ? `This PDF has more than ${limits.maxPages} pages; Sotto does not read PDFs that long.`
+          : MESSAGES[reason],
+    );
+    this.name = 'PdfError';
+    this.reason = reason;
+  }
+}
+
+/** Reading progress: `page` of `pages` done (0 before the first). */
+export type PdfProgress = (page: number, pages: number) => void;
+
+/** Whether `url` names a PDF by its path (the viewer tab's URL is the PDF's own). */
+export function isPdfUrl(url: string | undefined): boolean {
+  if (!url) return false;
+  try {
+    const u = new URL(url);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && /\.pdf$/i.test(u.pathname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Downloads `url`, refusing more than `limits.maxBytes` (by the header, and by
+ * counting, since a header can lie) and waiting at most `limits.fetchTimeoutMs`.
+ * @throws {PdfError} `too-large`, `timeout`, `unreachable`, `not-pdf` (an HTML page).
+ */
+export async function fetchPdf(url: string, limits: PdfLimits = PDF_LIMITS): Promise<Uint8Array> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), limits.fetchTimeoutMs);
+  try {
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        signal: abort.signal,
+        credentials: 'include',
+        cache: 'force-cache',
+      });
+    } catch {
+      throw new PdfError(abort.signal.aborted ? 'timeout' : 'unreachable', limits);
+    }
+    if (!res.ok) throw new PdfError('unreachable', limits);
+    if (/^text\/html\b/i.test(res.headers.get('content-type') ?? ''))
+      throw new PdfError('not-pdf', limits);
+    const declared = Number(res.headers.get('content-length') ?? '');
+    if (Number.isFinite(declared) && declared > limits.maxBytes)
+      throw new PdfError('too-large', limits);
+    const reader = res.body?.getReader();
+    if (!reader) throw new PdfError('unreachable', limits);
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch {
+        throw new PdfError(abort.signal.aborted ? 'timeout' : 'unreachable', limits);
+      }
+      if (chunk.done) break;
+      size += chunk.value.byteLength;
+      if (size > limits.maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw new PdfError('too-large', limits);
+      }
+      parts.push(chunk.value);
+    }
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const p of parts) {
+      bytes.set(p, at);
+      at += p.byteLength;
+    }
+    return bytes;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One page's text: pdf.js's text items, with its line ends, normalized like page text. */
+async function pageText(doc: PDFDocumentProxy, n: number): Promise<string> {
+  const page = await doc.getPage(n);
+  try {
+    const content = await page.getTextContent();
+    let out = '';
+    for (const item of content.items) {
+      if (!('str' in item)) continue;
+      out += item.str;
+      if (item.hasEOL) out += '\n';
+      else if (item.str && !/\s$/.test(item.str)) out += ' ';
+    }
+    return normalizeText(out);
+  } finally {
+    page.cleanup();
+  }
+}
+
+function failure(e: unknown, limits: PdfLimits): PdfError {
+  if (e instanceof PdfError) return e;
+  const name = (e as { name?: unknown } | null)?.name;
+  if (name === 'PasswordException') return new PdfError('encrypted', limits);
+  return new PdfError('not-pdf', limits);
+}
+
+/**
+ * The text layer of the PDF in `bytes`, page by page (`onProgress` after each),
+ * cut like page text to `maxChars`.
+ * @throws {PdfError} `no-text-layer` when no page has text; `too-many-pages`,
+ *   `timeout`, `encrypted`, `not-pdf`.
+ */
+export async function readPdfText(
+  bytes: Uint8Array,
+  opts: { onProgress?: PdfProgress; limits?: PdfLimits; maxChars?: number } = {},
+): Promise<{ pages: number; text: string; truncated: boolean; totalChars: number; title: string }> {
+  const limits = opts.limits ?? PDF_LIMITS;
+  GlobalWorkerOptions.workerSrc = workerUrl;
+  const task = getDocument({
+    data: bytes,
+    isEvalSupported: false,
+    enableXfa: false,
+    disableFontFace: true,
+    useSystemFonts: false,
+    stopAtErrors: false,
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PdfError('timeout', limits)), limits.readTimeoutMs);
+  });
+  const read = async () => {
+    const doc = await task.promise;
+    const pages = doc.numPages;
+    if (pages > limits.maxPages) throw new PdfError('too-many-pages', limits);
+    opts.onProgress?.(0, pages);
+    const texts: string[] = [];
+    for (let n = 1; n <= pages; n++) {
+      texts.push(await pageText(doc, n));
+      opts.onProgress?.(n, pages);
+    }
+    const meta = await doc.getMetadata().catch(() => undefined);
+    const info = meta?.info as { Title?: unknown } | undefined;
+    return { pages, texts, title: typeof info?.Title === 'string' ? info.Title.trim() : '' };
+  };
+  try {
+    const { pages, texts, title } = await Promise.race([read(), deadline]);
+    const full = texts.filter((t) => t).join('\n\n');
+    if (!full.trim()) throw new PdfError('no-text-layer', limits);
+    const capped = capText(full, opts.maxChars ?? MAX_PAGE_CHARS);
+    return {
+      pages,
+      text: capped.text,
+      truncated: capped.truncated,
+      totalChars: full.length,
+      title,
+    };
+  } catch (e) {
+    throw failure(e, limits);
+  } finally {
+    clearTimeout(timer);
+    // Ends pdf.js's worker too, also when a limit stopped the read halfway.
+    await task.destroy().catch(() => undefined);
+  }
+}
+
+/**
+ * The PDF at `url` as page text for a summary (`title`: the tab's, when the
+ * PDF names none).
+ * @throws {PdfError} see {@link fetchPdf} and {@link readPdfText}.
+ */
+export async function readPdf(
+  url: string,
+  title: string,
+  opts: { onProgress?: PdfProgress; limits?: PdfLimits } = {},
+): Promise<PageText & { pages: number }> {
+  const bytes = await fetchPdf(url, opts.limits);
+  const pdf = await readPdfText(bytes, opts);
+  return {
+    title: pdf.title || title,
+    url,
+    text: pdf.text,
+    truncated: pdf.truncated,
+    totalChars: pdf.totalChars,
+    source: 'pdf',
+    pages: pdf.pages,
+  };
+}
