@@ -1,11 +1,12 @@
 /**
  * The unlocked panel: header (lock badge, history), the transcript
- * (`role="log"`, polite live region), page-action notices, the custom rewrite
- * form and the composer.
+ * (`role="log"`, polite live region), page-action notices and progress, the
+ * custom rewrite, ask and translate forms, and the composer.
  */
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { sendMessage } from '../messaging';
+import { AskPanel } from './ask-panel';
 import { canRegenerate, hasPageText } from './chat-state';
 import { Composer } from './composer';
 import { HistoryDrawer } from './history-drawer';
@@ -13,6 +14,7 @@ import { Icon } from './icons';
 import { type EvidenceView, LockBadge } from './lock-badge';
 import { MessageItem } from './message-item';
 import { RewritePanel } from './rewrite-panel';
+import { TranslatePanel } from './translate-panel';
 import type { Chat } from './use-chat';
 import type { PageActions } from './use-page-actions';
 
@@ -49,10 +51,10 @@ function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
     >
       {messages.length === 0 && (
         <div class="empty" data-testid="empty-state">
-          <p>Ask anything, or summarize the page beside this panel.</p>
+          <p>Ask anything, or summarize the page (or PDF) beside this panel, or ask about it.</p>
           <p class="muted">
-            Select text on a page, then press Rewrite selection (or right-click it) to rewrite it
-            privately.
+            Select text on a page, then press Rewrite, Explain or Translate (or right-click it) to
+            work on it privately.
           </p>
         </div>
       )}
@@ -195,6 +197,21 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           </div>
         </div>
       )}
+      {page.progress && (
+        <p class="notice notice-info" role="status" data-testid="page-progress">
+          {page.progress}
+        </p>
+      )}
+      {page.pendingAsk && (
+        <AskPanel pending={page.pendingAsk} onSubmit={page.submitAsk} onCancel={page.cancelAsk} />
+      )}
+      {page.pendingTranslate && (
+        <TranslatePanel
+          pending={page.pendingTranslate}
+          onSubmit={page.submitTranslate}
+          onCancel={page.cancelTranslate}
+        />
+      )}
       {page.pendingRewrite && (
         <RewritePanel
           pending={page.pendingRewrite}
@@ -209,6 +226,9 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
         onStop={chat.stop}
         onSummarize={() => void page.summarize()}
         onRewrite={() => void page.rewriteSelection()}
+        onAsk={() => void page.ask()}
+        onExplain={() => void page.explain()}
+        onTranslate={() => void page.translate()}
       />
     </div>
   );

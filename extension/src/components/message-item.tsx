@@ -34,6 +34,25 @@ function UserTurn({ content }: { content: string }) {
       </div>
     );
   }
+  if (d.kind === 'ask') {
+    return (
+      <div class="turn-label">
+        <Icon name="page" /> Ask about <strong>{d.title || d.url}</strong>
+        <div class="plain" data-testid="ask-question-shown">
+          {d.question}
+        </div>
+        <div class="muted">{formatCount(d.chars)} characters of page text</div>
+      </div>
+    );
+  }
+  if (d.kind === 'explain' || d.kind === 'translate') {
+    return (
+      <div class="turn-label">
+        <Icon name="pencil" /> {d.kind === 'explain' ? 'Explain' : `Translate into ${d.language}`}
+        <blockquote class="quote">{d.text}</blockquote>
+      </div>
+    );
+  }
   if (d.kind === 'rewrite') {
     return (
       <div class="turn-label">

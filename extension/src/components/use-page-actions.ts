@@ -1,17 +1,22 @@
 /**
- * Page actions in the side panel (issue 5 item 4): "Summarize this page
- * privately" (panel button, or `action/summarize` from the worker's context
- * menu / shortcut) and "Rewrite selection privately" (`action/rewrite`). Reads
- * the page through the content script (`page/client.ts`), starts a new
- * conversation with the fenced prompt, and inserts a rewrite back into the
- * original selection only when the user presses Insert.
+ * Page actions in the side panel (issue 5 item 4, issue 15): "Summarize this
+ * page privately" (panel button, or `action/summarize` from the worker's context
+ * menu / shortcut), "Ask about this page" (`action/ask`), "Rewrite selection
+ * privately" (`action/rewrite`), "Explain" and "Translate" a selection
+ * (`action/explain`, `action/translate`). Reads the page through the content
+ * script (`page/client.ts`) or, for a PDF, with pdf.js here in the panel
+ * (`page/pdf.ts`, with page progress), starts a new conversation with the fenced
+ * prompt, and inserts a rewrite back into the original selection only when the
+ * user presses Insert.
  */
 
 import { useCallback, useRef, useState } from 'preact/hooks';
+import { browser } from 'wxt/browser';
 import {
   MessageError,
   type PageAction,
   type PageInsertResult,
+  type PageText,
   type RewriteStyle,
 } from '../messaging';
 import {
@@ -21,7 +26,15 @@ import {
   sendPageMessage,
   type TabRef,
 } from '../page/client';
-import { rewriteTurn, summaryTurn } from '../page/prompts';
+import { isPdfUrl, PdfError, readPdf } from '../page/pdf';
+import {
+  askTurn,
+  explainTurn,
+  languageName,
+  rewriteTurn,
+  summaryTurn,
+  translateTurn,
+} from '../page/prompts';
 import type { InsertTarget } from './chat-state';
 import { formatCount } from './format';
 import type { Chat } from './use-chat';
@@ -46,11 +59,41 @@ export interface PendingRewrite {
   pageTitle?: string;
 }
 
+/** "Ask about this page": the page is read, the question not typed yet. */
+export interface PendingAsk {
+  page: PageText;
+}
+
+/** A selection waiting for the user to pick the language to translate it into. */
+export interface PendingTranslate {
+  text: string;
+  /** BCP 47 tag preselected: the browser's UI language. */
+  language: string;
+  pageUrl?: string;
+  pageTitle?: string;
+}
+
+type SelectionAction = Extract<PageAction, { type: 'action/explain' | 'action/translate' }>;
+
 export interface PageActions {
   busy: boolean;
+  /** What reading the page is doing now, e.g. "Reading the PDF: page 3 of 12". */
+  progress: string | undefined;
   problem: PageProblem | undefined;
   pendingRewrite: PendingRewrite | undefined;
+  pendingAsk: PendingAsk | undefined;
+  pendingTranslate: PendingTranslate | undefined;
   summarize(tab?: TabRef): Promise<void>;
+  /** Reads the page (the active tab, or `tab`), then asks for the question. */
+  ask(tab?: TabRef): Promise<void>;
+  submitAsk(question: string): void;
+  cancelAsk(): void;
+  /** Explain the selection (from the menu's `action`, or the active tab's). */
+  explain(action?: SelectionAction): Promise<void>;
+  /** From the menu: translate at once. From the panel: let the user pick the language. */
+  translate(action?: SelectionAction): Promise<void>;
+  submitTranslate(language: string): void;
+  cancelTranslate(): void;
   rewrite(action: Extract<PageAction, { type: 'action/rewrite' }>): Promise<void>;
   /** The panel's own "Rewrite selection" button: capture, then let the user pick a style. */
   rewriteSelection(): Promise<void>;
@@ -74,7 +117,70 @@ export function insertFailure(r: PageInsertResult): string | undefined {
   return r.ok ? undefined : (INSERT_REASONS[r.reason] ?? 'Could not insert.');
 }
 
+/** The browser's UI language (BCP 47), the default Translate target. */
+export function uiLanguage(): string {
+  try {
+    return browser.i18n.getUILanguage() || navigator.language || 'en';
+  } catch {
+    return navigator.language || 'en';
+  }
+}
+
+function originOf(url: string | undefined): string | undefined {
+  try {
+    const u = new URL(url ?? '');
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads the PDF `tab` shows with pdf.js. The panel fetches it, which needs a host
+ * permission for its origin: without one this is the same `no-access` as a page.
+ */
+async function readPdfTab(tab: TabRef, progress: (text: string) => void): Promise<PageText> {
+  const origin = originOf(tab.url);
+  if (!origin || !tab.url) throw new PageAccessError('restricted');
+  const granted = await browser.permissions
+    .contains({ origins: [`${origin}/*`] })
+    .catch(() => false);
+  if (!granted) throw new PageAccessError('no-access', origin);
+  progress('Reading the PDF…');
+  return readPdf(tab.url, tab.title ?? '', {
+    onProgress: (n, pages) =>
+      progress(
+        n === 0 ? `Reading the PDF: ${pages} pages…` : `Reading the PDF: page ${n} of ${pages}`,
+      ),
+  });
+}
+
+/**
+ * The text of the page in `tab`: through the content script, or with pdf.js when
+ * the tab shows a PDF (by its address, by the document's type, or because the
+ * browser's viewer refused the script).
+ */
+async function readTab(tab: TabRef, progress: (text: string) => void): Promise<PageText> {
+  if (isPdfUrl(tab.url)) return readPdfTab(tab, progress);
+  let page: PageText;
+  try {
+    page = await sendPageMessage(tab, 'page/extract', {});
+  } catch (e) {
+    if (!(e instanceof PageAccessError) || e.reason !== 'restricted' || !originOf(tab.url)) throw e;
+    try {
+      return await readPdfTab(tab, progress);
+    } catch (pdf) {
+      // Not a PDF either: the page is one the browser keeps to itself.
+      throw pdf instanceof PdfError && pdf.reason === 'not-pdf' ? e : pdf;
+    }
+  }
+  if (page.contentType === 'application/pdf')
+    return readPdfTab({ ...tab, url: page.url }, progress);
+  return page;
+}
+
 function describe(e: unknown): PageProblem {
+  if (e instanceof PdfError) return { message: e.message };
   if (e instanceof PageAccessError) {
     return {
       message: e.message,
@@ -90,6 +196,9 @@ export function usePageActions(chat: Chat): PageActions {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<PageProblem>();
   const [pendingRewrite, setPending] = useState<PendingRewrite>();
+  const [pendingAsk, setPendingAsk] = useState<PendingAsk>();
+  const [pendingTranslate, setPendingTranslate] = useState<PendingTranslate>();
+  const [progress, setProgress] = useState<string>();
   const rewriteSelectionRef = useRef<() => Promise<void>>();
 
   const summarize = useCallback(
@@ -99,7 +208,7 @@ export function usePageActions(chat: Chat): PageActions {
       let tab: TabRef | undefined = given;
       try {
         tab ??= await activeTab();
-        const page = await sendPageMessage(tab, 'page/extract', {});
+        const page = await readTab(tab, setProgress);
         if (!page.text.trim()) {
           setProblem({ message: 'This page has no text to summarize.' });
           return;
@@ -122,9 +231,132 @@ export function usePageActions(chat: Chat): PageActions {
         setProblem({ ...describe(e), again: () => void summarize(given) });
       } finally {
         setBusy(false);
+        setProgress(undefined);
       }
     },
     [chat],
+  );
+
+  const ask = useCallback(async (given?: TabRef) => {
+    setProblem(undefined);
+    setPendingAsk(undefined);
+    setBusy(true);
+    try {
+      const tab = given ?? (await activeTab());
+      const page = await readTab(tab, setProgress);
+      if (!page.text.trim()) {
+        setProblem({ message: 'This page has no text to ask about.' });
+        return;
+      }
+      setPendingAsk({ page });
+    } catch (e) {
+      setProblem({ ...describe(e), again: () => void askRef.current?.(given) });
+    } finally {
+      setBusy(false);
+      setProgress(undefined);
+    }
+  }, []);
+  const askRef = useRef(ask);
+  askRef.current = ask;
+
+  const submitAsk = useCallback(
+    (question: string) => {
+      const p = pendingAsk;
+      if (!p || !question.trim()) return;
+      setPendingAsk(undefined);
+      chat.newChat();
+      chat.send(askTurn(p.page, question), {
+        context: {
+          kind: 'summarize',
+          pageUrl: p.page.url,
+          pageTitle: p.page.title,
+          truncated: p.page.truncated,
+        },
+      });
+    },
+    [chat, pendingAsk],
+  );
+
+  /** The selection: the menu's frame (or the active tab), else the menu's own copy of it. */
+  const selected = useCallback(
+    async (
+      action: SelectionAction | undefined,
+      verb: string,
+    ): Promise<PendingTranslate | undefined> => {
+      setProblem(undefined);
+      setBusy(true);
+      let tab: TabRef | undefined;
+      let text = action?.selectionText ?? '';
+      try {
+        tab = action ? { tabId: action.tabId, frameId: action.frameId } : await activeTab();
+        const sel = await sendPageMessage(tab, 'page/selection', {});
+        if (sel?.text.trim()) text = sel.text;
+      } catch (e) {
+        // From the menu, its copy of the selection is enough; from the panel, say why not.
+        if (!action) {
+          setProblem({ ...describe(e) });
+          return undefined;
+        }
+      } finally {
+        setBusy(false);
+      }
+      if (!text.trim()) {
+        setProblem({ message: `Select some text on the page first, then press ${verb}.` });
+        return undefined;
+      }
+      const pageUrl = action?.pageUrl ?? tab?.url;
+      const pageTitle = action?.pageTitle ?? tab?.title;
+      return {
+        text,
+        language: action?.language ?? uiLanguage(),
+        ...(pageUrl ? { pageUrl } : {}),
+        ...(pageTitle ? { pageTitle } : {}),
+      };
+    },
+    [],
+  );
+
+  const startSelection = useCallback(
+    (p: PendingTranslate, turn: ReturnType<typeof explainTurn>) => {
+      chat.newChat();
+      chat.send(turn, {
+        context: {
+          kind: 'rewrite',
+          ...(p.pageUrl ? { pageUrl: p.pageUrl } : {}),
+          ...(p.pageTitle ? { pageTitle: p.pageTitle } : {}),
+        },
+      });
+    },
+    [chat],
+  );
+
+  const explain = useCallback(
+    async (action?: SelectionAction) => {
+      const p = await selected(action, 'Explain');
+      if (p) startSelection(p, explainTurn(p.text));
+    },
+    [selected, startSelection],
+  );
+
+  const translate = useCallback(
+    async (action?: SelectionAction) => {
+      setPendingTranslate(undefined);
+      const p = await selected(action, 'Translate');
+      if (!p) return;
+      if (action) startSelection(p, translateTurn(p.text, languageName(p.language)));
+      else setPendingTranslate(p);
+    },
+    [selected, startSelection],
+  );
+
+  const submitTranslate = useCallback(
+    (language: string) => {
+      const p = pendingTranslate;
+      if (!p) return;
+      setPendingTranslate(undefined);
+      startSelection(p, translateTurn(p.text, languageName(language)));
+    },
+    [pendingTranslate, startSelection],
   );
 
   const start = useCallback(
@@ -242,9 +474,19 @@ export function usePageActions(chat: Chat): PageActions {
 
   return {
     busy,
+    progress,
     problem,
     pendingRewrite,
+    pendingAsk,
+    pendingTranslate,
     summarize,
+    ask,
+    submitAsk,
+    cancelAsk: () => setPendingAsk(undefined),
+    explain,
+    translate,
+    submitTranslate,
+    cancelTranslate: () => setPendingTranslate(undefined),
     rewrite,
     rewriteSelection,
     submitRewrite,

@@ -22,11 +22,18 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : 'The passkey did not work. Try again.';
 }
 
+const WAITING: Record<PageAction['type'], string> = {
+  'action/summarize': 'Summarize this page',
+  'action/ask': 'Ask about this page',
+  'action/rewrite': 'Rewrite the selected text',
+  'action/explain': 'Explain the selected text',
+  'action/translate': 'Translate the selected text',
+};
+
 /** What a page action waiting for the unlock will do, in a few words. */
 export function waitingActionText(action: PageAction): string {
   const where = action.pageTitle || action.pageUrl;
-  const what =
-    action.type === 'action/summarize' ? 'Summarize this page' : 'Rewrite the selected text';
+  const what = WAITING[action.type];
   return `${what}${where ? ` (${where})` : ''} is waiting. Unlock to run it; nothing was sent yet.`;
 }
 

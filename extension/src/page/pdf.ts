@@ -11,7 +11,7 @@
  * as the user waits; the MV3 service worker cannot start pdf.js's worker, and
  * an offscreen document would add a second hop for the same bytes. pdf.js's
  * worker is bundled as an extension file (`?url`), so `script-src 'self'`
- * holds: no remote code, no eval (`isEvalSupported: false`).
+ * holds: no remote code, no eval (pdf.js 6 has none), no WebAssembly.
  *
  * Every PDF is hostile: its size, page count and the time to read it are
  * capped, and each limit fails with a typed {@link PdfError}.
@@ -184,7 +184,9 @@ export async function readPdfText(
   GlobalWorkerOptions.workerSrc = workerUrl;
   const task = getDocument({
     data: bytes,
-    isEvalSupported: false,
+    // No WebAssembly (the CSP allows none; pdf.js falls back to its JS decoders).
+    useWasm: false,
+    useWorkerFetch: false,
     enableXfa: false,
     disableFontFace: true,
     useSystemFonts: false,

@@ -1,17 +1,25 @@
 /**
  * Page actions from the browser's own UI: the context menu ("Summarize this page
- * privately", "Rewrite selection privately" → shorter / clearer / more formal /
- * fix grammar / custom), the keyboard commands, and the toolbar button. Each one
+ * privately", "Ask about this page privately", "Rewrite selection privately" →
+ * shorter / clearer / more formal / fix grammar / custom, "Explain selection
+ * privately", "Translate selection privately" → the browser's language or another),
+ * the keyboard commands, and the toolbar button. Each one
  * opens the side panel inside the user's gesture (before any `await`, or Chrome
  * refuses) and hands the panel an action; nothing is sent until the panel, on the
  * user's behalf, starts a request.
  */
 import type { Browser } from 'wxt/browser';
 import type { PageAction, RewriteStyle } from '../messaging';
+import { languageName, TRANSLATE_LANGUAGES } from '../page/prompts';
 import type { PanelHub } from './panel-hub';
 
 export const MENU_SUMMARIZE = 'sotto-summarize';
 export const MENU_REWRITE = 'sotto-rewrite';
+export const MENU_ASK = 'sotto-ask';
+export const MENU_EXPLAIN = 'sotto-explain';
+export const MENU_TRANSLATE = 'sotto-translate';
+/** `sotto-translate:<tag>`; `sotto-translate:ui` is the browser's own language. */
+export const TRANSLATE_UI = 'ui';
 export const COMMAND_SUMMARIZE = 'summarize-page';
 export const COMMAND_TOGGLE = 'toggle-panel';
 
@@ -29,6 +37,7 @@ type Tab = Browser.tabs.Tab;
 export interface MenuBrowser {
   contextMenus: typeof Browser.contextMenus;
   commands: typeof Browser.commands;
+  i18n?: { getUILanguage(): string };
   sidePanel?: typeof Browser.sidePanel;
   sidebarAction?: { open(): Promise<void>; close(): Promise<void> };
 }
@@ -60,12 +69,29 @@ function summarize(tab: Tab): PageAction {
   };
 }
 
+/** The translation targets the menu offers: the browser's language first, then the others. */
+export function translateTargets(uiLanguage: string): { id: string; title: string }[] {
+  const ui = languageName(uiLanguage);
+  return [
+    { id: `${MENU_TRANSLATE}:${TRANSLATE_UI}`, title: `Into ${ui}` },
+    ...TRANSLATE_LANGUAGES.filter((tag) => languageName(tag) !== ui).map((tag) => ({
+      id: `${MENU_TRANSLATE}:${tag}`,
+      title: `Into ${languageName(tag)}`,
+    })),
+  ];
+}
+
 /** Creates the menus (call from `runtime.onInstalled`). */
 export async function createMenus(b: MenuBrowser): Promise<void> {
   await b.contextMenus.removeAll();
   b.contextMenus.create({
     id: MENU_SUMMARIZE,
     title: 'Summarize this page privately',
+    contexts: ['page', 'frame'],
+  });
+  b.contextMenus.create({
+    id: MENU_ASK,
+    title: 'Ask about this page privately',
     contexts: ['page', 'frame'],
   });
   b.contextMenus.create({
@@ -81,6 +107,37 @@ export async function createMenus(b: MenuBrowser): Promise<void> {
       contexts: ['selection', 'editable'],
     });
   }
+  b.contextMenus.create({
+    id: MENU_EXPLAIN,
+    title: 'Explain selection privately',
+    contexts: ['selection'],
+  });
+  b.contextMenus.create({
+    id: MENU_TRANSLATE,
+    title: 'Translate selection privately',
+    contexts: ['selection'],
+  });
+  for (const { id, title } of translateTargets(b.i18n?.getUILanguage() ?? 'en')) {
+    b.contextMenus.create({ id, parentId: MENU_TRANSLATE, title, contexts: ['selection'] });
+  }
+}
+
+function selectionAction(
+  type: 'action/explain' | 'action/translate',
+  info: Browser.contextMenus.OnClickData,
+  tab: Tab & { id: number },
+  language?: string,
+): PageAction {
+  return {
+    type,
+    actionId: crypto.randomUUID(),
+    tabId: tab.id,
+    frameId: info.frameId ?? 0,
+    selectionText: info.selectionText ?? '',
+    ...(language ? { language } : {}),
+    ...(tab.url ? { pageUrl: tab.url } : {}),
+    ...(tab.title ? { pageTitle: tab.title } : {}),
+  };
 }
 
 /** Wires menu clicks and commands to the panel hub. */
@@ -91,6 +148,32 @@ export function listenForActions(b: MenuBrowser, panels: PanelHub): void {
     if (id === MENU_SUMMARIZE) {
       openPanel(b, tab);
       panels.deliver(tab.windowId, summarize(tab));
+      return;
+    }
+    if (id === MENU_ASK) {
+      openPanel(b, tab);
+      panels.deliver(tab.windowId, { ...summarize(tab), type: 'action/ask' });
+      return;
+    }
+    const t = tab as Tab & { id: number };
+    if (id === MENU_EXPLAIN) {
+      openPanel(b, tab);
+      panels.deliver(tab.windowId, selectionAction('action/explain', info, t));
+      return;
+    }
+    // The parent item itself (Firefox lets it be clicked): the browser's language.
+    if (id === MENU_TRANSLATE || id.startsWith(`${MENU_TRANSLATE}:`)) {
+      const tag = id.slice(MENU_TRANSLATE.length + 1);
+      openPanel(b, tab);
+      panels.deliver(
+        tab.windowId,
+        selectionAction(
+          'action/translate',
+          info,
+          t,
+          tag && tag !== TRANSLATE_UI && TRANSLATE_LANGUAGES.includes(tag) ? tag : undefined,
+        ),
+      );
       return;
     }
     const style = id.startsWith(`${MENU_REWRITE}:`)
