@@ -1,0 +1,292 @@
+/**
+ * Issue 15 (PDF and page actions), in headless Debian Chromium with the built
+ * extension, the real relay and the real enclave with the test model:
+ *  - a three-page PDF made in the test, open in Chromium's own viewer, is read
+ *    with pdf.js in the panel page by page ("page 2 of 3") and summarized; also
+ *    from an address without `.pdf` (known by the document's type);
+ *  - a PDF whose only page is an image says it has no text layer; a PDF past the
+ *    page cap and a file that is no PDF are refused in words;
+ *  - "Ask about this page" from the panel (an article) and from the context menu
+ *    (the PDF); Explain and Translate from the context menu and from the panel.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'puppeteer-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeCanary } from '../support/canary';
+import { type ArticleServer, startArticleServer } from './support/article-server';
+import { saveArtifacts } from './support/artifacts';
+import { addAuthenticator } from './support/authenticator';
+import { clickMenu, type ExtensionBrowser, hasChromium, launchBrowser } from './support/browser';
+import { testExtension } from './support/extension-build';
+import { configure, createVault } from './support/panel';
+import { PDF_PAGES, PDF_TITLE, type PdfServer, startPdfServer } from './support/pdf-server';
+import { type BrowserStack, startBrowserStack } from './support/stack';
+
+const GENERATION = { maxTokens: 16, temperature: 0 };
+const FLOW_TIMEOUT_MS = 180_000;
+/** The reader's page cap (extension/src/page/pdf.ts `PDF_LIMITS.maxPages`) plus one. */
+const PAST_PAGE_CAP = 501;
+
+/** Starts noting every text the page-progress line shows. */
+async function watchProgress(panel: Page): Promise<void> {
+  await panel.evaluate(`(() => {
+    window.__progress = [];
+    if (window.__progressObserver) window.__progressObserver.disconnect();
+    const note = () => {
+      const t = document.querySelector('[data-testid="page-progress"]')?.textContent;
+      if (t && window.__progress[window.__progress.length - 1] !== t) window.__progress.push(t);
+    };
+    window.__progressObserver = new MutationObserver(note);
+    window.__progressObserver.observe(document.body, { subtree: true, childList: true, characterData: true });
+  })()`);
+}
+
+async function progressSeen(panel: Page): Promise<string[]> {
+  return (await panel.evaluate('window.__progress || []')) as string[];
+}
+
+/** Starts from an empty conversation, so the next answer seen is the next action's. */
+async function freshChat(panel: Page): Promise<void> {
+  await panel.click('[data-testid="new-chat"]');
+  await panel.waitForSelector('[data-testid="empty-state"]');
+}
+
+/** Waits until the conversation has one answer and it is done; returns the user turn's label. */
+async function answered(panel: Page): Promise<string> {
+  await panel.waitForFunction(
+    () => {
+      const answers = document.querySelectorAll('[data-testid="answer"]');
+      return answers.length === 1 && answers[0]!.getAttribute('data-state') === 'done';
+    },
+    { timeout: 120_000, polling: 'mutation' },
+  );
+  return panel.$eval('.msg-user .turn-label', (e) => (e.textContent ?? '').trim());
+}
+
+async function problem(panel: Page): Promise<string> {
+  const el = await panel.waitForSelector('[data-testid="page-problem"]', { timeout: 60_000 });
+  return el!.evaluate((e) => e.textContent ?? '');
+}
+
+async function dismissProblem(panel: Page): Promise<void> {
+  await panel.click('[data-testid="page-problem-dismiss"]');
+  await panel.waitForFunction(() => !document.querySelector('[data-testid="page-problem"]'), {
+    polling: 'mutation',
+  });
+}
+
+describe.skipIf(!hasChromium)('PDFs and questions about pages (issue 15)', () => {
+  const canary = makeCanary();
+  let stack: BrowserStack;
+  let site: ArticleServer;
+  let pdfs: PdfServer;
+  let ext: ExtensionBrowser | undefined;
+  let panel: Page;
+
+  beforeAll(async () => {
+    let extensionDir: string;
+    [stack, site, pdfs, extensionDir] = await Promise.all([
+      startBrowserStack(),
+      startArticleServer(canary),
+      startPdfServer({ longPages: PAST_PAGE_CAP }),
+      testExtension(),
+    ]);
+    ext = await launchBrowser(extensionDir, mkdtempSync(join(tmpdir(), 'sotto-e2e-pdf-')));
+    panel = await ext.openPanel();
+    await addAuthenticator(await panel.createCDPSession());
+    await createVault(panel);
+    await configure(panel, stack.clientProxy.url, GENERATION);
+  }, 240_000);
+
+  afterEach(async ({ task }) => {
+    if (task.result?.state !== 'fail') return;
+    await saveArtifacts('pdf-and-questions', task.name, {
+      browser: ext,
+      logs: { relay: () => stack.relay.output(), enclave: () => stack.enclaveOutput() },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await ext?.close();
+    await pdfs?.close();
+    await site?.close();
+    await stack?.stop();
+  });
+
+  it(
+    'a multi-page PDF in the viewer is read page by page, then summarized',
+    async () => {
+      const tab = await ext!.openPage(pdfs.textPdfUrl);
+      expect(await tab.evaluate(() => document.contentType)).toBe('application/pdf');
+      await panel.bringToFront();
+      await freshChat(panel);
+      await watchProgress(panel);
+      await panel.click('[data-testid="summarize"]');
+      const label = await answered(panel);
+      expect(label).toContain(`Summarize ${PDF_TITLE}`);
+      // Every page's text went in: the label counts at least their characters.
+      const chars = Number(/([\d,]+) characters of page text/.exec(label)?.[1]?.replace(/,/g, ''));
+      expect(chars).toBeGreaterThanOrEqual(PDF_PAGES.join(' ').length);
+      const seen = await progressSeen(panel);
+      expect(seen).toContain('Reading the PDF: page 1 of 3');
+      expect(seen).toContain('Reading the PDF: page 3 of 3');
+      expect(seen.indexOf('Reading the PDF: page 1 of 3')).toBeLessThan(
+        seen.indexOf('Reading the PDF: page 3 of 3'),
+      );
+      expect(await panel.$('[data-testid="page-progress"]')).toBeNull();
+      expect(await panel.$eval('[data-testid="conversation-title"]', (e) => e.textContent)).toBe(
+        `Summary: ${PDF_TITLE}`,
+      );
+      await tab.close();
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    'a PDF at an address without .pdf is known by its type and read the same way',
+    async () => {
+      const tab = await ext!.openPage(pdfs.paperUrl);
+      await panel.bringToFront();
+      await freshChat(panel);
+      await watchProgress(panel);
+      await panel.click('[data-testid="summarize"]');
+      expect(await answered(panel)).toContain(`Summarize ${PDF_TITLE}`);
+      expect(await progressSeen(panel)).toContain('Reading the PDF: page 2 of 3');
+      await tab.close();
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    'a PDF with no text layer says so; past the page cap or not a PDF, it says why',
+    async () => {
+      const cases: [string, RegExp][] = [
+        [pdfs.scanPdfUrl, /This PDF has no text layer: its pages are images/],
+        [pdfs.longPdfUrl, /This PDF has more than 500 pages/],
+        [pdfs.brokenPdfUrl, /not a PDF Sotto can read/],
+      ];
+      for (const [url, message] of cases) {
+        const tab = await ext!.openPage(url);
+        await panel.bringToFront();
+        await freshChat(panel);
+        await panel.click('[data-testid="summarize"]');
+        const text = await problem(panel);
+        expect(text).toMatch(message);
+        expect(text).not.toMatch(/no text to summarize/);
+        // Nothing was sent.
+        expect(await panel.$('[data-testid="answer"]')).toBeNull();
+        await dismissProblem(panel);
+        await tab.close();
+      }
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    'Ask about this page from the panel: the page is read, the question typed, the answer given',
+    async () => {
+      await ext!.openPage(site.articleUrl);
+      await panel.bringToFront();
+      await freshChat(panel);
+      await panel.click('[data-testid="ask-page"]');
+      await panel.waitForSelector('[data-testid="ask-panel"]');
+      expect(await panel.$eval('[data-testid="ask-page-info"]', (e) => e.textContent)).toMatch(
+        /Garden notes .* characters of page text/,
+      );
+      await panel.type('[data-testid="ask-question"]', 'What grows in the garden?');
+      await panel.click('[data-testid="ask-go"]');
+      const label = await answered(panel);
+      expect(label).toMatch(/^Ask about Garden notes/);
+      expect(label).toContain('What grows in the garden?');
+      expect(await panel.$eval('[data-testid="conversation-title"]', (e) => e.textContent)).toMatch(
+        /^Question: What grows in the garden\?/,
+      );
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    'Ask about this page from the context menu, on the PDF',
+    async () => {
+      await ext!.openPage(pdfs.textPdfUrl);
+      await panel.bringToFront();
+      await freshChat(panel);
+      await watchProgress(panel);
+      await clickMenu(ext!.worker, pdfs.textPdfUrl, { menuItemId: 'sotto-ask' });
+      await panel.waitForSelector('[data-testid="ask-panel"]');
+      expect(await panel.$eval('[data-testid="ask-page-info"]', (e) => e.textContent)).toMatch(
+        new RegExp(`${PDF_TITLE} .* characters of PDF text`),
+      );
+      expect(await progressSeen(panel)).toContain('Reading the PDF: page 3 of 3');
+      await panel.type('[data-testid="ask-question"]', 'Where did the fox live?');
+      await panel.click('[data-testid="ask-go"]');
+      const label = await answered(panel);
+      expect(label).toContain(`Ask about ${PDF_TITLE}`);
+      expect(label).toContain('Where did the fox live?');
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    'Explain and Translate from the context menu, into the browser language or a chosen one',
+    async () => {
+      const selection = 'Every spring the children plant new seeds.';
+      const cases: [string, RegExp][] = [
+        ['sotto-explain', /^Explain/],
+        ['sotto-translate:ui', /^Translate into English/],
+        ['sotto-translate:de', /^Translate into German/],
+      ];
+      for (const [menuItemId, shown] of cases) {
+        await freshChat(panel);
+        await clickMenu(ext!.worker, site.articleUrl, { menuItemId, selectionText: selection });
+        const label = await answered(panel);
+        expect(label).toMatch(shown);
+        expect(label).toContain(selection);
+      }
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    'Explain and Translate from the panel act on the selection in the active tab',
+    async () => {
+      const editor = await ext!.openPage(site.editorUrl);
+      const selectAll = () =>
+        editor.$eval('#draft', (e) => {
+          const t = e as HTMLTextAreaElement;
+          t.focus();
+          t.setSelectionRange(0, t.value.length);
+          return t.value;
+        });
+      const draft = await selectAll();
+      await panel.bringToFront();
+      await freshChat(panel);
+      await panel.click('[data-testid="explain-selection"]');
+      let label = await answered(panel);
+      expect(label).toMatch(/^Explain/);
+      expect(label).toContain(draft);
+
+      await editor.bringToFront();
+      await selectAll();
+      await panel.bringToFront();
+      await freshChat(panel);
+      await panel.click('[data-testid="translate-selection"]');
+      await panel.waitForSelector('[data-testid="translate-panel"]');
+      // The browser's language is offered first.
+      expect(
+        await panel.$eval(
+          '[data-testid="translate-language"]',
+          (e) => (e as HTMLSelectElement).selectedOptions[0]?.textContent,
+        ),
+      ).toBe('English');
+      await panel.select('[data-testid="translate-language"]', 'fr');
+      await panel.click('[data-testid="translate-go"]');
+      label = await answered(panel);
+      expect(label).toMatch(/^Translate into French/);
+      expect(label).toContain(draft);
+    },
+    FLOW_TIMEOUT_MS,
+  );
+});

@@ -1,0 +1,137 @@
+/**
+ * PDFs made in the test with pdf-lib (nothing downloaded), served from
+ * 127.0.0.1 as `application/pdf`: a multi-page text PDF, a scan-like PDF whose
+ * only page is an image (no text layer), a PDF past the reader's page cap, and
+ * a "PDF" that is not one.
+ */
+import { createServer, type Server } from 'node:http';
+import { deflateSync } from 'node:zlib';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
+
+/** One line per page of the text PDF; short enough for the test model's 512-token context. */
+export const PDF_PAGES = [
+  'The little fox lived in a hole under the big oak tree.',
+  'Every morning the fox ran to the river to drink cold water.',
+  'One day the fox found a red ball and played with it all day.',
+];
+export const PDF_TITLE = 'The fox and the ball';
+
+export interface PdfServer {
+  url: string;
+  /** Three pages of text, titled {@link PDF_TITLE}. */
+  textPdfUrl: string;
+  /** The same PDF at an address that does not end in `.pdf`. */
+  paperUrl: string;
+  /** One page holding only an image: no text layer. */
+  scanPdfUrl: string;
+  /** More pages than the reader accepts. */
+  longPdfUrl: string;
+  /** HTML garbage served as a PDF. */
+  brokenPdfUrl: string;
+  close(): Promise<void>;
+}
+
+function crc32(bytes: Uint8Array): number {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+function chunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([head, body, crc]);
+}
+
+/** A small grey-striped RGB PNG, made by hand (a "scanned" page's picture). */
+export function stripesPng(width = 64, height = 64): Buffer {
+  const rows: number[] = [];
+  for (let y = 0; y < height; y++) {
+    rows.push(0); // filter: none
+    for (let x = 0; x < width; x++) {
+      const v = (y >> 3) % 2 ? 40 : 220;
+      rows.push(v, v, v);
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.from(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+export async function textPdf(): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  doc.setTitle(PDF_TITLE);
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  for (const [i, line] of PDF_PAGES.entries()) {
+    const page = doc.addPage([400, 300]);
+    page.drawText(`Page ${i + 1}`, { x: 40, y: 250, size: 14, font });
+    page.drawText(line, { x: 40, y: 220, size: 10, font });
+  }
+  return doc.save();
+}
+
+export async function scanPdf(): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  const image = await doc.embedPng(stripesPng());
+  const page = doc.addPage([400, 300]);
+  page.drawImage(image, { x: 0, y: 0, width: 400, height: 300 });
+  return doc.save();
+}
+
+export async function longPdf(pages: number): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  for (let i = 0; i < pages; i++)
+    doc.addPage([200, 200]).drawText(`${i + 1}`, { x: 20, y: 20, font });
+  return doc.save();
+}
+
+export async function startPdfServer(options: { longPages: number }): Promise<PdfServer> {
+  const files: Record<string, Uint8Array> = {
+    '/fox.pdf': await textPdf(),
+    '/paper': await textPdf(),
+    '/scan.pdf': await scanPdf(),
+    '/long.pdf': await longPdf(options.longPages),
+    '/broken.pdf': new TextEncoder().encode('<html><body>not a pdf at all</body></html>'),
+  };
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const body = files[path];
+    if (!body) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/pdf', 'content-length': body.byteLength });
+    res.end(Buffer.from(body));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return {
+    url,
+    textPdfUrl: `${url}/fox.pdf`,
+    paperUrl: `${url}/paper`,
+    scanPdfUrl: `${url}/scan.pdf`,
+    longPdfUrl: `${url}/long.pdf`,
+    brokenPdfUrl: `${url}/broken.pdf`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
