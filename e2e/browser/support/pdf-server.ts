@@ -1,8 +1,9 @@
 /**
  * PDFs made in the test with pdf-lib (nothing downloaded), served from
  * 127.0.0.1 as `application/pdf`: a multi-page text PDF, a scan-like PDF whose
- * only page is an image (no text layer), a PDF past the reader's page cap, and
- * a "PDF" that is not one.
+ * only page is an image (no text layer), a PDF past the reader's page cap, a
+ * "PDF" that is not one, and two downloads past the size cap (one that says so
+ * in its length header, one without that header).
  */
 import { createServer, type Server } from 'node:http';
 import { deflateSync } from 'node:zlib';
@@ -28,6 +29,10 @@ export interface PdfServer {
   longPdfUrl: string;
   /** HTML garbage served as a PDF. */
   brokenPdfUrl: string;
+  /** Past the reader's size cap, and says so in its length header. */
+  hugePdfUrl: string;
+  /** Past the size cap with no length header (chunked): only counting finds out. */
+  unlabelledPdfUrl: string;
   close(): Promise<void>;
 }
 
@@ -99,7 +104,11 @@ export async function longPdf(pages: number): Promise<Uint8Array> {
   return doc.save();
 }
 
-export async function startPdfServer(options: { longPages: number }): Promise<PdfServer> {
+export async function startPdfServer(options: {
+  longPages: number;
+  /** The reader's size cap, in bytes: the huge and endless downloads go past it. */
+  maxBytes: number;
+}): Promise<PdfServer> {
   const files: Record<string, Uint8Array> = {
     '/fox.pdf': await textPdf(),
     '/paper': await textPdf(),
@@ -109,6 +118,26 @@ export async function startPdfServer(options: { longPages: number }): Promise<Pd
   };
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/huge.pdf' || path === '/unlabelled.pdf') {
+      // Past the cap: by its length header, or (chunked, no header) only by counting.
+      const size = options.maxBytes + 1024 * 1024;
+      res.writeHead(200, {
+        'content-type': 'application/pdf',
+        ...(path === '/huge.pdf' ? { 'content-length': size } : {}),
+      });
+      const block = Buffer.alloc(1024 * 1024, 0x20);
+      let sent = 0;
+      const more = () => {
+        while (!res.destroyed && sent < size) {
+          const n = Math.min(block.length, size - sent);
+          sent += n;
+          if (!res.write(block.subarray(0, n))) return void res.once('drain', more);
+        }
+        if (!res.destroyed) res.end();
+      };
+      more();
+      return;
+    }
     const body = files[path];
     if (!body) {
       res.writeHead(404, { 'content-type': 'text/plain' });
@@ -128,6 +157,8 @@ export async function startPdfServer(options: { longPages: number }): Promise<Pd
     scanPdfUrl: `${url}/scan.pdf`,
     longPdfUrl: `${url}/long.pdf`,
     brokenPdfUrl: `${url}/broken.pdf`,
+    hugePdfUrl: `${url}/huge.pdf`,
+    unlabelledPdfUrl: `${url}/unlabelled.pdf`,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

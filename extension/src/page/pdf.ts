@@ -142,6 +142,8 @@ export async function fetchPdf(url: string, limits: PdfLimits = PDF_LIMITS): Pro
     return bytes;
   } finally {
     clearTimeout(timer);
+    // A refused download is not read to its end: close the connection (no-op once done).
+    abort.abort();
   }
 }
 
