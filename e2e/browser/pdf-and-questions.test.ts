@@ -7,7 +7,9 @@
  *  - a PDF whose only page is an image says it has no text layer; a PDF past the
  *    page cap and a file that is no PDF are refused in words;
  *  - "Ask about this page" from the panel (an article) and from the context menu
- *    (the PDF); Explain and Translate from the context menu and from the panel.
+ *    (the PDF); Explain and Translate from the context menu and from the panel;
+ *  - the build as shipped (no host pre-granted): the panel's fetch of the PDF
+ *    asks for its origin through the same "Allow" as a page, then reads it.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,10 +20,18 @@ import { makeCanary } from '../support/canary';
 import { type ArticleServer, startArticleServer } from './support/article-server';
 import { saveArtifacts } from './support/artifacts';
 import { addAuthenticator } from './support/authenticator';
-import { clickMenu, type ExtensionBrowser, hasChromium, launchBrowser } from './support/browser';
+import {
+  clickMenu,
+  EXTENSION_ID,
+  EXTENSION_ORIGIN,
+  type ExtensionBrowser,
+  hasChromium,
+  launchBrowser,
+} from './support/browser';
 import { testExtension } from './support/extension-build';
-import { configure, createVault } from './support/panel';
+import { askOk, configure, createVault } from './support/panel';
 import { PDF_PAGES, PDF_TITLE, type PdfServer, startPdfServer } from './support/pdf-server';
+import { hasSiteAccess, preAnswerSiteAccess } from './support/site-access';
 import { type BrowserStack, startBrowserStack } from './support/stack';
 
 const GENERATION = { maxTokens: 16, temperature: 0 };
@@ -299,6 +309,108 @@ describe.skipIf(!hasChromium)('PDFs and questions about pages (issue 15)', () =>
       label = await answered(panel);
       expect(label).toMatch(/^Translate into French/);
       expect(label).toContain(draft);
+    },
+    FLOW_TIMEOUT_MS,
+  );
+});
+
+describe.skipIf(!hasChromium)('a PDF without site access (the build as shipped)', () => {
+  let stack: BrowserStack;
+  let pdfs: PdfServer;
+  /** Another origin (another port), for the second request. */
+  let other: PdfServer;
+  let ext: ExtensionBrowser | undefined;
+  let panel: Page;
+
+  beforeAll(async () => {
+    let extensionDir: string;
+    [stack, pdfs, other, extensionDir] = await Promise.all([
+      startBrowserStack(),
+      startPdfServer({ longPages: 1, maxBytes: SIZE_CAP }),
+      startPdfServer({ longPages: 1, maxBytes: SIZE_CAP }),
+      testExtension({ preGranted: false }),
+    ]);
+    ext = await launchBrowser(extensionDir, mkdtempSync(join(tmpdir(), 'sotto-e2e-pdf-access-')));
+    panel = await ext.openPanel();
+    await addAuthenticator(await panel.createCDPSession());
+    // The person's standing answer in Chrome's extension settings (support/site-access.ts).
+    await preAnswerSiteAccess(ext.browser, EXTENSION_ID, '*://*/*');
+    await createVault(panel);
+    // The relay through the options page's own permission request, as a person saves it.
+    const options = await ext.browser.newPage();
+    await options.goto(`${EXTENSION_ORIGIN}/options.html`);
+    await options.waitForSelector('#relay-url');
+    await options.$eval('#relay-url', (e) => ((e as HTMLInputElement).value = ''));
+    await options.type('#relay-url', stack.clientProxy.url);
+    await options.click('#save-relay');
+    await options.waitForFunction(
+      () => document.querySelector('[data-testid="notice-relay"]')?.textContent === 'Relay saved.',
+      { polling: 'mutation' },
+    );
+    await options.close();
+    await askOk(panel, 'settings/set', { developmentMode: true, generation: GENERATION });
+  }, 240_000);
+
+  afterEach(async ({ task }) => {
+    if (task.result?.state !== 'fail') return;
+    await saveArtifacts('pdf-and-questions', task.name, {
+      browser: ext,
+      logs: { relay: () => stack.relay.output(), enclave: () => stack.enclaveOutput() },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await ext?.close();
+    await pdfs?.close();
+    await other?.close();
+    await stack?.stop();
+  });
+
+  it(
+    'Summarize on a PDF tab from the menu offers Allow for its origin; once allowed, it is read',
+    async () => {
+      await ext!.openPage(pdfs.textPdfUrl);
+      await panel.bringToFront();
+      // A real menu click hands the worker the tab with its address (the click's activeTab
+      // grant). Without any grant the test cannot find the tab by address, so it hands the
+      // worker the newest tab with the address Chrome would show; nothing else is added.
+      await ext!.worker.evaluate(`(async () => {
+        const tabs = await chrome.tabs.query({});
+        const tab = tabs.sort((a, b) => b.id - a.id)[0];
+        chrome.contextMenus.onClicked.dispatch(
+          { menuItemId: 'sotto-summarize', frameId: 0, editable: false, pageUrl: ${JSON.stringify(pdfs.textPdfUrl)} },
+          { ...tab, url: ${JSON.stringify(pdfs.textPdfUrl)} },
+        );
+      })()`);
+      const allow = await panel.waitForSelector('[data-testid="allow-site"]', { timeout: 60_000 });
+      expect(await allow!.evaluate((e) => e.getAttribute('data-origin'))).toBe(pdfs.url);
+      expect(await hasSiteAccess(panel, pdfs.url)).toBe(false);
+      await watchProgress(panel);
+      await allow!.click(); // permissions.request inside this click's gesture
+      expect(await answered(panel)).toContain(`Summarize ${PDF_TITLE}`);
+      expect(await hasSiteAccess(panel, pdfs.url)).toBe(true);
+      // Only that origin: the other PDF server is still not allowed.
+      expect(await hasSiteAccess(panel, other.url)).toBe(false);
+      expect(await progressSeen(panel)).toContain('Reading the PDF: page 3 of 3');
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    'Summarize from the panel on a PDF tab it may not see: Allow for sites, then the PDF is read',
+    async () => {
+      await ext!.openPage(other.textPdfUrl);
+      await panel.bringToFront();
+      await freshChat(panel);
+      await panel.click('[data-testid="summarize"]');
+      // No grant: the browser does not even show the tab's address, so the button asks for sites.
+      const allow = await panel.waitForSelector('[data-testid="allow-site"]', { timeout: 60_000 });
+      expect(await allow!.evaluate((e) => e.getAttribute('data-origin'))).toBe('*');
+      await watchProgress(panel);
+      await allow!.click();
+      expect(await answered(panel)).toContain(`Summarize ${PDF_TITLE}`);
+      expect(await hasSiteAccess(panel, other.url)).toBe(true);
+      expect(await progressSeen(panel)).toContain('Reading the PDF: page 3 of 3');
     },
     FLOW_TIMEOUT_MS,
   );
