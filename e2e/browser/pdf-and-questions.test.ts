@@ -14,7 +14,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'puppeteer-core';
+import type { Page, WebWorker } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeCanary } from '../support/canary';
 import { type ArticleServer, startArticleServer } from './support/article-server';
@@ -148,8 +148,13 @@ describe.skipIf(!hasChromium)('PDFs and questions about pages (issue 15)', () =>
       await panel.bringToFront();
       await freshChat(panel);
       await watchProgress(panel);
+      // pdf.js's worker ends with the read: note every worker that starts.
+      const workers: string[] = [];
+      const onWorker = (w: WebWorker) => workers.push(w.url());
+      panel.on('workercreated', onWorker);
       await panel.click('[data-testid="summarize"]');
       const label = await answered(panel);
+      panel.off('workercreated', onWorker);
       expect(label).toContain(`Summarize ${PDF_TITLE}`);
       // Every page's text went in: the label counts at least their characters.
       const chars = Number(/([\d,]+) characters of page text/.exec(label)?.[1]?.replace(/,/g, ''));
@@ -161,6 +166,11 @@ describe.skipIf(!hasChromium)('PDFs and questions about pages (issue 15)', () =>
         seen.indexOf('Reading the PDF: page 3 of 3'),
       );
       expect(await panel.$('[data-testid="page-progress"]')).toBeNull();
+      // pdf.js ran in its own worker, the bundled file (not its main-thread fallback).
+      expect(ext!.console.join('\n')).not.toMatch(/fake worker/i);
+      expect(workers.some((u) => /^chrome-extension:\/\/[a-p]+\/assets\/pdf\.worker/.test(u))).toBe(
+        true,
+      );
       await titleMatches(panel, new RegExp(`^Summary: ${PDF_TITLE}$`));
       await tab.close();
     },
