@@ -170,8 +170,9 @@ async function readTab(tab: TabRef, progress: (text: string) => void): Promise<P
     try {
       return await readPdfTab(tab, progress);
     } catch (pdf) {
-      // Not a PDF either: the page is one the browser keeps to itself.
-      throw pdf instanceof PdfError && pdf.reason === 'not-pdf' ? e : pdf;
+      // Only a PDF's own refusal is news; otherwise the page is one the browser keeps to itself
+      // (and no site access is offered for it).
+      throw pdf instanceof PdfError && pdf.reason !== 'not-pdf' ? pdf : e;
     }
   }
   if (page.contentType === 'application/pdf')
