@@ -11,7 +11,6 @@
  */
 
 import { useCallback, useRef, useState } from 'preact/hooks';
-import { browser } from 'wxt/browser';
 import {
   MessageError,
   type PageAction,
@@ -26,7 +25,8 @@ import {
   sendPageMessage,
   type TabRef,
 } from '../page/client';
-import { isPdfUrl, PdfError, readPdf } from '../page/pdf';
+import { PdfError } from '../page/pdf';
+import { readTab, uiLanguage } from '../page/read-tab';
 import {
   askTurn,
   explainTurn,
@@ -115,69 +115,6 @@ const INSERT_REASONS: Record<string, string> = {
 /** The user-facing reason an insert failed. */
 export function insertFailure(r: PageInsertResult): string | undefined {
   return r.ok ? undefined : (INSERT_REASONS[r.reason] ?? 'Could not insert.');
-}
-
-/** The browser's UI language (BCP 47), the default Translate target. */
-export function uiLanguage(): string {
-  try {
-    return browser.i18n.getUILanguage() || navigator.language || 'en';
-  } catch {
-    return navigator.language || 'en';
-  }
-}
-
-function originOf(url: string | undefined): string | undefined {
-  try {
-    const u = new URL(url ?? '');
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Reads the PDF `tab` shows with pdf.js. The panel fetches it, which needs a host
- * permission for its origin: without one this is the same `no-access` as a page.
- */
-async function readPdfTab(tab: TabRef, progress: (text: string) => void): Promise<PageText> {
-  const origin = originOf(tab.url);
-  if (!origin || !tab.url) throw new PageAccessError('restricted');
-  const granted = await browser.permissions
-    .contains({ origins: [`${origin}/*`] })
-    .catch(() => false);
-  if (!granted) throw new PageAccessError('no-access', origin);
-  progress('Reading the PDF…');
-  return readPdf(tab.url, tab.title ?? '', {
-    onProgress: (n, pages) =>
-      progress(
-        n === 0 ? `Reading the PDF: ${pages} pages…` : `Reading the PDF: page ${n} of ${pages}`,
-      ),
-  });
-}
-
-/**
- * The text of the page in `tab`: through the content script, or with pdf.js when
- * the tab shows a PDF (by its address, by the document's type, or because the
- * browser's viewer refused the script).
- */
-async function readTab(tab: TabRef, progress: (text: string) => void): Promise<PageText> {
-  if (isPdfUrl(tab.url)) return readPdfTab(tab, progress);
-  let page: PageText;
-  try {
-    page = await sendPageMessage(tab, 'page/extract', {});
-  } catch (e) {
-    if (!(e instanceof PageAccessError) || e.reason !== 'restricted' || !originOf(tab.url)) throw e;
-    try {
-      return await readPdfTab(tab, progress);
-    } catch (pdf) {
-      // Only a PDF's own refusal is news; otherwise the page is one the browser keeps to itself
-      // (and no site access is offered for it).
-      throw pdf instanceof PdfError && pdf.reason !== 'not-pdf' ? pdf : e;
-    }
-  }
-  if (page.contentType === 'application/pdf')
-    return readPdfTab({ ...tab, url: page.url }, progress);
-  return page;
 }
 
 function describe(e: unknown): PageProblem {
