@@ -30,7 +30,13 @@ import {
 } from './support/browser';
 import { testExtension } from './support/extension-build';
 import { askOk, configure, createVault } from './support/panel';
-import { PDF_PAGES, PDF_TITLE, type PdfServer, startPdfServer } from './support/pdf-server';
+import {
+  JAPANESE_TEXT,
+  PDF_PAGES,
+  PDF_TITLE,
+  type PdfServer,
+  startPdfServer,
+} from './support/pdf-server';
 import { hasSiteAccess, preAnswerSiteAccess } from './support/site-access';
 import { type BrowserStack, startBrowserStack } from './support/stack';
 
@@ -187,6 +193,24 @@ describe.skipIf(!hasChromium)('PDFs and questions about pages (issue 15)', () =>
       await panel.click('[data-testid="summarize"]');
       expect(await answered(panel)).toContain(`Summarize ${PDF_TITLE}`);
       expect(await progressSeen(panel)).toContain('Reading the PDF: page 2 of 3');
+      await tab.close();
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    'a Japanese PDF whose font is not embedded is read with the bundled CMaps',
+    async () => {
+      const tab = await ext!.openPage(pdfs.japanesePdfUrl);
+      await panel.bringToFront();
+      await freshChat(panel);
+      await panel.click('[data-testid="ask-page"]');
+      await panel.waitForSelector('[data-testid="ask-panel"]');
+      // Exactly its seven characters: read through the CMap, not dropped, not mojibake bytes.
+      expect(await panel.$eval('[data-testid="ask-page-info"]', (e) => e.textContent)).toMatch(
+        new RegExp(`· ${JAPANESE_TEXT.length} characters of PDF text`),
+      );
+      await panel.click('[data-testid="ask-cancel"]');
       await tab.close();
     },
     FLOW_TIMEOUT_MS,

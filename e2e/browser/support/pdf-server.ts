@@ -23,6 +23,8 @@ export interface PdfServer {
   textPdfUrl: string;
   /** The same PDF at an address that does not end in `.pdf`. */
   paperUrl: string;
+  /** {@link japanesePdf}. */
+  japanesePdfUrl: string;
   /** One page holding only an image: no text layer. */
   scanPdfUrl: string;
   /** More pages than the reader accepts. */
@@ -88,6 +90,41 @@ export async function textPdf(): Promise<Uint8Array> {
   return doc.save();
 }
 
+/** The Japanese line of {@link japanesePdf}: "Hello, world". */
+export const JAPANESE_TEXT = 'こんにちは世界';
+
+/**
+ * A PDF written by hand whose text uses a predefined CJK CMap (`UniJIS-UCS2-H`) and a
+ * font it does not embed, as many Japanese office PDFs do: its text can only be read with
+ * Adobe's CMaps (pdf.js ships them; the reader must be given them).
+ */
+export function japanesePdf(): Uint8Array {
+  const codes = [...JAPANESE_TEXT]
+    .map((c) => c.charCodeAt(0).toString(16).padStart(4, '0'))
+    .join('');
+  const content = `BT /F1 24 Tf 20 100 Td <${codes}> Tj ET`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>',
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    '<< /Type /Font /Subtype /Type0 /BaseFont /KozMinPr6N-Regular /Encoding /UniJIS-UCS2-H /DescendantFonts [6 0 R] >>',
+    '<< /Type /Font /Subtype /CIDFontType0 /BaseFont /KozMinPr6N-Regular /CIDSystemInfo << /Registry (Adobe) /Ordering (Japan1) /Supplement 6 >> /FontDescriptor 7 0 R >>',
+    '<< /Type /FontDescriptor /FontName /KozMinPr6N-Regular /Flags 4 /FontBBox [0 -120 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 700 /StemV 80 >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objects.forEach((body, i) => {
+    offsets.push(out.length); // ASCII only: characters are bytes
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return new TextEncoder().encode(out);
+}
+
 export async function scanPdf(): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
   const image = await doc.embedPng(stripesPng());
@@ -112,6 +149,7 @@ export async function startPdfServer(options: {
   const files: Record<string, Uint8Array> = {
     '/fox.pdf': await textPdf(),
     '/paper': await textPdf(),
+    '/japanese.pdf': japanesePdf(),
     '/scan.pdf': await scanPdf(),
     '/long.pdf': await longPdf(options.longPages),
     '/broken.pdf': new TextEncoder().encode('<html><body>not a pdf at all</body></html>'),
@@ -154,6 +192,7 @@ export async function startPdfServer(options: {
     url,
     textPdfUrl: `${url}/fox.pdf`,
     paperUrl: `${url}/paper`,
+    japanesePdfUrl: `${url}/japanese.pdf`,
     scanPdfUrl: `${url}/scan.pdf`,
     longPdfUrl: `${url}/long.pdf`,
     brokenPdfUrl: `${url}/broken.pdf`,

@@ -11,7 +11,8 @@
  * as the user waits; the MV3 service worker cannot start pdf.js's worker, and
  * an offscreen document would add a second hop for the same bytes. pdf.js's
  * worker is bundled as an extension file (`?url`), so `script-src 'self'`
- * holds: no remote code, no eval (pdf.js 6 has none), no WebAssembly.
+ * holds: no remote code, no eval (pdf.js 6 has none), no WebAssembly. Adobe's
+ * CMaps (for CJK text in fonts a PDF does not embed) are bundled files too.
  *
  * Every PDF is hostile: its size, page count and the time to read it are
  * capped, and each limit fails with a typed {@link PdfError}.
@@ -19,6 +20,7 @@
 
 import { getDocument, GlobalWorkerOptions, type PDFDocumentProxy } from 'pdfjs-dist';
 import workerUrl from 'pdfjs-dist/build/pdf.worker.min.mjs?url';
+import { browser } from 'wxt/browser';
 import type { PageText } from '../messaging';
 import { capText, MAX_PAGE_CHARS, normalizeText } from './extract';
 
@@ -189,6 +191,9 @@ export async function readPdfText(
     // No WebAssembly (the CSP allows none; pdf.js falls back to its JS decoders).
     useWasm: false,
     useWorkerFetch: false,
+    // Adobe's CMaps, bundled (wxt.config.ts `PDF_CMAPS_DIR`): CJK text in fonts not embedded.
+    cMapUrl: `${browser.runtime.getURL('/')}pdfjs/cmaps/`,
+    cMapPacked: true,
     enableXfa: false,
     disableFontFace: true,
     useSystemFonts: false,
