@@ -244,6 +244,38 @@ describe.skipIf(!hasChromium)('PDFs and questions about pages (issue 15)', () =>
   );
 
   it(
+    "a PDF download that stalls is given up after the reader's download time, in words",
+    async () => {
+      // The viewer never finishes loading it either: open the tab without waiting for that.
+      const tab = await ext!.browser.newPage();
+      const loading = tab.goto(pdfs.stalledPdfUrl).catch(() => undefined);
+      await tab.bringToFront();
+      // Once the headers came, the tab shows the PDF's address.
+      await ext!.worker.evaluate(`new Promise((resolve) => {
+        const check = async () => {
+          const [t] = await chrome.tabs.query({ url: ${JSON.stringify(pdfs.stalledPdfUrl)} });
+          if (t) resolve(undefined);
+          else setTimeout(check, 50);
+        };
+        void check();
+      })`);
+      await panel.bringToFront();
+      await freshChat(panel);
+      await panel.click('[data-testid="summarize"]');
+      // The reader's own limit (30 s) decides; the wait here is only longer than it.
+      const el = await panel.waitForSelector('[data-testid="page-problem"]', { timeout: 90_000 });
+      expect(await el!.evaluate((e) => e.textContent)).toMatch(
+        /Reading this PDF took too long, so Sotto stopped/,
+      );
+      expect(await panel.$('[data-testid="answer"]')).toBeNull();
+      await dismissProblem(panel);
+      await tab.close();
+      await loading;
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
     'Ask about this page from the panel: the page is read, the question typed, the answer given',
     async () => {
       await ext!.openPage(site.articleUrl);

@@ -25,6 +25,8 @@ export interface PdfServer {
   paperUrl: string;
   /** {@link japanesePdf}. */
   japanesePdfUrl: string;
+  /** Sends its first bytes, then nothing more. */
+  stalledPdfUrl: string;
   /** One page holding only an image: no text layer. */
   scanPdfUrl: string;
   /** More pages than the reader accepts. */
@@ -156,6 +158,11 @@ export async function startPdfServer(options: {
   };
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/stalled.pdf') {
+      res.writeHead(200, { 'content-type': 'application/pdf' });
+      res.write('%PDF-1.7\n');
+      return; // and then nothing, until the server closes
+    }
     if (path === '/huge.pdf' || path === '/unlabelled.pdf') {
       // Past the cap: by its length header, or (chunked, no header) only by counting.
       const size = options.maxBytes + 1024 * 1024;
@@ -193,6 +200,7 @@ export async function startPdfServer(options: {
     textPdfUrl: `${url}/fox.pdf`,
     paperUrl: `${url}/paper`,
     japanesePdfUrl: `${url}/japanese.pdf`,
+    stalledPdfUrl: `${url}/stalled.pdf`,
     scanPdfUrl: `${url}/scan.pdf`,
     longPdfUrl: `${url}/long.pdf`,
     brokenPdfUrl: `${url}/broken.pdf`,
