@@ -25,7 +25,7 @@ import {
   sendPageMessage,
   type TabRef,
 } from '../page/client';
-import { PdfError } from '../page/pdf';
+import { PdfError } from '../page/pdf-limits';
 import { readTab, uiLanguage } from '../page/read-tab';
 import {
   askTurn,

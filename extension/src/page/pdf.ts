@@ -15,7 +15,8 @@
  * CMaps (for CJK text in fonts a PDF does not embed) are bundled files too.
  *
  * Every PDF is hostile: its size, page count and the time to read it are
- * capped, and each limit fails with a typed {@link PdfError}.
+ * capped (`pdf-limits.ts`), and each limit fails with a typed {@link PdfError}.
+ * This module holds pdf.js: the panel loads it only when a PDF is read.
  */
 
 import { getDocument, GlobalWorkerOptions, type PDFDocumentProxy } from 'pdfjs-dist';
@@ -23,73 +24,7 @@ import workerUrl from 'pdfjs-dist/build/pdf.worker.min.mjs?url';
 import { browser } from 'wxt/browser';
 import type { PageText } from '../messaging';
 import { capText, MAX_PAGE_CHARS, normalizeText } from './extract';
-
-/** Limits on what one PDF may cost. */
-export interface PdfLimits {
-  /** Largest PDF fetched, in bytes. */
-  maxBytes: number;
-  /** Most pages read. */
-  maxPages: number;
-  /** Longest wait for the download. */
-  fetchTimeoutMs: number;
-  /** Longest wait for pdf.js to read every page. */
-  readTimeoutMs: number;
-}
-
-export const PDF_LIMITS: PdfLimits = {
-  maxBytes: 32 * 1024 * 1024,
-  maxPages: 500,
-  fetchTimeoutMs: 30_000,
-  readTimeoutMs: 120_000,
-};
-
-export type PdfErrorReason =
-  | 'no-text-layer'
-  | 'too-large'
-  | 'too-many-pages'
-  | 'timeout'
-  | 'encrypted'
-  | 'not-pdf'
-  | 'unreachable';
-
-const MESSAGES: Record<Exclude<PdfErrorReason, 'too-large' | 'too-many-pages'>, string> = {
-  'no-text-layer':
-    'This PDF has no text layer: its pages are images (a scan, for example). Sotto reads only text, so it cannot summarize this PDF.',
-  timeout: 'Reading this PDF took too long, so Sotto stopped.',
-  encrypted: 'This PDF is protected by a password; Sotto cannot read it.',
-  'not-pdf': 'This file is not a PDF Sotto can read (it is damaged or not a PDF).',
-  unreachable: 'Sotto could not download this PDF. Check the connection and try again.',
-};
-
-/** A PDF Sotto will not or cannot read. The message is for the user and names no content. */
-export class PdfError extends Error {
-  readonly reason: PdfErrorReason;
-  constructor(reason: PdfErrorReason, limits: PdfLimits = PDF_LIMITS) {
-    super(
-      reason === 'too-large'
-        ? `This PDF is larger than ${Math.round(limits.maxBytes / (1024 * 1024))} MB; Sotto does not read PDFs that big.`
-        : reason === 'too-many-pages'
-          ? `This PDF has more than ${limits.maxPages} pages; Sotto does not read PDFs that long.`
-          : MESSAGES[reason],
-    );
-    this.name = 'PdfError';
-    this.reason = reason;
-  }
-}
-
-/** Reading progress: `page` of `pages` done (0 before the first). */
-export type PdfProgress = (page: number, pages: number) => void;
-
-/** Whether `url` names a PDF by its path (the viewer tab's URL is the PDF's own). */
-export function isPdfUrl(url: string | undefined): boolean {
-  if (!url) return false;
-  try {
-    const u = new URL(url);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && /\.pdf$/i.test(u.pathname);
-  } catch {
-    return false;
-  }
-}
+import { PDF_LIMITS, PdfError, type PdfLimits, type PdfProgress } from './pdf-limits';
 
 /**
  * Downloads `url`, refusing more than `limits.maxBytes` (by the header, and by

@@ -7,7 +7,7 @@
 import { browser } from 'wxt/browser';
 import type { PageText } from '../messaging';
 import { PageAccessError, sendPageMessage, type TabRef } from './client';
-import { isPdfUrl, PdfError, readPdf } from './pdf';
+import { isPdfUrl, PdfError } from './pdf-limits';
 
 /** The browser's UI language (BCP 47), the default Translate target. */
 export function uiLanguage(): string {
@@ -39,6 +39,8 @@ async function readPdfTab(tab: TabRef, progress: (text: string) => void): Promis
     .catch(() => false);
   if (!granted) throw new PageAccessError('no-access', origin);
   progress('Reading the PDF…');
+  // pdf.js (and its worker) load only now, not with every panel.
+  const { readPdf } = await import('./pdf');
   return readPdf(tab.url, tab.title ?? '', {
     onProgress: (n, pages) =>
       progress(
