@@ -411,7 +411,8 @@ describe.skipIf(!hasChromium)('a PDF without site access (the build as shipped)'
     await options.click('#save-relay');
     await options.waitForFunction(
       () => document.querySelector('[data-testid="notice-relay"]')?.textContent === 'Relay saved.',
-      { polling: 'mutation' },
+      // Saving asks for the relay's origin and checks it: slow on a loaded machine.
+      { polling: 100, timeout: 120_000 },
     );
     await options.close();
     await askOk(panel, 'settings/set', { developmentMode: true, generation: GENERATION });
