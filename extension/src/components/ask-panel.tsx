@@ -5,7 +5,7 @@
  */
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatCount } from './format';
+import { formatNumber, i18n } from '../i18n';
 import type { PendingAsk } from './use-page-actions';
 
 export function AskPanel({
@@ -25,28 +25,30 @@ export function AskPanel({
     <form
       class="rewrite"
       data-testid="ask-panel"
-      aria-label="Ask about this page"
+      aria-label={i18n.t('ask.panelLabel')}
       onSubmit={(e) => {
         e.preventDefault();
         if (question.trim()) onSubmit(question);
       }}
     >
       <p class="muted" data-testid="ask-page-info">
-        <strong>{page.title || page.url}</strong> · {formatCount(page.text.length)} characters
-        {page.source === 'pdf' ? ' of PDF text' : ' of page text'}
+        <strong>{page.title || page.url}</strong> ·{' '}
+        {i18n.t(page.source === 'pdf' ? 'answer.pdfChars' : 'answer.pageChars', page.text.length, [
+          formatNumber(page.text.length),
+        ])}
       </p>
       <input
         ref={ref}
         class="input"
         data-testid="ask-question"
-        aria-label="Your question about this page"
-        placeholder="What would you like to know about this page?"
+        aria-label={i18n.t('ask.question')}
+        placeholder={i18n.t('ask.placeholder')}
         value={question}
         onInput={(e) => setQuestion((e.target as HTMLInputElement).value)}
       />
       <div class="composer-row">
         <button type="button" class="btn" data-testid="ask-cancel" onClick={onCancel}>
-          Cancel
+          {i18n.t('common.cancel')}
         </button>
         <button
           type="submit"
@@ -54,7 +56,7 @@ export function AskPanel({
           data-testid="ask-go"
           disabled={!question.trim()}
         >
-          Ask
+          {i18n.t('ask.go')}
         </button>
       </div>
     </form>

@@ -5,6 +5,7 @@
  */
 
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { i18n } from '../i18n';
 
 export interface ComposerProps {
   busy: boolean;
@@ -46,7 +47,7 @@ export function Composer({
   return (
     <form
       class="composer"
-      aria-label="Ask Sotto"
+      aria-label={i18n.t('composer.label')}
       onSubmit={(e) => {
         e.preventDefault();
         submit();
@@ -55,8 +56,8 @@ export function Composer({
       <textarea
         ref={ref}
         data-testid="composer-input"
-        aria-label="Message"
-        placeholder="Ask privately… (Enter to send, Shift+Enter for a new line)"
+        aria-label={i18n.t('composer.message')}
+        placeholder={i18n.t('composer.placeholder')}
         rows={2}
         value={text}
         disabled={disabled}
@@ -77,7 +78,7 @@ export function Composer({
           aria-busy={pageBusy ? 'true' : 'false'}
           onClick={onSummarize}
         >
-          {pageBusy ? 'Reading page…' : 'Summarize page'}
+          {pageBusy ? i18n.t('composer.readingPage') : i18n.t('composer.summarize')}
         </button>
         <button
           type="button"
@@ -86,10 +87,10 @@ export function Composer({
           disabled={busy || pageBusy || disabled}
           onClick={onRewrite}
         >
-          Rewrite selection
+          {i18n.t('composer.rewrite')}
         </button>
         <button type="button" class="btn" data-testid="ask-page" disabled={pageOff} onClick={onAsk}>
-          Ask about page
+          {i18n.t('composer.ask')}
         </button>
         <button
           type="button"
@@ -98,7 +99,7 @@ export function Composer({
           disabled={pageOff}
           onClick={onExplain}
         >
-          Explain
+          {i18n.t('composer.explain')}
         </button>
         <button
           type="button"
@@ -107,12 +108,12 @@ export function Composer({
           disabled={pageOff}
           onClick={onTranslate}
         >
-          Translate
+          {i18n.t('composer.translate')}
         </button>
         <span class="spacer" />
         {busy ? (
           <button type="button" class="btn btn-stop" data-testid="stop" onClick={onStop}>
-            Stop
+            {i18n.t('composer.stop')}
           </button>
         ) : (
           <button
@@ -121,7 +122,7 @@ export function Composer({
             data-testid="send"
             disabled={!text.trim() || disabled}
           >
-            Send
+            {i18n.t('composer.send')}
           </button>
         )}
       </div>

@@ -10,6 +10,7 @@
  * user presses Insert.
  */
 
+import { i18n, label, type PlainMessageKey, uiLanguage } from '../i18n';
 import { useCallback, useRef, useState } from 'preact/hooks';
 import {
   MessageError,
@@ -26,7 +27,7 @@ import {
   type TabRef,
 } from '../page/client';
 import { PdfError } from '../page/pdf-limits';
-import { readTab, uiLanguage } from '../page/read-tab';
+import { readTab } from '../page/read-tab';
 import {
   askTurn,
   explainTurn,
@@ -36,7 +37,7 @@ import {
   translateTurn,
 } from '../page/prompts';
 import type { InsertTarget } from './chat-state';
-import { formatCount } from './format';
+import { errorMessage, formatCount, saidMessage } from './format';
 import type { Chat } from './use-chat';
 
 /** A problem reaching the page, shown above the composer. */
@@ -104,21 +105,23 @@ export interface PageActions {
   dismiss(): void;
 }
 
-const INSERT_REASONS: Record<string, string> = {
-  gone: 'The field is no longer on the page.',
-  changed: 'The text was edited since; select it again and rewrite.',
-  'read-only': 'That text is not editable. Copy the rewrite instead.',
-  'already-inserted': 'This rewrite was already inserted into the page.',
-  'unknown-selection': 'The page was reloaded. Select the text again.',
+const INSERT_REASONS: Record<string, PlainMessageKey> = {
+  gone: 'page.insertGone',
+  changed: 'page.insertChanged',
+  'read-only': 'page.insertReadOnly',
+  'already-inserted': 'page.insertAlready',
+  'unknown-selection': 'page.insertReloaded',
 };
 
 /** The user-facing reason an insert failed. */
 export function insertFailure(r: PageInsertResult): string | undefined {
-  return r.ok ? undefined : (INSERT_REASONS[r.reason] ?? 'Could not insert.');
+  if (r.ok) return undefined;
+  const key = Object.hasOwn(INSERT_REASONS, r.reason) ? INSERT_REASONS[r.reason] : undefined;
+  return key ? label(key) : i18n.t('page.insertFailed');
 }
 
 function describe(e: unknown): PageProblem {
-  if (e instanceof PdfError) return { message: e.message };
+  if (e instanceof PdfError) return { message: saidMessage(e.message, e.said) };
   if (e instanceof PageAccessError) {
     return {
       message: e.message,
@@ -126,8 +129,8 @@ function describe(e: unknown): PageProblem {
       ...(e.origin ? { origin: e.origin } : {}),
     };
   }
-  if (e instanceof MessageError) return { message: e.message };
-  return { message: 'Sotto could not read the page. Reload it and try again.' };
+  if (e instanceof MessageError) return { message: errorMessage(e.info) };
+  return { message: i18n.t('page.unreadable') };
 }
 
 export function usePageActions(chat: Chat): PageActions {
@@ -148,11 +151,14 @@ export function usePageActions(chat: Chat): PageActions {
         tab ??= await activeTab();
         const page = await readTab(tab, setProgress);
         if (!page.text.trim()) {
-          setProblem({ message: 'This page has no text to summarize.' });
+          setProblem({ message: i18n.t('page.noText') });
           return;
         }
         const note = page.truncated
-          ? `The page was long; Sotto used the first ${formatCount(page.text.length)} of ${formatCount(page.totalChars)} characters.`
+          ? i18n.t('page.cutNote', {
+              included: formatCount(page.text.length),
+              total: formatCount(page.totalChars),
+            })
           : undefined;
         chat.newChat();
         chat.send(summaryTurn(page), {
@@ -183,7 +189,7 @@ export function usePageActions(chat: Chat): PageActions {
       const tab = given ?? (await activeTab());
       const page = await readTab(tab, setProgress);
       if (!page.text.trim()) {
-        setProblem({ message: 'This page has no text to ask about.' });
+        setProblem({ message: i18n.t('page.noTextAsk') });
         return;
       }
       setPendingAsk({ page });
@@ -239,7 +245,7 @@ export function usePageActions(chat: Chat): PageActions {
         setBusy(false);
       }
       if (!text.trim()) {
-        setProblem({ message: `Select some text on the page first, then press ${verb}.` });
+        setProblem({ message: i18n.t('page.selectFirstFor', { action: verb }) });
         return undefined;
       }
       const pageUrl = action?.pageUrl ?? tab?.url;
@@ -270,7 +276,7 @@ export function usePageActions(chat: Chat): PageActions {
 
   const explain = useCallback(
     async (action?: SelectionAction) => {
-      const p = await selected(action, 'Explain');
+      const p = await selected(action, i18n.t('composer.explain'));
       if (p) startSelection(p, explainTurn(p.text));
     },
     [selected, startSelection],
@@ -279,7 +285,7 @@ export function usePageActions(chat: Chat): PageActions {
   const translate = useCallback(
     async (action?: SelectionAction) => {
       setPendingTranslate(undefined);
-      const p = await selected(action, 'Translate');
+      const p = await selected(action, i18n.t('composer.translate'));
       if (!p) return;
       if (action) startSelection(p, translateTurn(p.text, languageName(p.language)));
       else setPendingTranslate(p);
@@ -336,13 +342,13 @@ export function usePageActions(chat: Chat): PageActions {
       } catch (e) {
         // The menu's copy of the selection still works; only Insert is lost.
         setProblem({
-          message: `${describe(e).message} The rewrite can be copied but not inserted.`,
+          message: i18n.t('page.copyOnly', { problem: describe(e).message }),
         });
       } finally {
         setBusy(false);
       }
       if (!pending.text.trim()) {
-        setProblem({ message: 'Nothing is selected. Select some text and try again.' });
+        setProblem({ message: i18n.t('page.nothingSelected') });
         return;
       }
       if (action.style === 'custom') setPending(pending);
@@ -359,7 +365,7 @@ export function usePageActions(chat: Chat): PageActions {
       const sel = await sendPageMessage(tab, 'page/selection', {});
       if (!sel?.text.trim()) {
         setProblem({
-          message: 'Select some text on the page first, then press Rewrite selection.',
+          message: i18n.t('page.selectFirst'),
         });
         return;
       }

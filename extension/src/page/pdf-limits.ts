@@ -1,7 +1,11 @@
 /**
  * What one PDF may cost, and the typed refusal when it costs more (or has no
  * text): apart from `pdf.ts` so the panel can know these without loading pdf.js.
+ * Refusals name their locale key (`said`) and keep English beside it, as code
+ * that Node tests run does (src/i18n.ts).
  */
+
+import type { MessageKey, Said } from '../i18n';
 
 /** Limits on what one PDF may cost. */
 export interface PdfLimits {
@@ -40,19 +44,37 @@ const MESSAGES: Record<Exclude<PdfErrorReason, 'too-large' | 'too-many-pages'>, 
   unreachable: 'Sotto could not download this PDF. Check the connection and try again.',
 };
 
+const KEYS: Record<keyof typeof MESSAGES, MessageKey> = {
+  'no-text-layer': 'pdf.noTextLayer',
+  timeout: 'pdf.timeout',
+  encrypted: 'pdf.encrypted',
+  'not-pdf': 'pdf.notPdf',
+  unreachable: 'pdf.unreachable',
+};
+
 /** A PDF Sotto will not or cannot read. The message is for the user and names no content. */
 export class PdfError extends Error {
   readonly reason: PdfErrorReason;
+  /** The message's locale key (and values), for the panel to say it in the UI's language. */
+  readonly said: Said;
   constructor(reason: PdfErrorReason, limits: PdfLimits = PDF_LIMITS) {
+    const mb = String(Math.round(limits.maxBytes / (1024 * 1024)));
+    const pages = String(limits.maxPages);
     super(
       reason === 'too-large'
-        ? `This PDF is larger than ${Math.round(limits.maxBytes / (1024 * 1024))} MB; Sotto does not read PDFs that big.`
+        ? `This PDF is larger than ${mb} MB; Sotto does not read PDFs that big.`
         : reason === 'too-many-pages'
-          ? `This PDF has more than ${limits.maxPages} pages; Sotto does not read PDFs that long.`
+          ? `This PDF has more than ${pages} pages; Sotto does not read PDFs that long.`
           : MESSAGES[reason],
     );
     this.name = 'PdfError';
     this.reason = reason;
+    this.said =
+      reason === 'too-large'
+        ? { messageKey: 'pdf.tooLarge', messageArgs: { mb } }
+        : reason === 'too-many-pages'
+          ? { messageKey: 'pdf.tooManyPages', messageArgs: { pages } }
+          : { messageKey: KEYS[reason] };
   }
 }
 

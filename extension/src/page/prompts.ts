@@ -9,30 +9,39 @@
  * (a selection as data) follow the same fence.
  */
 
+import type { PlainMessageKey } from '../i18n';
 import type { ChatTurn, PageText, RewriteStyle } from '../messaging';
 
 export interface RewriteStyleInfo {
   readonly style: RewriteStyle;
-  readonly label: string;
+  /** The UI's name for the style (a locale key: the panel and the context menu show it). */
+  readonly labelKey: PlainMessageKey;
+  /** What the model is told (English: data for the model, not UI). */
   readonly instruction: string;
 }
 
 export const REWRITE_STYLES: readonly RewriteStyleInfo[] = [
-  { style: 'shorter', label: 'Shorter', instruction: 'Make it shorter, keeping the meaning.' },
-  { style: 'clearer', label: 'Clearer', instruction: 'Make it clearer and easier to read.' },
-  { style: 'formal', label: 'More formal', instruction: 'Make it more formal and polite.' },
+  {
+    style: 'shorter',
+    labelKey: 'rewrite.shorter',
+    instruction: 'Make it shorter, keeping the meaning.',
+  },
+  {
+    style: 'clearer',
+    labelKey: 'rewrite.clearer',
+    instruction: 'Make it clearer and easier to read.',
+  },
+  { style: 'formal', labelKey: 'rewrite.formal', instruction: 'Make it more formal and polite.' },
   {
     style: 'grammar',
-    label: 'Fix grammar',
+    labelKey: 'rewrite.grammar',
     instruction: 'Fix spelling and grammar only; change nothing else.',
   },
-  { style: 'custom', label: 'Custom…', instruction: '' },
+  { style: 'custom', labelKey: 'rewrite.custom', instruction: '' },
 ];
 
-/** The label shown for `style`. */
-export function rewriteLabel(style: RewriteStyle): string {
-  return REWRITE_STYLES.find((s) => s.style === style)?.label ?? style;
-}
+/** What Continue sends after an answer cut at the token limit (to the model; the transcript shows a label). */
+export const CONTINUE_PROMPT = 'Continue.';
 
 const PAGE_OPEN = '<page>';
 const PAGE_CLOSE = '</page>';
@@ -135,6 +144,19 @@ export const TRANSLATE_LANGUAGES: readonly string[] = [
 ];
 
 /**
+ * The name of the language `tag` names in the UI's language (`de` → `Deutsch` in a
+ * German UI), for menus and the panel; the prompt uses {@link languageName}.
+ */
+export function displayLanguage(tag: string, uiLanguage: string): string {
+  const base = tag.split(/[-_]/)[0]?.toLowerCase() ?? '';
+  try {
+    return new Intl.DisplayNames([uiLanguage], { type: 'language' }).of(base) ?? tag;
+  } catch {
+    return languageName(tag);
+  }
+}
+
+/**
  * The English name of the language `tag` names (`de-AT` → `German`), for the prompt
  * and the menu. The region is dropped: the model is asked for the language.
  */
@@ -168,10 +190,21 @@ export function rewriteTurn(text: string, style: RewriteStyle, instruction = '')
   };
 }
 
+/**
+ * A stored user turn for display. The English around the user's text (the prompt
+ * lines) is not shown: `style`, `cut` and `continue` let the UI say it in its own language.
+ */
+/** Characters sent, of the page's total, when only the start of the page was sent. */
+export interface PageCut {
+  included: number;
+  total: number;
+}
+
 export type TurnDescription =
   | { kind: 'plain'; text: string }
-  | { kind: 'summary'; title: string; url: string; chars: number; note: string }
-  | { kind: 'rewrite'; how: string; text: string }
+  | { kind: 'continue' }
+  | { kind: 'summary'; title: string; url: string; chars: number; note: string; cut?: PageCut }
+  | { kind: 'rewrite'; how: string; text: string; style: RewriteStyle }
   | {
       kind: 'ask';
       question: string;
@@ -179,6 +212,7 @@ export type TurnDescription =
       url: string;
       chars: number;
       note: string;
+      cut?: PageCut;
     }
   | { kind: 'explain'; text: string }
   | { kind: 'translate'; language: string; text: string };
@@ -193,11 +227,13 @@ function between(content: string, open: string, close: string): string | undefin
 function pageParts(content: string) {
   const body = between(content, PAGE_OPEN, PAGE_CLOSE);
   if (body === undefined) return undefined;
+  const cut = /\n(Only the first (\d+) of (\d+) characters are included\.)\n/.exec(content);
   return {
     title: /\nTitle: (.*)\n/.exec(content)?.[1] ?? '',
     url: /\nAddress: (\S*)/.exec(content)?.[1] ?? '',
     chars: body.length,
-    note: /\n(Only the first \d+ of \d+ characters are included\.)\n/.exec(content)?.[1] ?? '',
+    note: cut?.[1] ?? '',
+    ...(cut ? { cut: { included: Number(cut[2]), total: Number(cut[3]) } } : {}),
   };
 }
 
@@ -228,7 +264,9 @@ export function describeTurn(content: string): TurnDescription {
   if (content.startsWith(`${REWRITE_HEAD}\n`)) {
     const body = between(content, TEXT_OPEN, TEXT_CLOSE);
     const how = content.split('\n')[1] ?? '';
-    if (body !== undefined) return { kind: 'rewrite', how, text: body };
+    const style = REWRITE_STYLES.find((s) => s.style !== 'custom' && s.instruction === how)?.style;
+    if (body !== undefined) return { kind: 'rewrite', how, text: body, style: style ?? 'custom' };
   }
+  if (content === CONTINUE_PROMPT) return { kind: 'continue' };
   return { kind: 'plain', text: content };
 }

@@ -5,18 +5,10 @@
  */
 
 import { browser } from 'wxt/browser';
+import { formatNumber, i18n } from '../i18n';
 import type { PageText } from '../messaging';
 import { PageAccessError, sendPageMessage, type TabRef } from './client';
 import { isPdfUrl, PdfError } from './pdf-limits';
-
-/** The browser's UI language (BCP 47), the default Translate target. */
-export function uiLanguage(): string {
-  try {
-    return browser.i18n.getUILanguage() || navigator.language || 'en';
-  } catch {
-    return navigator.language || 'en';
-  }
-}
 
 function originOf(url: string | undefined): string | undefined {
   try {
@@ -38,13 +30,15 @@ async function readPdfTab(tab: TabRef, progress: (text: string) => void): Promis
     .contains({ origins: [`${origin}/*`] })
     .catch(() => false);
   if (!granted) throw new PageAccessError('no-access', origin);
-  progress('Reading the PDF…');
+  progress(i18n.t('pdf.reading'));
   // pdf.js (and its worker) load only now, not with every panel.
   const { readPdf } = await import('./pdf');
   return readPdf(tab.url, tab.title ?? '', {
     onProgress: (n, pages) =>
       progress(
-        n === 0 ? `Reading the PDF: ${pages} pages…` : `Reading the PDF: page ${n} of ${pages}`,
+        n === 0
+          ? i18n.t('pdf.readingPages', { pages: formatNumber(pages) })
+          : i18n.t('pdf.readingPage', { page: formatNumber(n), pages: formatNumber(pages) }),
       ),
   });
 }

@@ -1,5 +1,12 @@
 /** The Translate submenu: the browser's language first, each language once, ids the click handler knows. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// Menu titles come from the locale files: English, through chrome.i18n, bound before imports.
+await vi.hoisted(async () => {
+  const { installChromeI18n } = await import('../../test/support/locale-messages');
+  installChromeI18n('en');
+});
+
 import { TRANSLATE_LANGUAGES } from '../page/prompts';
 import { MENU_TRANSLATE, translateTargets } from './menus';
 

@@ -9,8 +9,14 @@
  * user's behalf, starts a request.
  */
 import type { Browser } from 'wxt/browser';
-import type { PageAction, RewriteStyle } from '../messaging';
-import { languageName, TRANSLATE_LANGUAGES } from '../page/prompts';
+import { i18n, label } from '../i18n';
+import type { PageAction } from '../messaging';
+import {
+  displayLanguage,
+  languageName,
+  REWRITE_STYLES,
+  TRANSLATE_LANGUAGES,
+} from '../page/prompts';
 import type { PanelHub } from './panel-hub';
 
 export const MENU_SUMMARIZE = 'sotto-summarize';
@@ -22,14 +28,6 @@ export const MENU_TRANSLATE = 'sotto-translate';
 export const TRANSLATE_UI = 'ui';
 export const COMMAND_SUMMARIZE = 'summarize-page';
 export const COMMAND_TOGGLE = 'toggle-panel';
-
-export const REWRITE_STYLES: readonly { style: RewriteStyle; title: string }[] = [
-  { style: 'shorter', title: 'Shorter' },
-  { style: 'clearer', title: 'Clearer' },
-  { style: 'formal', title: 'More formal' },
-  { style: 'grammar', title: 'Fix grammar' },
-  { style: 'custom', title: 'Custom…' },
-];
 
 type Tab = Browser.tabs.Tab;
 
@@ -69,14 +67,19 @@ function summarize(tab: Tab): PageAction {
   };
 }
 
+/** "Into German", in the UI's language (the language named in it too). */
+function into(tag: string): string {
+  return i18n.t('menus.translateInto', { language: displayLanguage(tag, i18n.t('ext.locale')) });
+}
+
 /** The translation targets the menu offers: the browser's language first, then the others. */
 export function translateTargets(uiLanguage: string): { id: string; title: string }[] {
   const ui = languageName(uiLanguage);
   return [
-    { id: `${MENU_TRANSLATE}:${TRANSLATE_UI}`, title: `Into ${ui}` },
+    { id: `${MENU_TRANSLATE}:${TRANSLATE_UI}`, title: into(uiLanguage) },
     ...TRANSLATE_LANGUAGES.filter((tag) => languageName(tag) !== ui).map((tag) => ({
       id: `${MENU_TRANSLATE}:${tag}`,
-      title: `Into ${languageName(tag)}`,
+      title: into(tag),
     })),
   ];
 }
@@ -86,35 +89,35 @@ export async function createMenus(b: MenuBrowser): Promise<void> {
   await b.contextMenus.removeAll();
   b.contextMenus.create({
     id: MENU_SUMMARIZE,
-    title: 'Summarize this page privately',
+    title: i18n.t('menus.summarize'),
     contexts: ['page', 'frame'],
   });
   b.contextMenus.create({
     id: MENU_ASK,
-    title: 'Ask about this page privately',
+    title: i18n.t('menus.ask'),
     contexts: ['page', 'frame'],
   });
   b.contextMenus.create({
     id: MENU_REWRITE,
-    title: 'Rewrite selection privately',
+    title: i18n.t('menus.rewrite'),
     contexts: ['selection', 'editable'],
   });
-  for (const { style, title } of REWRITE_STYLES) {
+  for (const { style, labelKey } of REWRITE_STYLES) {
     b.contextMenus.create({
       id: `${MENU_REWRITE}:${style}`,
       parentId: MENU_REWRITE,
-      title,
+      title: label(labelKey),
       contexts: ['selection', 'editable'],
     });
   }
   b.contextMenus.create({
     id: MENU_EXPLAIN,
-    title: 'Explain selection privately',
+    title: i18n.t('menus.explain'),
     contexts: ['selection'],
   });
   b.contextMenus.create({
     id: MENU_TRANSLATE,
-    title: 'Translate selection privately',
+    title: i18n.t('menus.translate'),
     contexts: ['selection'],
   });
   for (const { id, title } of translateTargets(b.i18n?.getUILanguage() ?? 'en')) {
