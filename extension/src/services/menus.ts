@@ -9,7 +9,7 @@
  * user's behalf, starts a request.
  */
 import type { Browser } from 'wxt/browser';
-import { i18n, label } from '../i18n';
+import { i18n, label, uiLanguage } from '../i18n';
 import type { PageAction } from '../messaging';
 import {
   displayLanguage,
@@ -35,7 +35,6 @@ type Tab = Browser.tabs.Tab;
 export interface MenuBrowser {
   contextMenus: typeof Browser.contextMenus;
   commands: typeof Browser.commands;
-  i18n?: { getUILanguage(): string };
   sidePanel?: typeof Browser.sidePanel;
   sidebarAction?: { open(): Promise<void>; close(): Promise<void> };
 }
@@ -93,11 +92,6 @@ export async function createMenus(b: MenuBrowser): Promise<void> {
     contexts: ['page', 'frame'],
   });
   b.contextMenus.create({
-    id: MENU_ASK,
-    title: i18n.t('menus.ask'),
-    contexts: ['page', 'frame'],
-  });
-  b.contextMenus.create({
     id: MENU_REWRITE,
     title: i18n.t('menus.rewrite'),
     contexts: ['selection', 'editable'],
@@ -110,6 +104,12 @@ export async function createMenus(b: MenuBrowser): Promise<void> {
       contexts: ['selection', 'editable'],
     });
   }
+  // After the rewrite group, so the page menu reads Summarize, Ask (rewrite shows on selections only).
+  b.contextMenus.create({
+    id: MENU_ASK,
+    title: i18n.t('menus.ask'),
+    contexts: ['page', 'frame'],
+  });
   b.contextMenus.create({
     id: MENU_EXPLAIN,
     title: i18n.t('menus.explain'),
@@ -120,7 +120,8 @@ export async function createMenus(b: MenuBrowser): Promise<void> {
     title: i18n.t('menus.translate'),
     contexts: ['selection'],
   });
-  for (const { id, title } of translateTargets(b.i18n?.getUILanguage() ?? 'en')) {
+  // The language the panel translates into when the menu names none (src/i18n.ts).
+  for (const { id, title } of translateTargets(uiLanguage())) {
     b.contextMenus.create({ id, parentId: MENU_TRANSLATE, title, contexts: ['selection'] });
   }
 }
