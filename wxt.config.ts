@@ -2,6 +2,9 @@
  * WXT build of the Sotto extension (Manifest V3; Chrome first, Firefox builds too).
  * Sources live in `extension/`; the unpacked build is `.output/chrome-mv3` at the repo root.
  */
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import preact from '@preact/preset-vite';
 import { defineConfig } from 'wxt';
 import { BROWSER_ALIASES } from './protocol/browser-aliases.mjs';
@@ -59,6 +62,23 @@ const OPTIONAL_SITES = ['http://*/*', 'https://*/*'] as const;
 /** Extension pages: own scripts only, no plugins, no remote images (model output stays inert). */
 const EXTENSION_PAGES_CSP = "script-src 'self'; object-src 'none'; img-src 'self' data:";
 
+/**
+ * Adobe's CMaps as pdf.js ships them, copied into the build (`pdfjs/cmaps/`): the text
+ * of a CJK PDF whose font is not embedded can only be read through them
+ * (extension/src/page/pdf.ts). Extension files, not fetched from anywhere else.
+ */
+export const PDF_CMAPS_DIR = 'pdfjs/cmaps';
+
+function pdfCmaps(): { absoluteSrc: string; relativeDest: string }[] {
+  const dir = join(
+    dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')),
+    'cmaps',
+  );
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.bcmap'))
+    .map((name) => ({ absoluteSrc: join(dir, name), relativeDest: `${PDF_CMAPS_DIR}/${name}` }));
+}
+
 export default defineConfig({
   srcDir: 'extension',
   // `npm start` and its test build elsewhere with SOTTO_OUTPUT_DIR.
@@ -67,6 +87,11 @@ export default defineConfig({
   imports: false,
   // Typed messages from extension/locales/*.yml, built into _locales/ for browser.i18n.
   modules: ['@wxt-dev/i18n/module'],
+  hooks: {
+    'build:publicAssets': (_wxt, files) => {
+      files.push(...pdfCmaps());
+    },
+  },
   vite: () => ({
     plugins: [preact()],
     // @sigstore/verify (release verification in the worker) requires Node's `crypto` and

@@ -238,6 +238,26 @@ export type PageAction =
       selectionText: string;
       pageUrl?: string;
       pageTitle?: string;
+    }
+  | {
+      /** "Ask about this page": the panel reads the page, then asks for the question. */
+      type: 'action/ask';
+      actionId: string;
+      tabId: number;
+      pageUrl?: string;
+      pageTitle?: string;
+    }
+  | {
+      type: 'action/explain' | 'action/translate';
+      actionId: string;
+      tabId: number;
+      frameId: number;
+      /** The selection as the context menu saw it. */
+      selectionText: string;
+      /** `action/translate`: a BCP 47 tag; absent = the browser's UI language. */
+      language?: string;
+      pageUrl?: string;
+      pageTitle?: string;
     };
 
 // ---------------------------------------------------------------------------
@@ -489,7 +509,10 @@ export interface PageText {
   truncated: boolean;
   /** Characters of page text before the cap (so the UI can say "N of M"). */
   totalChars: number;
-  source: 'readability' | 'body';
+  /** The document's MIME type (`application/pdf` in a viewer that let the script in). */
+  contentType?: string;
+  /** `pdf`: read with pdf.js in the panel (page/pdf.ts), not by the content script. */
+  source: 'readability' | 'body' | 'pdf';
 }
 
 /** A selection the content script captured and keeps a handle to, for `page/insert`. */

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import type { Browser } from 'puppeteer-core';
 import { CHROMIUM, hasChromium, launchChromium } from '../../e2e/support/chromium';
 
@@ -25,6 +25,22 @@ export interface Harness {
   readonly requests: string[];
   close(): Promise<void>;
 }
+
+/**
+ * Vite's `?url` imports (pdf.js's worker file, `src/page/pdf.ts`) as an empty URL: esbuild
+ * has no such loader, and no harness page reads a PDF (the built extension does, in
+ * `e2e/browser/pdf-and-questions.test.ts`).
+ */
+const viteUrlImports: Plugin = {
+  name: 'vite-url-imports',
+  setup(b) {
+    b.onResolve({ filter: /\?url$/ }, (a) => ({ path: a.path, namespace: 'vite-url' }));
+    b.onLoad({ filter: /.*/, namespace: 'vite-url' }, () => ({
+      contents: 'export default "";',
+      loader: 'js',
+    }));
+  },
+};
 
 /**
  * Bundles `entry` (source text, resolved from `resolveDir`) as an IIFE named
@@ -49,6 +65,7 @@ export async function startHarness(opts: {
     globalName: 'sotto',
     write: false,
     logLevel: 'silent',
+    plugins: [viteUrlImports],
   });
   const js = bundle.outputFiles[0]?.contents ?? new Uint8Array();
   const requests: string[] = [];

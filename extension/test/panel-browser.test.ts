@@ -25,8 +25,8 @@ import { h, render } from 'preact';
 import { MessageItem } from './message-item';
 import { LockBadge } from './lock-badge';
 import { Composer } from './composer';
-import { summaryTurn } from '../page/prompts';
-export { h, render, MessageItem, LockBadge, Composer, summaryTurn };
+import { askTurn, explainTurn, summaryTurn, translateTurn } from '../page/prompts';
+export { h, render, MessageItem, LockBadge, Composer, summaryTurn, askTurn, explainTurn, translateTurn };
 `;
 
 const PAGE = `<!doctype html><html lang="en"><meta charset="utf-8"><link rel="stylesheet" href="/styles.css">
@@ -214,6 +214,43 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
     expect(text).toContain('My article');
     expect(text).toContain('1,200 characters of page text');
     expect(text).not.toContain('SECRET-BODY');
+  });
+
+  it('ask, explain and translate requests show as labels: the question, the selection, not the page', async () => {
+    const turns = await page.evaluate(() => {
+      type Turn = { content: string };
+      const w = window as unknown as {
+        sotto: {
+          askTurn: (p: unknown, q: string) => Turn;
+          explainTurn: (t: string) => Turn;
+          translateTurn: (t: string, l: string) => Turn;
+        };
+      };
+      const pdf = {
+        title: 'Report.pdf',
+        url: 'https://x.example/report.pdf',
+        text: 'SECRET-BODY '.repeat(100),
+        truncated: false,
+        totalChars: 1200,
+        source: 'pdf',
+      };
+      return [
+        w.sotto.askTurn(pdf, 'Who wrote it?').content,
+        w.sotto.explainTurn('photosynthesis').content,
+        w.sotto.translateTurn('Guten Morgen', 'French').content,
+      ];
+    });
+    const shown: string[] = [];
+    for (const [i, content] of turns.entries()) {
+      await mountMessage(page, { key: `u${i}`, role: 'user', content, state: 'done' });
+      shown.push(await page.$eval('[data-testid="message"]', (e) => e.textContent ?? ''));
+    }
+    expect(shown[0]).toContain('Ask about Report.pdf');
+    expect(shown[0]).toContain('Who wrote it?');
+    expect(shown[0]).toContain('1,200 characters of page text');
+    expect(shown[0]).not.toContain('SECRET-BODY');
+    expect(shown[1]).toMatch(/Explain\s*photosynthesis/);
+    expect(shown[2]).toMatch(/Translate into French\s*Guten Morgen/);
   });
 
   it('the lock badge shows platform, model and key age, and opens the full evidence', async () => {

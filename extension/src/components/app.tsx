@@ -1,7 +1,8 @@
 /**
  * The side panel app: routes between onboarding, unlock and chat by the
  * vault's state; owns the panel port, the evidence shown in the lock badge,
- * and hands the worker's page actions (`action/summarize`, `action/rewrite`)
+ * and hands the worker's page actions (`action/summarize`, `action/ask`,
+ * `action/rewrite`, `action/explain`, `action/translate`)
  * to the page flows once the vault is unlocked.
  */
 
@@ -20,6 +21,14 @@ export interface AppProps {
   passkey: PasskeyActions;
   /** This window's id (routes page actions and the toggle shortcut to this panel). */
   windowId: number | undefined;
+}
+
+/** The tab's address and title as the menu saw them (a PDF is recognised by its address). */
+function tabInfo(action: PageAction): { url?: string; title?: string } {
+  return {
+    ...(action.pageUrl ? { url: action.pageUrl } : {}),
+    ...(action.pageTitle ? { title: action.pageTitle } : {}),
+  };
 }
 
 export function App({ passkey, windowId }: AppProps) {
@@ -53,7 +62,7 @@ export function App({ passkey, windowId }: AppProps) {
     const off = c.subscribe((m) => {
       if (m.type === 'vault/changed') setVault(m.state);
       else if (m.type === 'panel/close') window.close();
-      else if (m.type === 'action/summarize' || m.type === 'action/rewrite') setAction(m);
+      else if (m.type.startsWith('action/')) setAction(m as PageAction);
       else if (m.type === 'chat/started') setEvidence({ summary: m.evidence });
       // The badge shows what holds now (unreachable, refused, down), not the last good evidence.
       else if (m.type === 'chat/error' && isEvidenceState(m.code)) setEvidence({ error: m });
@@ -78,8 +87,12 @@ export function App({ passkey, windowId }: AppProps) {
     if (vault !== 'unlocked' || !action) return;
     setAction(undefined);
     if (action.type === 'action/summarize')
-      void page.summarize({ tabId: action.tabId, frameId: 0 });
-    else void page.rewrite(action);
+      void page.summarize({ tabId: action.tabId, frameId: 0, ...tabInfo(action) });
+    else if (action.type === 'action/ask')
+      void page.ask({ tabId: action.tabId, frameId: 0, ...tabInfo(action) });
+    else if (action.type === 'action/explain') void page.explain(action);
+    else if (action.type === 'action/translate') void page.translate(action);
+    else if (action.type === 'action/rewrite') void page.rewrite(action);
   }, [vault, action, page]);
 
   return (

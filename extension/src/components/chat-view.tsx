@@ -1,13 +1,14 @@
 /**
  * The unlocked panel: header (lock badge, history), the transcript
- * (`role="log"`, polite live region), page-action notices, the custom rewrite
- * form and the composer.
+ * (`role="log"`, polite live region), page-action notices and progress, the
+ * custom rewrite, ask and translate forms, and the composer.
  */
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { i18n } from '../i18n';
 import { sendMessage } from '../messaging';
 import { CONTINUE_PROMPT } from '../page/prompts';
+import { AskPanel } from './ask-panel';
 import { canRegenerate, hasPageText } from './chat-state';
 import { Composer } from './composer';
 import { HistoryDrawer } from './history-drawer';
@@ -16,6 +17,7 @@ import { type EvidenceView, LockBadge } from './lock-badge';
 import { MessageItem } from './message-item';
 import { RewritePanel } from './rewrite-panel';
 import { Shortcuts } from './shortcuts';
+import { TranslatePanel } from './translate-panel';
 import type { Chat } from './use-chat';
 import type { PageActions } from './use-page-actions';
 
@@ -201,6 +203,21 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           </div>
         </div>
       )}
+      {page.progress && (
+        <p class="notice notice-info" role="status" data-testid="page-progress">
+          {page.progress}
+        </p>
+      )}
+      {page.pendingAsk && (
+        <AskPanel pending={page.pendingAsk} onSubmit={page.submitAsk} onCancel={page.cancelAsk} />
+      )}
+      {page.pendingTranslate && (
+        <TranslatePanel
+          pending={page.pendingTranslate}
+          onSubmit={page.submitTranslate}
+          onCancel={page.cancelTranslate}
+        />
+      )}
       {page.pendingRewrite && (
         <RewritePanel
           pending={page.pendingRewrite}
@@ -215,6 +232,9 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
         onStop={chat.stop}
         onSummarize={() => void page.summarize()}
         onRewrite={() => void page.rewriteSelection()}
+        onAsk={() => void page.ask()}
+        onExplain={() => void page.explain()}
+        onTranslate={() => void page.translate()}
       />
     </div>
   );

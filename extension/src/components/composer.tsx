@@ -1,6 +1,7 @@
 /**
  * The prompt box: Enter sends, Shift+Enter adds a line (Esc, handled by the
- * chat view, stops a running answer). Focused when the panel opens. "Summarize this page" sits beside it.
+ * chat view, stops a running answer). Focused when the panel opens. The page actions sit
+ * beside it: Summarize and Ask about the page; Rewrite, Explain and Translate a selection.
  */
 
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -14,6 +15,9 @@ export interface ComposerProps {
   onStop(): void;
   onSummarize(): void;
   onRewrite(): void;
+  onAsk(): void;
+  onExplain(): void;
+  onTranslate(): void;
 }
 
 export function Composer({
@@ -24,7 +28,11 @@ export function Composer({
   onStop,
   onSummarize,
   onRewrite,
+  onAsk,
+  onExplain,
+  onTranslate,
 }: ComposerProps) {
+  const pageOff = busy || pageBusy || !!disabled;
   const [text, setText] = useState('');
   const ref = useRef<HTMLTextAreaElement>(null);
   useEffect(() => ref.current?.focus(), []);
@@ -80,6 +88,27 @@ export function Composer({
           onClick={onRewrite}
         >
           {i18n.t('composer.rewrite')}
+        </button>
+        <button type="button" class="btn" data-testid="ask-page" disabled={pageOff} onClick={onAsk}>
+          {i18n.t('composer.ask')}
+        </button>
+        <button
+          type="button"
+          class="btn"
+          data-testid="explain-selection"
+          disabled={pageOff}
+          onClick={onExplain}
+        >
+          {i18n.t('composer.explain')}
+        </button>
+        <button
+          type="button"
+          class="btn"
+          data-testid="translate-selection"
+          disabled={pageOff}
+          onClick={onTranslate}
+        >
+          {i18n.t('composer.translate')}
         </button>
         <span class="spacer" />
         {busy ? (

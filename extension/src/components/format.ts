@@ -1,6 +1,6 @@
 /** Small display helpers for the side panel: platform names, short hashes, ages, error text. */
 
-import { formatNumber, i18n, type MessageKey, type PlainMessageKey } from '../i18n';
+import { formatNumber, i18n, type MessageKey, type PlainMessageKey, type Said } from '../i18n';
 import type { ErrorInfo, EvidenceSummary } from '../messaging';
 import type { PasskeyError } from '../passkey/errors';
 
@@ -75,6 +75,11 @@ function said(
 /** The worker's message in the UI's language (its `messageKey`), else as the worker wrote it. */
 export function errorMessage(e: ErrorInfo): string {
   return said(e.message, e.messageKey, e.messageArgs);
+}
+
+/** A message named by key where it was made (a PDF refusal), or its English text. */
+export function saidMessage(english: string, s: Said | undefined): string {
+  return said(english, s?.messageKey, s?.messageArgs);
 }
 
 /** A passkey ceremony's message in the UI's language. */

@@ -46,6 +46,32 @@ function UserTurn({ content }: { content: string }) {
       </div>
     );
   }
+  if (d.kind === 'ask') {
+    return (
+      <div class="turn-label">
+        <Icon name="page" />{' '}
+        {interleave(
+          i18n.t('answer.askAbout', { title: SLOT }),
+          <strong>{d.title || d.url}</strong>,
+        )}
+        <div class="plain" data-testid="ask-question-shown">
+          {d.question}
+        </div>
+        <div class="muted">{i18n.t('answer.pageChars', d.chars, [formatNumber(d.chars)])}</div>
+      </div>
+    );
+  }
+  if (d.kind === 'explain' || d.kind === 'translate') {
+    return (
+      <div class="turn-label">
+        <Icon name="pencil" />{' '}
+        {d.kind === 'explain'
+          ? i18n.t('answer.explainTurn')
+          : i18n.t('answer.translateTurn', { language: d.language })}
+        <blockquote class="quote">{d.text}</blockquote>
+      </div>
+    );
+  }
   if (d.kind === 'rewrite') {
     return (
       <div class="turn-label">

@@ -1,18 +1,22 @@
 /**
- * Page actions in the side panel (issue 5 item 4): "Summarize this page
- * privately" (panel button, or `action/summarize` from the worker's context
- * menu / shortcut) and "Rewrite selection privately" (`action/rewrite`). Reads
- * the page through the content script (`page/client.ts`), starts a new
- * conversation with the fenced prompt, and inserts a rewrite back into the
- * original selection only when the user presses Insert.
+ * Page actions in the side panel (issue 5 item 4, issue 15): "Summarize this
+ * page privately" (panel button, or `action/summarize` from the worker's context
+ * menu / shortcut), "Ask about this page" (`action/ask`), "Rewrite selection
+ * privately" (`action/rewrite`), "Explain" and "Translate" a selection
+ * (`action/explain`, `action/translate`). Reads the page through the content
+ * script (`page/client.ts`) or, for a PDF, with pdf.js here in the panel
+ * (`page/pdf.ts`, with page progress), starts a new conversation with the fenced
+ * prompt, and inserts a rewrite back into the original selection only when the
+ * user presses Insert.
  */
 
-import { i18n, label, type PlainMessageKey } from '../i18n';
+import { i18n, label, type PlainMessageKey, uiLanguage } from '../i18n';
 import { useCallback, useRef, useState } from 'preact/hooks';
 import {
   MessageError,
   type PageAction,
   type PageInsertResult,
+  type PageText,
   type RewriteStyle,
 } from '../messaging';
 import {
@@ -22,9 +26,18 @@ import {
   sendPageMessage,
   type TabRef,
 } from '../page/client';
-import { rewriteTurn, summaryTurn } from '../page/prompts';
+import { PdfError } from '../page/pdf-limits';
+import { readTab } from '../page/read-tab';
+import {
+  askTurn,
+  explainTurn,
+  languageName,
+  rewriteTurn,
+  summaryTurn,
+  translateTurn,
+} from '../page/prompts';
 import type { InsertTarget } from './chat-state';
-import { errorMessage, formatCount } from './format';
+import { errorMessage, formatCount, saidMessage } from './format';
 import type { Chat } from './use-chat';
 
 /** A problem reaching the page, shown above the composer. */
@@ -47,11 +60,41 @@ export interface PendingRewrite {
   pageTitle?: string;
 }
 
+/** "Ask about this page": the page is read, the question not typed yet. */
+export interface PendingAsk {
+  page: PageText;
+}
+
+/** A selection waiting for the user to pick the language to translate it into. */
+export interface PendingTranslate {
+  text: string;
+  /** BCP 47 tag preselected: the browser's UI language. */
+  language: string;
+  pageUrl?: string;
+  pageTitle?: string;
+}
+
+type SelectionAction = Extract<PageAction, { type: 'action/explain' | 'action/translate' }>;
+
 export interface PageActions {
   busy: boolean;
+  /** What reading the page is doing now, e.g. "Reading the PDF: page 3 of 12". */
+  progress: string | undefined;
   problem: PageProblem | undefined;
   pendingRewrite: PendingRewrite | undefined;
+  pendingAsk: PendingAsk | undefined;
+  pendingTranslate: PendingTranslate | undefined;
   summarize(tab?: TabRef): Promise<void>;
+  /** Reads the page (the active tab, or `tab`), then asks for the question. */
+  ask(tab?: TabRef): Promise<void>;
+  submitAsk(question: string): void;
+  cancelAsk(): void;
+  /** Explain the selection (from the menu's `action`, or the active tab's). */
+  explain(action?: SelectionAction): Promise<void>;
+  /** From the menu: translate at once. From the panel: let the user pick the language. */
+  translate(action?: SelectionAction): Promise<void>;
+  submitTranslate(language: string): void;
+  cancelTranslate(): void;
   rewrite(action: Extract<PageAction, { type: 'action/rewrite' }>): Promise<void>;
   /** The panel's own "Rewrite selection" button: capture, then let the user pick a style. */
   rewriteSelection(): Promise<void>;
@@ -78,6 +121,7 @@ export function insertFailure(r: PageInsertResult): string | undefined {
 }
 
 function describe(e: unknown): PageProblem {
+  if (e instanceof PdfError) return { message: saidMessage(e.message, e.said) };
   if (e instanceof PageAccessError) {
     return {
       message: e.message,
@@ -93,6 +137,9 @@ export function usePageActions(chat: Chat): PageActions {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<PageProblem>();
   const [pendingRewrite, setPending] = useState<PendingRewrite>();
+  const [pendingAsk, setPendingAsk] = useState<PendingAsk>();
+  const [pendingTranslate, setPendingTranslate] = useState<PendingTranslate>();
+  const [progress, setProgress] = useState<string>();
   const rewriteSelectionRef = useRef<() => Promise<void>>();
 
   const summarize = useCallback(
@@ -102,7 +149,7 @@ export function usePageActions(chat: Chat): PageActions {
       let tab: TabRef | undefined = given;
       try {
         tab ??= await activeTab();
-        const page = await sendPageMessage(tab, 'page/extract', {});
+        const page = await readTab(tab, setProgress);
         if (!page.text.trim()) {
           setProblem({ message: i18n.t('page.noText') });
           return;
@@ -128,9 +175,132 @@ export function usePageActions(chat: Chat): PageActions {
         setProblem({ ...describe(e), again: () => void summarize(given) });
       } finally {
         setBusy(false);
+        setProgress(undefined);
       }
     },
     [chat],
+  );
+
+  const ask = useCallback(async (given?: TabRef) => {
+    setProblem(undefined);
+    setPendingAsk(undefined);
+    setBusy(true);
+    try {
+      const tab = given ?? (await activeTab());
+      const page = await readTab(tab, setProgress);
+      if (!page.text.trim()) {
+        setProblem({ message: i18n.t('page.noTextAsk') });
+        return;
+      }
+      setPendingAsk({ page });
+    } catch (e) {
+      setProblem({ ...describe(e), again: () => void askRef.current?.(given) });
+    } finally {
+      setBusy(false);
+      setProgress(undefined);
+    }
+  }, []);
+  const askRef = useRef(ask);
+  askRef.current = ask;
+
+  const submitAsk = useCallback(
+    (question: string) => {
+      const p = pendingAsk;
+      if (!p || !question.trim()) return;
+      setPendingAsk(undefined);
+      chat.newChat();
+      chat.send(askTurn(p.page, question), {
+        context: {
+          kind: 'summarize',
+          pageUrl: p.page.url,
+          pageTitle: p.page.title,
+          truncated: p.page.truncated,
+        },
+      });
+    },
+    [chat, pendingAsk],
+  );
+
+  /** The selection: the menu's frame (or the active tab), else the menu's own copy of it. */
+  const selected = useCallback(
+    async (
+      action: SelectionAction | undefined,
+      verb: string,
+    ): Promise<PendingTranslate | undefined> => {
+      setProblem(undefined);
+      setBusy(true);
+      let tab: TabRef | undefined;
+      let text = action?.selectionText ?? '';
+      try {
+        tab = action ? { tabId: action.tabId, frameId: action.frameId } : await activeTab();
+        const sel = await sendPageMessage(tab, 'page/selection', {});
+        if (sel?.text.trim()) text = sel.text;
+      } catch (e) {
+        // From the menu, its copy of the selection is enough; from the panel, say why not.
+        if (!action) {
+          setProblem({ ...describe(e) });
+          return undefined;
+        }
+      } finally {
+        setBusy(false);
+      }
+      if (!text.trim()) {
+        setProblem({ message: i18n.t('page.selectFirstFor', { action: verb }) });
+        return undefined;
+      }
+      const pageUrl = action?.pageUrl ?? tab?.url;
+      const pageTitle = action?.pageTitle ?? tab?.title;
+      return {
+        text,
+        language: action?.language ?? uiLanguage(),
+        ...(pageUrl ? { pageUrl } : {}),
+        ...(pageTitle ? { pageTitle } : {}),
+      };
+    },
+    [],
+  );
+
+  const startSelection = useCallback(
+    (p: PendingTranslate, turn: ReturnType<typeof explainTurn>) => {
+      chat.newChat();
+      chat.send(turn, {
+        context: {
+          kind: 'rewrite',
+          ...(p.pageUrl ? { pageUrl: p.pageUrl } : {}),
+          ...(p.pageTitle ? { pageTitle: p.pageTitle } : {}),
+        },
+      });
+    },
+    [chat],
+  );
+
+  const explain = useCallback(
+    async (action?: SelectionAction) => {
+      const p = await selected(action, i18n.t('composer.explain'));
+      if (p) startSelection(p, explainTurn(p.text));
+    },
+    [selected, startSelection],
+  );
+
+  const translate = useCallback(
+    async (action?: SelectionAction) => {
+      setPendingTranslate(undefined);
+      const p = await selected(action, i18n.t('composer.translate'));
+      if (!p) return;
+      if (action) startSelection(p, translateTurn(p.text, languageName(p.language)));
+      else setPendingTranslate(p);
+    },
+    [selected, startSelection],
+  );
+
+  const submitTranslate = useCallback(
+    (language: string) => {
+      const p = pendingTranslate;
+      if (!p) return;
+      setPendingTranslate(undefined);
+      startSelection(p, translateTurn(p.text, languageName(language)));
+    },
+    [pendingTranslate, startSelection],
   );
 
   const start = useCallback(
@@ -248,9 +418,19 @@ export function usePageActions(chat: Chat): PageActions {
 
   return {
     busy,
+    progress,
     problem,
     pendingRewrite,
+    pendingAsk,
+    pendingTranslate,
     summarize,
+    ask,
+    submitAsk,
+    cancelAsk: () => setPendingAsk(undefined),
+    explain,
+    translate,
+    submitTranslate,
+    cancelTranslate: () => setPendingTranslate(undefined),
     rewrite,
     rewriteSelection,
     submitRewrite,

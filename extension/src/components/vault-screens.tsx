@@ -5,7 +5,7 @@
  */
 
 import { useState } from 'preact/hooks';
-import { i18n } from '../i18n';
+import { i18n, label, type PlainMessageKey } from '../i18n';
 import { MessageError, type PageAction } from '../messaging';
 import { PasskeyError } from '../passkey/errors';
 import { errorMessage, errorTitle, passkeyMessage } from './format';
@@ -29,13 +29,18 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : i18n.t('passkey.failed');
 }
 
+const WAITING: Record<PageAction['type'], PlainMessageKey> = {
+  'action/summarize': 'unlock.waitingSummarize',
+  'action/ask': 'unlock.waitingAsk',
+  'action/rewrite': 'unlock.waitingRewrite',
+  'action/explain': 'unlock.waitingExplain',
+  'action/translate': 'unlock.waitingTranslate',
+};
+
 /** What a page action waiting for the unlock will do, in a few words. */
 export function waitingActionText(action: PageAction): string {
   const where = action.pageTitle || action.pageUrl;
-  const what =
-    action.type === 'action/summarize'
-      ? i18n.t('unlock.waitingSummarize')
-      : i18n.t('unlock.waitingRewrite');
+  const what = label(WAITING[action.type]);
   return where ? i18n.t('unlock.waitingOn', { what, where }) : i18n.t('unlock.waiting', { what });
 }
 

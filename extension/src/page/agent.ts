@@ -51,7 +51,8 @@ export function createPageAgent(
           if (max !== undefined && (!Number.isInteger(max) || max <= 0)) {
             return { ok: false, error: invalid('maxChars must be a positive integer.') };
           }
-          return { ok: true, value: extractPage(doc, max === undefined ? {} : { maxChars: max }) };
+          const page = extractPage(doc, max === undefined ? {} : { maxChars: max });
+          return { ok: true, value: { ...page, contentType: doc.contentType } };
         }
         case 'page/selection': {
           const sel = captureSelection(doc);

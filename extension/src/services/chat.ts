@@ -102,12 +102,17 @@ function rewrittenText(content: string): string {
 function conversationFor(m: ChatStart, lastUser: ChatTurn): ConversationPlain {
   const c = m.context;
   const kind = c?.kind ?? 'chat';
+  const turn = describeTurn(lastUser.content);
   const title =
-    kind === 'summarize'
-      ? `Summary: ${titleFrom(c?.pageTitle ?? c?.pageUrl ?? 'page')}`
-      : kind === 'rewrite'
-        ? `Rewrite: ${titleFrom(rewrittenText(lastUser.content))}`
-        : titleFrom(lastUser.content);
+    kind === 'summarize' && turn.kind === 'ask'
+      ? `Question: ${titleFrom(turn.question)}`
+      : kind === 'summarize'
+        ? `Summary: ${titleFrom(c?.pageTitle ?? c?.pageUrl ?? 'page')}`
+        : kind === 'rewrite' && (turn.kind === 'explain' || turn.kind === 'translate')
+          ? `${turn.kind === 'explain' ? 'Explain' : 'Translate'}: ${titleFrom(turn.text)}`
+          : kind === 'rewrite'
+            ? `Rewrite: ${titleFrom(rewrittenText(lastUser.content))}`
+            : titleFrom(lastUser.content);
   return {
     title,
     kind,

@@ -1,19 +1,31 @@
 /**
  * Page actions from the browser's own UI: the context menu ("Summarize this page
- * privately", "Rewrite selection privately" → shorter / clearer / more formal /
- * fix grammar / custom), the keyboard commands, and the toolbar button. Each one
+ * privately", "Ask about this page privately", "Rewrite selection privately" →
+ * shorter / clearer / more formal / fix grammar / custom, "Explain selection
+ * privately", "Translate selection privately" → the browser's language or another),
+ * the keyboard commands, and the toolbar button. Each one
  * opens the side panel inside the user's gesture (before any `await`, or Chrome
  * refuses) and hands the panel an action; nothing is sent until the panel, on the
  * user's behalf, starts a request.
  */
 import type { Browser } from 'wxt/browser';
-import { i18n, label } from '../i18n';
+import { i18n, label, uiLanguage } from '../i18n';
 import type { PageAction } from '../messaging';
-import { REWRITE_STYLES } from '../page/prompts';
+import {
+  displayLanguage,
+  languageName,
+  REWRITE_STYLES,
+  TRANSLATE_LANGUAGES,
+} from '../page/prompts';
 import type { PanelHub } from './panel-hub';
 
 export const MENU_SUMMARIZE = 'sotto-summarize';
 export const MENU_REWRITE = 'sotto-rewrite';
+export const MENU_ASK = 'sotto-ask';
+export const MENU_EXPLAIN = 'sotto-explain';
+export const MENU_TRANSLATE = 'sotto-translate';
+/** `sotto-translate:<tag>`; `sotto-translate:ui` is the browser's own language. */
+export const TRANSLATE_UI = 'ui';
 export const COMMAND_SUMMARIZE = 'summarize-page';
 export const COMMAND_TOGGLE = 'toggle-panel';
 
@@ -54,6 +66,23 @@ function summarize(tab: Tab): PageAction {
   };
 }
 
+/** "Into German", in the UI's language (the language named in it too). */
+function into(tag: string): string {
+  return i18n.t('menus.translateInto', { language: displayLanguage(tag, i18n.t('ext.locale')) });
+}
+
+/** The translation targets the menu offers: the browser's language first, then the others. */
+export function translateTargets(uiLanguage: string): { id: string; title: string }[] {
+  const ui = languageName(uiLanguage);
+  return [
+    { id: `${MENU_TRANSLATE}:${TRANSLATE_UI}`, title: into(uiLanguage) },
+    ...TRANSLATE_LANGUAGES.filter((tag) => languageName(tag) !== ui).map((tag) => ({
+      id: `${MENU_TRANSLATE}:${tag}`,
+      title: into(tag),
+    })),
+  ];
+}
+
 /** Creates the menus (call from `runtime.onInstalled`). */
 export async function createMenus(b: MenuBrowser): Promise<void> {
   await b.contextMenus.removeAll();
@@ -75,6 +104,44 @@ export async function createMenus(b: MenuBrowser): Promise<void> {
       contexts: ['selection', 'editable'],
     });
   }
+  // After the rewrite group, so the page menu reads Summarize, Ask (rewrite shows on selections only).
+  b.contextMenus.create({
+    id: MENU_ASK,
+    title: i18n.t('menus.ask'),
+    contexts: ['page', 'frame'],
+  });
+  b.contextMenus.create({
+    id: MENU_EXPLAIN,
+    title: i18n.t('menus.explain'),
+    contexts: ['selection'],
+  });
+  b.contextMenus.create({
+    id: MENU_TRANSLATE,
+    title: i18n.t('menus.translate'),
+    contexts: ['selection'],
+  });
+  // The language the panel translates into when the menu names none (src/i18n.ts).
+  for (const { id, title } of translateTargets(uiLanguage())) {
+    b.contextMenus.create({ id, parentId: MENU_TRANSLATE, title, contexts: ['selection'] });
+  }
+}
+
+function selectionAction(
+  type: 'action/explain' | 'action/translate',
+  info: Browser.contextMenus.OnClickData,
+  tab: Tab & { id: number },
+  language?: string,
+): PageAction {
+  return {
+    type,
+    actionId: crypto.randomUUID(),
+    tabId: tab.id,
+    frameId: info.frameId ?? 0,
+    selectionText: info.selectionText ?? '',
+    ...(language ? { language } : {}),
+    ...(tab.url ? { pageUrl: tab.url } : {}),
+    ...(tab.title ? { pageTitle: tab.title } : {}),
+  };
 }
 
 /** Wires menu clicks and commands to the panel hub. */
@@ -85,6 +152,32 @@ export function listenForActions(b: MenuBrowser, panels: PanelHub): void {
     if (id === MENU_SUMMARIZE) {
       openPanel(b, tab);
       panels.deliver(tab.windowId, summarize(tab));
+      return;
+    }
+    if (id === MENU_ASK) {
+      openPanel(b, tab);
+      panels.deliver(tab.windowId, { ...summarize(tab), type: 'action/ask' });
+      return;
+    }
+    const t = tab as Tab & { id: number };
+    if (id === MENU_EXPLAIN) {
+      openPanel(b, tab);
+      panels.deliver(tab.windowId, selectionAction('action/explain', info, t));
+      return;
+    }
+    // The parent item itself (Firefox lets it be clicked): the browser's language.
+    if (id === MENU_TRANSLATE || id.startsWith(`${MENU_TRANSLATE}:`)) {
+      const tag = id.slice(MENU_TRANSLATE.length + 1);
+      openPanel(b, tab);
+      panels.deliver(
+        tab.windowId,
+        selectionAction(
+          'action/translate',
+          info,
+          t,
+          tag && tag !== TRANSLATE_UI && TRANSLATE_LANGUAGES.includes(tag) ? tag : undefined,
+        ),
+      );
       return;
     }
     const style = id.startsWith(`${MENU_REWRITE}:`)
