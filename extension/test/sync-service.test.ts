@@ -13,7 +13,7 @@ import { DecryptError, deriveAccountKey, openManifest, SyncClient } from '@sotto
 import { toBase64Url } from '../src/messaging';
 import { createHandlers } from '../src/services/router';
 import { PairingService } from '../src/services/sync/pairing-service';
-import { SyncService } from '../src/services/sync/sync-service';
+import { FULL_LISTING_INTERVAL_MS, SyncService } from '../src/services/sync/sync-service';
 import { type Harness, harness, prfBytes } from './support/services';
 
 let target: StoreTarget;
@@ -27,7 +27,15 @@ afterAll(async () => {
   await target?.cleanup();
 });
 
-type Device = Harness & { sync: SyncService; restart(): void };
+type Device = Harness & {
+  sync: SyncService;
+  /** A restarted worker (a new SyncService over the same database). */
+  restart(): void;
+  /** Moves this device's clock past the full-listing interval. */
+  dayLater(): void;
+  /** Records each listing brought down, per listing. */
+  listed: number[];
+};
 const opened: Device[] = [];
 afterEach(() => {
   for (const d of opened.splice(0)) d.db.close();
@@ -40,19 +48,30 @@ type Tamper = (
 
 async function device(vaultKey?: Uint8Array, tamper?: { current?: Tamper }): Promise<Device> {
   const h = harness();
+  let ahead = 0; // ms this device's clock runs ahead of the real one
+  const listed: number[] = [];
   const tamperingFetch: typeof fetch = async (input, init) => {
     const res = await fetch(input, init);
     const url = String(input);
-    if (!tamper?.current || !url.includes('/v1/sync/changes')) return res;
+    if (!url.includes('/v1/sync/changes')) return res;
     const json = (await res.json()) as { changes: Parameters<Tamper>[0] };
-    tamper.current(json.changes);
+    listed.push(json.changes.length);
+    tamper?.current?.(json.changes);
     return new Response(JSON.stringify(json), { status: res.status, headers: res.headers });
   };
-  const make = () => new SyncService(h.db, h.vault, h.history, { fetch: tamperingFetch });
+  const make = () =>
+    new SyncService(h.db, h.vault, h.history, {
+      fetch: tamperingFetch,
+      now: () => Date.now() + ahead,
+    });
   const d: Device = Object.assign(h, {
     sync: make(),
+    listed,
     restart() {
-      d.sync = make(); // a restarted worker: the next pull is a full listing
+      d.sync = make();
+    },
+    dayLater() {
+      ahead += FULL_LISTING_INTERVAL_MS;
     },
   });
   opened.push(d);
@@ -105,6 +124,45 @@ describe('extension sync', () => {
       expect(await texts(d, 'c1')).toEqual(['hello', 'answer']);
       expect(await texts(d, 'c2')).toEqual(['from b']);
     }
+  });
+
+  it('lists only what changed since its stored cursor, after a worker restart too; the whole account once a day', async () => {
+    const [a, b] = await pair();
+    await a.history.append({
+      conversationId: 'i1',
+      conversation: { title: 'One', kind: 'chat' },
+      messages: [say('i1', 'a'), say('i1', 'b', 'assistant'), say('i1', 'c')],
+    });
+    await a.history.append({
+      conversationId: 'i2',
+      conversation: { title: 'Two', kind: 'chat' },
+      messages: [say('i2', 'd'), say('i2', 'e', 'assistant')],
+    });
+    await a.sync.syncNow();
+    expect((await b.sync.syncNow()).state).toBe('synced');
+    const sum = (n: number[]) => n.reduce((x, y) => x + y, 0);
+    expect(sum(b.listed)).toBe(7); // 5 messages, 2 conversation records
+
+    await a.history.append({
+      conversationId: 'i1',
+      conversation: { title: 'x', kind: 'chat' },
+      messages: [say('i1', 'f')],
+    });
+    await a.sync.syncNow();
+    b.restart();
+    b.listed.length = 0;
+    expect((await b.sync.syncNow()).state).toBe('synced');
+    expect(sum(b.listed)).toBe(2); // the new message and its conversation's record, nothing else
+    expect(await texts(b, 'i1')).toEqual(['a', 'b', 'c', 'f']);
+
+    b.listed.length = 0;
+    expect((await b.sync.syncNow()).state).toBe('synced');
+    expect(sum(b.listed)).toBe(0);
+
+    b.dayLater();
+    b.listed.length = 0;
+    expect((await b.sync.syncNow()).state).toBe('synced');
+    expect(sum(b.listed)).toBe(8); // the daily full listing
   });
 
   it('keeps edits made while the server is unreachable and uploads them later', async () => {
@@ -200,12 +258,12 @@ describe('extension sync', () => {
     await a.history.rename('t', 'Renamed');
     await a.sync.syncNow();
 
-    // drop: after a worker restart (a full listing) the feed leaves out a message b has
+    // drop: at the daily full listing the feed leaves out a message b has
     tamper.current = (changes) => {
       const i = changes.findIndex((c) => c.id.startsWith('m:t:'));
       if (i >= 0) changes.splice(i, 1);
     };
-    b.restart();
+    b.dayLater();
     expect(await b.sync.syncNow()).toMatchObject({ state: 'tampered' });
     expect(await texts(b, 't')).toEqual(['one', 'two']);
     expect((await b.history.list()).find((c) => c.id === 't')!.title).toBe('Watched');
@@ -220,7 +278,7 @@ describe('extension sync', () => {
       const i = changes.findIndex((c) => c.id === 'c:t');
       if (i >= 0) changes[i] = { ...changes[i]!, body: firstManifest.body };
     };
-    b.restart();
+    b.dayLater();
     expect(await b.sync.syncNow()).toMatchObject({ state: 'tampered' });
     expect((await b.history.list()).find((c) => c.id === 't')!.title).toBe('Renamed');
   });
@@ -242,7 +300,7 @@ describe('extension sync', () => {
 
     const h = harness(); // the new device: no vault yet
     const bSync = new SyncService(h.db, h.vault, h.history);
-    opened.push(Object.assign(h, { sync: bSync, restart() {} }));
+    opened.push(Object.assign(h, { sync: bSync, listed: [], restart() {}, dayLater() {} }));
     const bHandlers = createHandlers({
       ...h,
       sync: bSync,

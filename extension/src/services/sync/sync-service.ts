@@ -48,10 +48,20 @@ const messageMeta = (id: string) => ({ id, type: MESSAGE_TYPE, schemaVersion: SC
 interface StoredSync {
   url: string;
   deviceId: string;
+  /** The replica; its `cursor` (the server's change number, not a secret) makes listings incremental. */
   replica: ReplicaState;
+  /** When the whole account was last listed and checked (ms), not only what changed. */
+  fullAt?: number;
 }
 
 const ROUNDS = 3;
+/**
+ * How often the whole account is listed again (ms). Between, a sync lists only
+ * changes after the stored cursor: what changed is still checked in full
+ * (freshness, membership, index), but a record the server dropped without a
+ * change is only noticed by the next full listing.
+ */
+export const FULL_LISTING_INTERVAL_MS = 24 * 60 * 60 * 1000;
 /** The worker's periodic sync alarm (edits made offline upload on the next one). */
 export const SYNC_ALARM = 'sotto-sync';
 
@@ -62,7 +72,6 @@ export class SyncService {
   readonly #fetch: typeof fetch | undefined;
   readonly #now: () => number;
   #last: SyncStatus | undefined;
-  #pulledFull = false;
   #running: Promise<SyncStatus> | undefined;
 
   constructor(
@@ -104,7 +113,6 @@ export class SyncService {
       deviceId: current?.deviceId ?? newId(),
       replica: current?.url === clean.origin ? current.replica : emptyReplicaState(),
     });
-    this.#pulledFull = false;
     return this.status();
   }
 
@@ -159,21 +167,27 @@ export class SyncService {
     });
     const replica = new SyncReplica(client, () => key, stored.replica);
     let conflict = false;
+    let fullAt = stored.fullAt;
     try {
       for (let round = 0; round < ROUNDS; round++) {
         const before = replica.state();
-        const remote = await replica.pull({ full: !this.#pulledFull });
-        this.#pulledFull = true;
+        const now = this.#now();
+        const full =
+          before.cursor === 0 || fullAt === undefined || now - fullAt >= FULL_LISTING_INTERVAL_MS;
+        const remote = await replica.pull({ full });
+        if (full) fullAt = now;
         const pushed = await this.#reconcile(key, replica, before, remote, stored.deviceId);
         conflict ||= pushed.conflict;
-        await this.#save({ ...stored, replica: replica.state() });
+        await this.#save({ ...stored, replica: replica.state(), ...(fullAt ? { fullAt } : {}) });
         if (pushed.count === 0) break;
       }
       this.#last = conflict
         ? { state: 'conflict', pending: 0, detail: 'A conflicting edit was kept as a copy.' }
         : { state: 'synced', pending: 0 };
     } catch (e) {
-      await this.#save({ ...stored, replica: replica.state() });
+      // After a refused listing the next one is full again, whatever the clock says.
+      if (e instanceof IntegrityError) fullAt = undefined;
+      await this.#save({ ...stored, replica: replica.state(), ...(fullAt ? { fullAt } : {}) });
       if (e instanceof DeviceRemovedError) {
         this.#last = {
           state: 'removed',
@@ -338,8 +352,7 @@ export class SyncService {
     } finally {
       old.fill(0);
     }
-    await this.#save({ ...stored, replica: emptyReplicaState() });
-    this.#pulledFull = false;
+    await this.#save({ url: stored.url, deviceId: stored.deviceId, replica: emptyReplicaState() });
     return this.syncNow();
   }
 
