@@ -209,6 +209,32 @@ describe('extension sync', () => {
       expect(t[0]).toBe('first');
       expect(new Set(t.slice(1))).toEqual(new Set(['a while apart', 'b while apart']));
       expect((await d.history.list()).find((c) => c.id === 'm')!.title).toBe('Renamed on B');
+      expect((await d.history.list()).map((c) => c.id)).toEqual(['m']); // one rename: no copy
+    }
+  });
+
+  it('two devices rename one conversation concurrently: the later title wins, the other is kept as a copy', async () => {
+    const [a, b] = await pair();
+    await a.history.append({
+      conversationId: 'n',
+      conversation: { title: 'Named once', kind: 'chat' },
+      messages: [say('n', 'one'), say('n', 'two', 'assistant')],
+    });
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    await a.history.rename('n', 'Renamed on A');
+    await new Promise((r) => setTimeout(r, 5)); // B's rename is the later one
+    await b.history.rename('n', 'Renamed on B');
+    expect((await a.sync.syncNow()).state).toBe('synced');
+    expect((await b.sync.syncNow()).state).toBe('conflict');
+    expect((await a.sync.syncNow()).state).toBe('synced');
+    for (const d of [a, b]) {
+      const list = await d.history.list();
+      expect(list.map((c) => c.title).sort()).toEqual(['Renamed on A (copy)', 'Renamed on B']);
+      expect(list.find((c) => c.id === 'n')!.title).toBe('Renamed on B');
+      const copy = list.find((c) => c.title === 'Renamed on A (copy)')!;
+      expect(await texts(d, copy.id)).toEqual(['one', 'two']);
+      expect(await texts(d, 'n')).toEqual(['one', 'two']);
     }
   });
 

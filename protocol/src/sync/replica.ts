@@ -169,14 +169,18 @@ export class SyncReplica {
    * @throws {IntegrityError} the server's copy fails a check, or a message id holds other bytes.
    * @throws {UnreachableError} / {ServiceError} from the client (nothing is lost: push again later).
    */
-  async push(
-    copy: ConversationCopy,
-  ): Promise<{ manifest: ConversationManifest; orphans: ManifestEntry[] }> {
+  async push(copy: ConversationCopy): Promise<{
+    manifest: ConversationManifest;
+    orphans: ManifestEntry[];
+    /** Titles of concurrent renames that lost to a later one (keep them). */
+    lostTitles: string[];
+  }> {
     const cid = copy.manifest.conversationId;
     checkId(cid, 'conversation');
     const key = this.#key();
     let manifest = copy.manifest;
     const orphans: ManifestEntry[] = [];
+    const lostTitles: string[] = [];
     for (let attempt = 0; attempt < MAX_PUSH_ATTEMPTS; attempt++) {
       if (!manifest.deleted) await this.#uploadMessages(cid, manifest, copy.messages);
       const known = this.#state.remembered[cid];
@@ -189,7 +193,7 @@ export class SyncReplica {
         this.#mirror(rid, r.record.revision, sealed);
         this.#state.remembered[cid] = checkFreshness(manifest, sealed, known);
         if (manifest.deleted) await this.#deleteMessages(cid);
-        return { manifest, orphans };
+        return { manifest, orphans, lostTitles };
       }
       if (!r.current || r.current.body === null) {
         throw new IntegrityError('dropped', 'the server lost a conversation it had');
@@ -201,10 +205,12 @@ export class SyncReplica {
         throw new IntegrityError('tampered', 'a conversation record does not open', { cause });
       }
       this.#state.remembered[cid] = checkFreshness(remote, r.current.body, known);
+      const agreed = this.knownManifest(cid); // what this edit was made against
       this.#mirror(rid, r.current.revision, r.current.body);
-      const merged = mergeManifests(manifest, remote);
+      const merged = mergeManifests(manifest, remote, agreed);
       manifest = merged.merged;
       orphans.push(...merged.orphans);
+      if (merged.lostTitle !== undefined) lostTitles.push(merged.lostTitle);
     }
     throw new IntegrityError('forked', 'the conversation keeps changing on the server; try again');
   }
@@ -224,6 +230,20 @@ export class SyncReplica {
       const d = await this.#client.delete(rid, rec.revision);
       if (!d.ok && d.current && d.current.body !== null)
         await this.#client.delete(rid, d.current.revision);
+    }
+  }
+
+  /**
+   * The conversation's manifest as this device last mirrored it (already
+   * verified when it was mirrored), or undefined if there is none or it does not open.
+   */
+  knownManifest(cid: string, state: ReplicaState = this.#state): ConversationManifest | undefined {
+    const body = state.records[manifestRecordId(cid)]?.body;
+    if (!body) return undefined;
+    try {
+      return openManifest(this.#key(), cid, fromBase64Url(body));
+    } catch {
+      return undefined;
     }
   }
 

@@ -10,7 +10,8 @@
  * - both moved → merged (`mergeManifests`: messages append-only, renames and
  *   deletes last-writer-wins), written locally and pushed;
  * - synced before and now gone locally → the deletion is pushed as a tombstone;
- * - messages a tombstone would drop that its deleter never saw → kept in a copy.
+ * - messages a tombstone would drop that its deleter never saw → kept in a copy;
+ * - a rename that lost to a later concurrent one → a copy under the losing title.
  * A push that meets a newer server copy merges and retries (the replica), and
  * the next round brings its messages down.
  */
@@ -260,35 +261,42 @@ export class SyncService {
         toPush.push(l);
         continue;
       }
-      const { merged, orphans } = mergeManifests(l.manifest, r.manifest);
+      const { merged, orphans, lostTitle } = mergeManifests(
+        l.manifest,
+        r.manifest,
+        replica.knownManifest(id, before),
+      );
       const messages = new Map([...r.messages, ...l.messages]);
       if (orphans.length > 0) {
         conflict = true;
-        await this.#keepCopy(
-          key,
-          merged.title,
-          merged.kind,
-          orphans.map((o) => messages.get(o.id)!),
-          orphans.map((o) => o.id),
-        );
+        await this.#keepCopy(key, `${merged.title} (copy)`, merged.kind, messages, orphans);
       }
       const copy = { manifest: merged, messages };
+      if (lostTitle !== undefined && !merged.deleted) {
+        conflict = true;
+        await this.#keepRename(key, `${lostTitle} (copy)`, copy);
+      }
       await writeLocalCopy(this.#db, key, copy);
       toPush.push(copy);
     }
     for (const l of local.values()) toPush.push(l); // new here
     for (const copy of toPush) {
-      const { manifest, orphans } = await replica.push(copy);
+      const { manifest, orphans, lostTitles } = await replica.push(copy);
       if (orphans.length > 0) {
         conflict = true;
-        const kept = orphans.filter((o) => copy.messages.has(o.id));
         await this.#keepCopy(
           key,
-          manifest.title,
+          `${manifest.title} (copy)`,
           manifest.kind,
-          kept.map((o) => copy.messages.get(o.id)!),
-          kept.map((o) => o.id),
+          copy.messages,
+          orphans,
         );
+      }
+      if (!manifest.deleted) {
+        for (const lost of lostTitles) {
+          conflict = true;
+          await this.#keepRename(key, `${lost} (copy)`, { manifest, messages: copy.messages });
+        }
       }
       const complete = manifest.messages.every((m) => copy.messages.has(m.id));
       if (manifest.deleted) await writeLocalCopy(this.#db, key, { manifest, messages: new Map() });
@@ -356,27 +364,40 @@ export class SyncService {
     return this.syncNow();
   }
 
+  /**
+   * Nothing a user wrote is lost: a rename that lost to a later one on another
+   * device is kept as a copy of the conversation (the messages this device has) under that title.
+   */
+  async #keepRename(key: Uint8Array, title: string, copy: ConversationCopy): Promise<void> {
+    const m = copy.manifest;
+    await this.#keepCopy(
+      key,
+      title,
+      m.kind,
+      copy.messages,
+      m.messages.filter((e) => copy.messages.has(e.id)),
+    );
+  }
+
   /** Nothing a user wrote is lost: messages a deletion never saw go to a new conversation. */
   async #keepCopy(
     key: Uint8Array,
     title: string,
     kind: string,
-    sealed: Uint8Array[],
-    ids: string[],
+    sealed: ReadonlyMap<string, Uint8Array>,
+    entries: readonly { id: string }[],
   ): Promise<void> {
     const conversationId = newId();
-    const messages = sealed.map((s, i) => {
-      const plain = openJson(
-        key,
-        { id: ids[i]!, type: MESSAGE_TYPE, schemaVersion: SCHEMA_VERSION },
-        s,
-      ) as MessagePlain;
-      const { conversationId: _old, ...rest } = plain;
-      return { ...rest, conversationId };
-    });
+    const messages = entries
+      .filter((e) => sealed.has(e.id))
+      .map((e) => {
+        const plain = openJson(key, messageMeta(e.id), sealed.get(e.id)!) as MessagePlain;
+        const { conversationId: _old, ...rest } = plain;
+        return { ...rest, conversationId };
+      });
     await this.#history.append({
       conversationId,
-      conversation: { title: `${title} (copy)`, kind: kind as 'chat' },
+      conversation: { title, kind: kind as 'chat' },
       messages,
     });
   }
