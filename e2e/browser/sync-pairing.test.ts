@@ -8,6 +8,7 @@
  *   approves → B makes its own passkey → B has A's conversation → B chats →
  *   A has B's conversation: both lists agree → A removes B (the vault key
  *   rotates under A's passkey) → B is told, and A's later messages never reach it.
+ *   Each side panel's badge row shows the sync state (synced, then removed on B).
  *
  * Waits are on DOM attributes and elements, never on time.
  */
@@ -67,6 +68,7 @@ describe.skipIf(!hasChromium)('two Chromium profiles paired through the sync ser
   let a: ExtensionBrowser;
   let b: ExtensionBrowser;
   let panelA: Page;
+  let panelB: Page;
   let optionsA: Page;
   let optionsB: Page;
 
@@ -105,6 +107,9 @@ describe.skipIf(!hasChromium)('two Chromium profiles paired through the sync ser
       await optionsA.click('#sync-on');
       await optionsA.waitForSelector('#sync-state[data-state="synced"]');
       expect(await list(optionsA)).toHaveLength(1);
+      // the side panel shows it too, in its badge row (it asks the worker every 15 s)
+      const badge = await panelA.waitForSelector('[data-testid="sync-badge"][data-state="synced"]');
+      expect(await badge!.evaluate((e) => e.textContent)).toMatch(/Synced \d+ (s|min) ago/);
     },
     FLOW_TIMEOUT_MS,
   );
@@ -153,7 +158,7 @@ describe.skipIf(!hasChromium)('two Chromium profiles paired through the sync ser
   it(
     'B chats; after a sync each side has both conversations, message for message',
     async () => {
-      const panelB = await b.openPanel();
+      panelB = await b.openPanel();
       await waitForVault(panelB, 'unlocked');
       await configure(panelB, stack.clientProxy.url, GENERATION);
       await sendChat(panelB, 'The little dog');
@@ -204,6 +209,7 @@ describe.skipIf(!hasChromium)('two Chromium profiles paired through the sync ser
       await waitForAnswer(panelA, 2, ['done'], FLOW_TIMEOUT_MS);
       expect((await askOk<{ state: string }>(optionsA, 'sync/now')).state).toBe('synced');
       expect((await askOk<{ state: string }>(optionsB, 'sync/now')).state).toBe('removed');
+      await panelB.waitForSelector('[data-testid="sync-badge"][data-state="error"]');
       // B keeps what it had; nothing written after the removal reaches it
       expect(await list(optionsB)).toEqual(before);
       const grown = (await list(optionsA)).find((c) => c.messageCount === 4);

@@ -16,6 +16,10 @@ export interface SyncStatus {
   detail?: string;
   /** The sync service in use, when on. */
   url?: string;
+  /** A sync is running now (the state is the last one's outcome). */
+  syncing?: boolean;
+  /** When this device last finished a sync without error (ms since the epoch). */
+  syncedAt?: number;
 }
 
 declare module './messaging' {

@@ -111,7 +111,13 @@ describe('extension sync', () => {
       messages: [say('c1', 'hello'), say('c1', 'answer', 'assistant')],
     });
     expect((await a.sync.status()).state).toBe('pending');
-    expect(await a.sync.syncNow()).toMatchObject({ state: 'synced', pending: 0 });
+    const running = a.sync.syncNow();
+    expect(await a.sync.status()).toMatchObject({ syncing: true }); // what the panel shows meanwhile
+    const before = Date.now();
+    expect(await running).toMatchObject({ state: 'synced', pending: 0 });
+    const done = await a.sync.status();
+    expect(done.syncing).toBeUndefined();
+    expect(done.syncedAt).toBeGreaterThanOrEqual(before);
     await b.history.append({
       conversationId: 'c2',
       conversation: { title: 'From B', kind: 'chat' },

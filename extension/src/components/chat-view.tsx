@@ -1,5 +1,5 @@
 /**
- * The unlocked panel: header (lock badge, history), the transcript
+ * The unlocked panel: header (lock and sync badges, history), the transcript
  * (`role="log"`, polite live region), page-action notices, the custom rewrite
  * form and the composer.
  */
@@ -13,6 +13,7 @@ import { Icon } from './icons';
 import { type EvidenceView, LockBadge } from './lock-badge';
 import { MessageItem } from './message-item';
 import { RewritePanel } from './rewrite-panel';
+import { SyncBadge } from './sync-badge';
 import type { Chat } from './use-chat';
 import type { PageActions } from './use-page-actions';
 
@@ -145,6 +146,7 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
       </header>
       <div class="badge-row">
         <LockBadge view={evidence} />
+        <SyncBadge />
       </div>
       {showHistory && (
         <HistoryDrawer

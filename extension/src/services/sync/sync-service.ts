@@ -53,6 +53,8 @@ interface StoredSync {
   replica: ReplicaState;
   /** When the whole account was last listed and checked (ms), not only what changed. */
   fullAt?: number;
+  /** When a sync last finished without error (ms), for the panel's "synced … ago". */
+  syncedAt?: number;
 }
 
 const ROUNDS = 3;
@@ -128,10 +130,14 @@ export class SyncService {
       return { state: 'locked', pending: 0, url: stored.url };
     }
     const last = this.#last;
-    const url = stored.url;
+    const extra = {
+      url: stored.url,
+      ...(this.#running ? { syncing: true } : {}),
+      ...(stored.syncedAt !== undefined ? { syncedAt: stored.syncedAt } : {}),
+    };
     if (last && last.state !== 'synced' && last.state !== 'pending')
-      return { ...last, pending, url };
-    return { state: pending > 0 || !last ? 'pending' : 'synced', pending, url };
+      return { ...last, pending, ...extra };
+    return { state: pending > 0 || !last ? 'pending' : 'synced', pending, ...extra };
   }
 
   async #pendingCount(key: Uint8Array, replica: ReplicaState): Promise<number> {
@@ -146,20 +152,22 @@ export class SyncService {
 
   /** One sync, or the one already running. Never throws: the outcome is the status. */
   syncNow(): Promise<SyncStatus> {
-    this.#running ??= this.#sync().finally(() => {
-      this.#running = undefined;
-    });
+    this.#running ??= this.#sync()
+      .finally(() => {
+        this.#running = undefined;
+      })
+      .then(() => this.status());
     return this.#running;
   }
 
-  async #sync(): Promise<SyncStatus> {
+  async #sync(): Promise<void> {
     const stored = await this.#stored();
-    if (!stored) return { state: 'off', pending: 0 };
+    if (!stored) return;
     let key: Uint8Array;
     try {
       key = await this.#vault.key();
     } catch {
-      return { state: 'locked', pending: 0 };
+      return; // locked: the status says so
     }
     const client = new SyncClient({
       baseUrl: stored.url,
@@ -182,6 +190,12 @@ export class SyncService {
         await this.#save({ ...stored, replica: replica.state(), ...(fullAt ? { fullAt } : {}) });
         if (pushed.count === 0) break;
       }
+      await this.#save({
+        ...stored,
+        replica: replica.state(),
+        ...(fullAt ? { fullAt } : {}),
+        syncedAt: this.#now(),
+      });
       this.#last = conflict
         ? { state: 'conflict', pending: 0, detail: 'A conflicting edit was kept as a copy.' }
         : { state: 'synced', pending: 0 };
@@ -216,7 +230,6 @@ export class SyncService {
         };
       }
     }
-    return this.status();
   }
 
   async #reconcile(
