@@ -9,7 +9,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedTarget, type StoreTarget } from '../../backend/test/support/sync-stores';
 import { startSyncProcess, type SyncProcess } from '../../e2e/support/sync-process';
-import { DecryptError, deriveAccountKey, openManifest, SyncClient } from '@sotto/protocol';
+import {
+  DecryptError,
+  DeviceRemovedError,
+  deriveAccountKey,
+  openManifest,
+  SyncClient,
+} from '@sotto/protocol';
 import { toBase64Url } from '../src/messaging';
 import { createHandlers } from '../src/services/router';
 import { PairingService } from '../src/services/sync/pairing-service';
@@ -53,7 +59,7 @@ async function device(vaultKey?: Uint8Array, tamper?: { current?: Tamper }): Pro
   const tamperingFetch: typeof fetch = async (input, init) => {
     const res = await fetch(input, init);
     const url = String(input);
-    if (!url.includes('/v1/sync/changes')) return res;
+    if (!url.includes('/v1/sync/changes') || res.status !== 200) return res;
     const json = (await res.json()) as { changes: Parameters<Tamper>[0] };
     listed.push(json.changes.length);
     tamper?.current?.(json.changes);
@@ -147,7 +153,7 @@ describe('extension sync', () => {
     await a.sync.syncNow();
     expect((await b.sync.syncNow()).state).toBe('synced');
     const sum = (n: number[]) => n.reduce((x, y) => x + y, 0);
-    expect(sum(b.listed)).toBe(7); // 5 messages, 2 conversation records
+    expect(sum(b.listed)).toBe(8); // 5 messages, 2 conversation records, A's device record
 
     await a.history.append({
       conversationId: 'i1',
@@ -168,7 +174,7 @@ describe('extension sync', () => {
     b.dayLater();
     b.listed.length = 0;
     expect((await b.sync.syncNow()).state).toBe('synced');
-    expect(sum(b.listed)).toBe(8); // the daily full listing
+    expect(sum(b.listed)).toBe(10); // the daily full listing, both device records with it
   });
 
   it('keeps edits made while the server is unreachable and uploads them later', async () => {
@@ -365,6 +371,75 @@ describe('extension sync', () => {
     ).rejects.toThrow();
   });
 
+  it('removes one chosen device of three: the one that stays follows the new key, the removed one is refused', async () => {
+    const a = await device();
+    const key = await a.vault.key();
+    const b = await device(key);
+    const c = await device(key);
+    await a.sync.configure(sync.url, 'Laptop');
+    await b.sync.configure(sync.url, 'Phone');
+    await c.sync.configure(sync.url, 'Old tablet');
+    await a.history.append({
+      conversationId: 'k1',
+      conversation: { title: 'Before', kind: 'chat' },
+      messages: [say('k1', 'before removal')],
+    });
+    for (const d of [a, b, c, a]) expect((await d.sync.syncNow()).state).toBe('synced');
+    const listed = await a.sync.devices();
+    expect(listed.map((d) => [d.label, d.self]).sort()).toEqual([
+      ['Laptop', true],
+      ['Old tablet', false],
+      ['Phone', false],
+    ]);
+    // the server holds the names only sealed
+    const oldAccount = new SyncClient({ baseUrl: sync.url, account: deriveAccountKey(key) });
+    const raw = await oldAccount.changes(0);
+    const asText = raw.records.map((r) => Buffer.from(r.body ?? []).toString('latin1')).join();
+    expect(asText).not.toContain('Old tablet');
+    expect(asText).not.toContain('Phone');
+
+    const removed = listed.find((d) => d.label === 'Old tablet')!.deviceId;
+    const status = await a.sync.removeDevice(removed, {
+      prf: prfBytes(1),
+      credentialId: new Uint8Array([1]),
+    });
+    expect(status.state).toBe('synced');
+    const newKey = (await a.vault.key()).slice();
+    expect(newKey).not.toEqual(key);
+
+    // the device that stays is handed the new key and confirms it with its own passkey
+    expect((await b.sync.syncNow()).state).toBe('rekey');
+    expect(
+      (await b.sync.followRemoval({ prf: prfBytes(2), credentialId: new Uint8Array([2]) })).state,
+    ).toBe('synced');
+    expect(await b.vault.key()).toEqual(newKey);
+    expect(await texts(b, 'k1')).toEqual(['before removal']);
+    await b.vault.lock();
+    await b.vault.unlock({ prf: prfBytes(2), credentialId: new Uint8Array([2]) });
+
+    // the removed device is told, and the server refuses what it signs
+    expect((await c.sync.syncNow()).state).toBe('removed');
+    await expect(oldAccount.put('c:late', 0, new Uint8Array([1]))).rejects.toThrow(
+      DeviceRemovedError,
+    );
+    await expect(oldAccount.changes(0)).rejects.toThrow(DeviceRemovedError);
+
+    // written afterwards: reaches the device that stayed, not the removed one
+    await a.history.append({
+      conversationId: 'k2',
+      conversation: { title: 'After', kind: 'chat' },
+      messages: [say('k2', 'after removal')],
+    });
+    expect((await a.sync.syncNow()).state).toBe('synced');
+    expect((await b.sync.syncNow()).state).toBe('synced');
+    expect(await texts(b, 'k2')).toEqual(['after removal']);
+    expect((await c.sync.syncNow()).state).toBe('removed');
+    expect((await c.history.list()).map((x) => x.id)).toEqual(['k1']);
+    await a.sync.syncNow();
+    expect((await a.sync.devices()).map((d) => d.label).sort()).toEqual(['Laptop', 'Phone']);
+    expect((await b.sync.devices()).map((d) => d.label).sort()).toEqual(['Laptop', 'Phone']);
+  });
+
   it('removes the other device: later records are under a rotated key it never had, and it is told', async () => {
     const [a, b] = await pair();
     await a.history.append({
@@ -403,12 +478,10 @@ describe('extension sync', () => {
     const manifest = fresh.records.find((r) => r.id === 'c:r2')!;
     expect(() => openManifest(oldKey, 'r2', manifest.body!)).toThrow(DecryptError);
     expect(openManifest(newKey, 'r2', manifest.body!).messages).toHaveLength(1);
-    // the old account holds nothing but the sealed notice
-    const old = await new SyncClient({
-      baseUrl: sync.url,
-      account: deriveAccountKey(oldKey),
-    }).changes(0);
-    expect(old.records.filter((r) => r.body !== null).map((r) => r.id)).toEqual(['x:retired']);
+    // the old account is retired: what it signs is refused
+    await expect(
+      new SyncClient({ baseUrl: sync.url, account: deriveAccountKey(oldKey) }).changes(0),
+    ).rejects.toThrow(DeviceRemovedError);
     // A's own passkey unlocks the new key
     await a.vault.lock();
     await a.vault.unlock({ prf: prfBytes(1), credentialId: new Uint8Array([1]) });

@@ -40,6 +40,8 @@ export function syncBadgeView(
       return { state: 'error', label: 'Sync error: server changed history', look: 'badge-bad' };
     case 'removed':
       return { state: 'error', label: 'Sync: device removed', look: 'badge-bad' };
+    case 'rekey':
+      return { state: 'error', label: 'Sync: confirm the new key in Options', look: 'badge-bad' };
   }
 }
 

@@ -20,6 +20,8 @@ const STATE_TEXT: Record<SyncStatus['state'], string> = {
   tampered: 'The sync server changed or lost history. Nothing from it was applied.',
   removed: 'This device was removed from sync. Pair it again to rejoin.',
   locked: 'Unlock Sotto to sync.',
+  rekey:
+    'Another device removed a device and changed the sync key. Confirm with your passkey to keep syncing.',
 };
 
 function message(e: unknown): string {

@@ -20,6 +20,15 @@ export {
   sealManifest,
   type Tombstone,
 } from './manifest';
+export {
+  type DeviceInfo,
+  deviceRecordId,
+  HANDOVER_BYTES,
+  openDevice,
+  openHandover,
+  sealDevice,
+  sealHandover,
+} from './devices';
 export { mergeManifests, type MergeResult } from './merge';
 export {
   type ApproverPairing,

@@ -13,13 +13,15 @@
  *   (`merge.ts`) and retries, returning the merged manifest and any orphans.
  *
  * Record ids on the server: `c:<conversation id>` for manifests and
- * `m:<conversation id>:<message id>` for messages. The server learns how many
+ * `m:<conversation id>:<message id>` for messages, `d:<device id>` for the
+ * account's devices (`devices.ts`). The server learns how many
  * conversations and messages there are and their sizes, never their content.
  */
 
 import { DeviceRemovedError, IntegrityError, MalformedError } from '../errors';
-import { openJson, sealJson } from '../sealed/record';
+import { openJson } from '../sealed/record';
 import type { SyncClient } from './client';
+import { type DeviceInfo, deviceRecordId, openDevice, sealDevice } from './devices';
 import { checkFreshness, checkIndex, type RememberedManifest, verifyMembership } from './integrity';
 import {
   type ConversationManifest,
@@ -50,7 +52,10 @@ export const emptyReplicaState = (): ReplicaState => ({ cursor: 0, records: {}, 
 
 const ID = /^[A-Za-z0-9_-]{1,60}$/;
 export const manifestRecordId = (conversationId: string) => `c:${conversationId}`;
-/** Left in an account its devices moved away from (device removal): sealed, so only they can read it. */
+/**
+ * A sealed "removed" notice that builds before server-side retirement left in an
+ * account its devices moved away from; still honoured when it is there.
+ */
 export const RETIRED_RECORD_ID = 'x:retired';
 const RETIRED_META = { id: RETIRED_RECORD_ID, type: 'sotto/sync/retired', schemaVersion: 1 };
 export const messageRecordId = (conversationId: string, messageId: string) =>
@@ -129,6 +134,13 @@ export class SyncReplica {
       if (parts[0] === 'c' && parts.length === 2) {
         if (r.body === null) continue; // a removed manifest: caught by the index check below
         manifests.set(parts[1]!, fromBase64Url(r.body));
+      } else if (parts[0] === 'd' && parts.length === 2) {
+        if (r.body === null) continue;
+        try {
+          openDevice(key, parts[1]!, fromBase64Url(r.body));
+        } catch (cause) {
+          throw new IntegrityError('tampered', 'a device record does not open', { cause });
+        }
       } else if (parts[0] === 'm' && parts.length === 3) {
         if (r.body === null) continue;
         const list = byConversation.get(parts[1]!) ?? [];
@@ -190,7 +202,7 @@ export class SyncReplica {
       const rid = manifestRecordId(cid);
       const r = await this.#client.put(rid, this.#state.records[rid]?.revision ?? 0, sealed);
       if (r.ok) {
-        this.#mirror(rid, r.record.revision, sealed);
+        this.#written(rid, r.record, sealed);
         this.#state.remembered[cid] = checkFreshness(manifest, sealed, known);
         if (manifest.deleted) await this.#deleteMessages(cid);
         return { manifest, orphans, lostTitles };
@@ -215,22 +227,50 @@ export class SyncReplica {
     throw new IntegrityError('forked', 'the conversation keeps changing on the server; try again');
   }
 
-  /**
-   * Device removal: after the devices that stay moved to a new vault key (a new
-   * account), leaves a sealed notice here and deletes every other record, so a
-   * removed device learns it was removed and the server keeps nothing of the old account.
-   */
-  async retire(now: number): Promise<void> {
-    const notice = sealJson(this.#key(), RETIRED_META, { at: now });
-    const current = this.#state.records[RETIRED_RECORD_ID]?.revision ?? 0;
-    const r = await this.#client.put(RETIRED_RECORD_ID, current, notice);
-    if (!r.ok) await this.#client.put(RETIRED_RECORD_ID, r.current?.revision ?? 0, notice);
-    for (const [rid, rec] of Object.entries(this.#state.records)) {
-      if (rid === RETIRED_RECORD_ID || rec.body === null) continue;
-      const d = await this.#client.delete(rid, rec.revision);
-      if (!d.ok && d.current && d.current.body !== null)
-        await this.#client.delete(rid, d.current.revision);
+  /** The account's devices as last pulled (each record verified when it was mirrored). */
+  devices(): DeviceInfo[] {
+    const key = this.#key();
+    const out: DeviceInfo[] = [];
+    for (const [rid, r] of Object.entries(this.#state.records)) {
+      if (!rid.startsWith('d:') || r.body === null) continue;
+      out.push(openDevice(key, rid.slice(2), fromBase64Url(r.body)));
     }
+    return out.sort((a, b) => a.addedAt - b.addedAt || a.deviceId.localeCompare(b.deviceId));
+  }
+
+  /**
+   * Files this device's record (its label and handover key) unless the mirror
+   * already holds exactly that device.
+   * @throws {UnreachableError} / {ServiceError} from the client.
+   */
+  async publishDevice(device: DeviceInfo): Promise<void> {
+    const rid = deviceRecordId(device.deviceId);
+    const known = this.devices().find((d) => d.deviceId === device.deviceId);
+    if (
+      known &&
+      known.label === device.label &&
+      toBase64Url(known.publicKey) === toBase64Url(device.publicKey)
+    )
+      return;
+    const sealed = sealDevice(this.#key(), device);
+    const r = await this.#client.put(rid, this.#state.records[rid]?.revision ?? 0, sealed);
+    const rev = r.ok ? r.record.revision : r.current?.revision;
+    if (!r.ok && rev !== undefined) {
+      const again = await this.#client.put(rid, rev, sealed);
+      if (again.ok) this.#written(rid, again.record, sealed);
+      return;
+    }
+    if (r.ok) this.#written(rid, r.record, sealed);
+  }
+
+  /**
+   * Device removal, once the devices that stay can follow (their handovers) and
+   * this one has moved to the new key: the server deletes this account's records
+   * and refuses its requests from then on, so the removed device is told and can
+   * write nothing more.
+   */
+  async retire(handovers: ReadonlyMap<string, Uint8Array>): Promise<void> {
+    await this.#client.retire(handovers);
   }
 
   /**
@@ -245,6 +285,20 @@ export class SyncReplica {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Mirrors this device's own accepted write. When it took the account's very
+   * next change number the cursor moves past it, so the next listing does not
+   * bring this device's own writes back (nothing else can hide in that step).
+   */
+  #written(
+    rid: string,
+    record: { revision: number; change: number },
+    body: Uint8Array | null,
+  ): void {
+    this.#mirror(rid, record.revision, body);
+    if (record.change === this.#state.cursor + 1) this.#state.cursor = record.change;
   }
 
   #mirror(rid: string, revision: number, body: Uint8Array | null): void {
@@ -266,7 +320,7 @@ export class SyncReplica {
         throw new MalformedError('sync: a message differs from its manifest entry');
       const r = await this.#client.put(rid, 0, sealed);
       if (r.ok) {
-        this.#mirror(rid, r.record.revision, sealed);
+        this.#written(rid, r.record, sealed);
       } else if (r.current?.body && recordDigest(r.current.body) === entry.digest) {
         this.#mirror(rid, r.current.revision, r.current.body);
       } else {
@@ -280,7 +334,7 @@ export class SyncReplica {
     for (const [rid, r] of Object.entries(this.#state.records)) {
       if (!rid.startsWith(prefix) || r.body === null) continue;
       const d = await this.#client.delete(rid, r.revision);
-      if (d.ok) this.#mirror(rid, d.record.revision, null);
+      if (d.ok) this.#written(rid, d.record, null);
     }
   }
 }

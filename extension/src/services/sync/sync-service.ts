@@ -21,10 +21,13 @@ import {
   deriveAccountKey,
   emptyReplicaState,
   IntegrityError,
+  type DeviceInfo,
   mergeManifests,
+  openHandover,
   openJson,
   recordDigest,
   type ReplicaState,
+  sealHandover,
   sealJson,
   SyncClient,
   SyncReplica,
@@ -42,6 +45,7 @@ import { SYNC_STATE_KEY } from '../history-ledger';
 import type { SyncStatus } from '../../sync-messaging';
 import type { VaultService } from '../vault';
 import { ServiceFailure } from '../failure';
+import { newDeviceSecret, openDeviceSecret, openPendingKey, sealPendingKey } from './device-keys';
 import { readLocalCopies, writeLocalCopy } from './history-bridge';
 
 const messageMeta = (id: string) => ({ id, type: MESSAGE_TYPE, schemaVersion: SCHEMA_VERSION });
@@ -55,6 +59,20 @@ interface StoredSync {
   fullAt?: number;
   /** When a sync last finished without error (ms), for the panel's "synced … ago". */
   syncedAt?: number;
+  /** This device's name in the account's device list (sealed there; only devices read it). */
+  label?: string;
+  /** This device's handover key pair, sealed under the vault key (`device-keys.ts`). */
+  deviceSecret?: string;
+  /** A new vault key another device handed over, sealed under the current one, until confirmed. */
+  pendingKey?: string;
+}
+
+/** A device as the options page lists it. */
+export interface DeviceView {
+  deviceId: string;
+  label: string;
+  addedAt: number;
+  self: boolean;
 }
 
 const ROUNDS = 3;
@@ -67,6 +85,10 @@ const ROUNDS = 3;
 export const FULL_LISTING_INTERVAL_MS = 24 * 60 * 60 * 1000;
 /** The worker's periodic sync alarm (edits made offline upload on the next one). */
 export const SYNC_ALARM = 'sotto-sync';
+
+function invalid(message: string): ServiceFailure {
+  return new ServiceFailure({ code: 'invalid', message, retryable: false });
+}
 
 export class SyncService {
   readonly #db: SottoDb;
@@ -101,7 +123,7 @@ export class SyncService {
   }
 
   /** Turns sync on with a server URL (or off with null). Turning off forgets the replica, not history. */
-  async configure(url: string | null): Promise<SyncStatus> {
+  async configure(url: string | null, label?: string): Promise<SyncStatus> {
     if (url === null) {
       await this.#db.settings.delete(SYNC_STATE_KEY as SettingsRow['key']);
       this.#last = undefined;
@@ -111,10 +133,15 @@ export class SyncService {
     if (clean.protocol !== 'http:' && clean.protocol !== 'https:')
       throw new TypeError('sync URL must be http(s)');
     const current = await this.#stored();
+    const same = current?.url === clean.origin;
     await this.#save({
       url: clean.origin,
       deviceId: current?.deviceId ?? newId(),
-      replica: current?.url === clean.origin ? current.replica : emptyReplicaState(),
+      replica: same ? current.replica : emptyReplicaState(),
+      ...(current?.deviceSecret ? { deviceSecret: current.deviceSecret } : {}),
+      ...(label?.trim() || current?.label
+        ? { label: (label?.trim() || current?.label)!.slice(0, 64) }
+        : {}),
     });
     return this.status();
   }
@@ -128,6 +155,15 @@ export class SyncService {
       pending = await this.#pendingCount(await this.#vault.key(), stored.replica);
     } catch {
       return { state: 'locked', pending: 0, url: stored.url };
+    }
+    if (stored.pendingKey) {
+      return {
+        state: 'rekey',
+        pending,
+        url: stored.url,
+        detail:
+          'Another device removed a device and changed the sync key. Confirm with your passkey to keep syncing.',
+      };
     }
     const last = this.#last;
     const extra = {
@@ -185,6 +221,7 @@ export class SyncService {
           before.cursor === 0 || fullAt === undefined || now - fullAt >= FULL_LISTING_INTERVAL_MS;
         const remote = await replica.pull({ full });
         if (full) fullAt = now;
+        if (round === 0) await replica.publishDevice(await this.#device(key, stored));
         const pushed = await this.#reconcile(key, replica, before, remote, stored.deviceId);
         conflict ||= pushed.conflict;
         await this.#save({ ...stored, replica: replica.state(), ...(fullAt ? { fullAt } : {}) });
@@ -203,7 +240,9 @@ export class SyncService {
       // After a refused listing the next one is full again, whatever the clock says.
       if (e instanceof IntegrityError) fullAt = undefined;
       await this.#save({ ...stored, replica: replica.state(), ...(fullAt ? { fullAt } : {}) });
-      if (e instanceof DeviceRemovedError) {
+      if (e instanceof DeviceRemovedError && (await this.#handedOver(key, client, stored))) {
+        this.#last = undefined; // the status says 'rekey'
+      } else if (e instanceof DeviceRemovedError) {
         this.#last = {
           state: 'removed',
           pending: 0,
@@ -279,7 +318,9 @@ export class SyncService {
         r.manifest,
         replica.knownManifest(id, before),
       );
-      const messages = new Map([...r.messages, ...l.messages]);
+      // The server's bytes for ids both have: the merged manifest lists their digests (after a
+      // key rotation both sides re-sealed the same messages, with different bytes).
+      const messages = new Map([...l.messages, ...r.messages]);
       if (orphans.length > 0) {
         conflict = true;
         await this.#keepCopy(key, `${merged.title} (copy)`, merged.kind, messages, orphans);
@@ -319,12 +360,93 @@ export class SyncService {
     return { count: toPush.length, conflict };
   }
 
+  /** This device as the account lists it; makes its handover key pair on first use. */
+  async #device(key: Uint8Array, stored: StoredSync): Promise<DeviceInfo> {
+    let pair = openDeviceSecret(key, stored.deviceId, stored.deviceSecret);
+    if (!pair) {
+      const made = newDeviceSecret(key, stored.deviceId);
+      pair = made.pair;
+      stored.deviceSecret = made.sealed; // the caller's later saves keep it
+      await this.#save(stored);
+    }
+    return {
+      deviceId: stored.deviceId,
+      label: stored.label ?? `Device ${stored.deviceId.slice(0, 4)}`,
+      publicKey: pair.publicKey,
+      addedAt: this.#now(),
+    };
+  }
+
   /**
-   * Removes every other device (issue 14): the vault key is rotated (this device's
-   * passkey wraps the new one), history is re-sealed under it, the old account is
-   * left holding only a sealed "removed" notice, and everything is uploaded again
-   * to the new key's account. Devices that stay pair again. A removed device keeps
-   * what it had, but cannot read, list or sign for anything written afterwards.
+   * The account was retired: if a device that stays left this one a handover,
+   * keeps the new key (sealed under the current one) until the person confirms
+   * it with the passkey ({@link followRemoval}). True if there was one.
+   */
+  async #handedOver(key: Uint8Array, client: SyncClient, stored: StoredSync): Promise<boolean> {
+    const pair = openDeviceSecret(key, stored.deviceId, stored.deviceSecret);
+    if (!pair) return false;
+    try {
+      const oldAccount = client.accountId!;
+      const sealed = await client.handover(oldAccount, stored.deviceId);
+      if (!sealed) return false;
+      const next = await openHandover(pair.privateKey, stored.deviceId, oldAccount, sealed);
+      await this.#save({ ...stored, pendingKey: sealPendingKey(key, stored.deviceId, next) });
+      next.fill(0);
+      return true;
+    } catch {
+      return false; // unreachable, or not a handover for this device: told it was removed
+    }
+  }
+
+  /** The account's devices as of the last sync (labels open only with the vault key). */
+  async devices(): Promise<DeviceView[]> {
+    const stored = await this.#stored();
+    if (!stored) return [];
+    const key = await this.#vault.key();
+    const replica = new SyncReplica(
+      new SyncClient({ baseUrl: stored.url }),
+      () => key,
+      stored.replica,
+    );
+    return replica.devices().map((d) => ({
+      deviceId: d.deviceId,
+      label: d.label,
+      addedAt: d.addedAt,
+      self: d.deviceId === stored.deviceId,
+    }));
+  }
+
+  /**
+   * Removes one device (issue 14): the vault key is rotated under this device's
+   * passkey and history re-sealed under it; everything is uploaded to the new
+   * key's account; then the old account is retired, leaving each device that
+   * stays the new key sealed to its own handover key. The removed device is
+   * refused from then on and cannot read anything written afterwards.
+   * @throws {ServiceFailure} sync is off, not this device, unknown device; `wrong-passkey`.
+   */
+  async removeDevice(
+    deviceId: string,
+    input: { prf: Uint8Array; credentialId: Uint8Array },
+  ): Promise<SyncStatus> {
+    const stored = await this.#stored();
+    if (!stored) throw invalid('Turn sync on first.');
+    if (deviceId === stored.deviceId) throw invalid('This device cannot remove itself.');
+    const listed = await this.devices();
+    if (!listed.some((d) => d.deviceId === deviceId)) throw invalid('No such device.');
+    const key = await this.#vault.key();
+    const stays = new SyncReplica(
+      new SyncClient({ baseUrl: stored.url }),
+      () => key,
+      stored.replica,
+    )
+      .devices()
+      .filter((d) => d.deviceId !== deviceId && d.deviceId !== stored.deviceId);
+    return this.#rotateAway(stored, input, stays);
+  }
+
+  /**
+   * Removes every other device: as {@link removeDevice}, with no handovers, so
+   * devices that stay pair again.
    * @throws {ServiceFailure} sync is off; `wrong-passkey` (nothing changed).
    */
   async removeOtherDevices(input: {
@@ -332,49 +454,90 @@ export class SyncService {
     credentialId: Uint8Array;
   }): Promise<SyncStatus> {
     const stored = await this.#stored();
-    if (!stored) {
-      throw new ServiceFailure({
-        code: 'invalid',
-        message: 'Turn sync on first.',
-        retryable: false,
-      });
-    }
+    if (!stored) throw invalid('Turn sync on first.');
+    return this.#rotateAway(stored, input, []);
+  }
+
+  async #rotateAway(
+    stored: StoredSync,
+    input: { prf: Uint8Array; credentialId: Uint8Array },
+    stays: DeviceInfo[],
+    given?: Uint8Array,
+  ): Promise<SyncStatus> {
     let retiredKey: Uint8Array | undefined;
-    await this.#vault.rotate(input, async (oldKey, newKey) => {
-      retiredKey = oldKey;
-      const { copies } = await readLocalCopies(this.#db, oldKey);
-      for (const c of copies) {
-        const messages = new Map<string, Uint8Array>();
-        const entries = c.manifest.messages.map((e) => {
-          const sealed = sealJson(
-            newKey,
-            messageMeta(e.id),
-            openJson(oldKey, messageMeta(e.id), c.messages.get(e.id)!),
-          );
-          messages.set(e.id, sealed);
-          return { ...e, digest: recordDigest(sealed) };
-        });
-        await writeLocalCopy(this.#db, newKey, {
-          manifest: { ...c.manifest, version: c.manifest.version + 1, messages: entries },
-          messages,
-        });
-      }
-    });
+    let newKey: Uint8Array | undefined;
+    await this.#vault.rotate(
+      input,
+      async (oldKey, next) => {
+        retiredKey = oldKey;
+        newKey = next;
+        await this.#reseal(oldKey, next);
+      },
+      given,
+    );
     const old = retiredKey!;
+    const handovers = new Map<string, Uint8Array>();
+    const oldAccount = deriveAccountKey(old);
+    for (const d of stays)
+      handovers.set(d.deviceId, await sealHandover(d, oldAccount.accountId, newKey!));
+    // A new account: a fresh handover key, sealed under the new vault key.
+    const { pendingKey: _followed, deviceSecret: _old, fullAt: _f, ...rest } = stored;
+    await this.#save({ ...rest, replica: emptyReplicaState() });
+    // Upload everything under the new key first, so the devices that follow find it there.
+    const status = await this.syncNow();
+    if (given) return status; // following another device's removal: the old account is retired
     const oldClient = new SyncClient({
       baseUrl: stored.url,
-      account: deriveAccountKey(old),
+      account: oldAccount,
       ...(this.#fetch ? { fetch: this.#fetch } : {}),
     });
     try {
-      await new SyncReplica(oldClient, () => old, stored.replica).retire(this.#now());
+      await new SyncReplica(oldClient, () => old, stored.replica).retire(handovers);
     } catch {
       // Best effort: new records are already under a key the removed device never had.
     } finally {
       old.fill(0);
     }
-    await this.#save({ url: stored.url, deviceId: stored.deviceId, replica: emptyReplicaState() });
-    return this.syncNow();
+    return status;
+  }
+
+  /**
+   * Follows a device removal made on another device: moves the vault key to the
+   * one it handed over (wrapped under this device's passkey, history re-sealed)
+   * and syncs with the new account.
+   * @throws {ServiceFailure} nothing to follow; `wrong-passkey` (nothing changed).
+   */
+  async followRemoval(input: { prf: Uint8Array; credentialId: Uint8Array }): Promise<SyncStatus> {
+    const stored = await this.#stored();
+    const key = await this.#vault.key();
+    const next = stored && openPendingKey(key, stored.deviceId, stored.pendingKey);
+    if (!stored || !next) throw invalid('There is no new sync key to confirm.');
+    try {
+      return await this.#rotateAway(stored, input, [], next);
+    } finally {
+      next.fill(0);
+    }
+  }
+
+  /** Re-seals local history from one vault key to another (inside the vault's rotation). */
+  async #reseal(oldKey: Uint8Array, newKey: Uint8Array): Promise<void> {
+    const { copies } = await readLocalCopies(this.#db, oldKey);
+    for (const c of copies) {
+      const messages = new Map<string, Uint8Array>();
+      const entries = c.manifest.messages.map((e) => {
+        const sealed = sealJson(
+          newKey,
+          messageMeta(e.id),
+          openJson(oldKey, messageMeta(e.id), c.messages.get(e.id)!),
+        );
+        messages.set(e.id, sealed);
+        return { ...e, digest: recordDigest(sealed) };
+      });
+      await writeLocalCopy(this.#db, newKey, {
+        manifest: { ...c.manifest, version: c.manifest.version + 1, messages: entries },
+        messages,
+      });
+    }
   }
 
   /**
