@@ -168,6 +168,12 @@ describe.skipIf(!hasChromium)('two Chromium profiles paired through the sync ser
       const listA = await list(optionsA);
       expect(listA).toHaveLength(2);
       expect(await list(optionsB)).toEqual(listA);
+      // Options lists both devices by their sealed names, this one marked
+      await optionsA.click('#sync-now');
+      await optionsA.waitForSelector('#sync-devices li:nth-child(2)');
+      const names = await optionsA.$$eval('#sync-devices li', (l) => l.map((e) => e.textContent));
+      expect(names).toHaveLength(2);
+      expect(names.filter((n) => n?.includes('(this device)'))).toHaveLength(1);
       for (const c of listA) {
         const fromA = await askOk<{ messages: { content: string }[] }>(optionsA, 'history/get', {
           conversationId: c.id,

@@ -2,14 +2,16 @@
  * Sync in the options page (issue 14): the sync service, the state (synced /
  * pending / conflict / server unreachable / tampered), and pairing — on a new
  * device a short code and its QR code, on the unlocked device a field for that
- * code, and on both the same six-digit SAS before anything is approved.
+ * code, and on both the same six-digit SAS before anything is approved. The
+ * account's devices by the names they gave themselves, each removable; a
+ * removal made elsewhere is followed after a passkey confirmation.
  */
 import { browser } from 'wxt/browser';
 import { useEffect, useState } from 'preact/hooks';
 import QRCode from 'qrcode';
 import { MessageError, sendMessage, type VaultState } from '../messaging';
 import { createPasskeyVault, PasskeyError, unlockWithPasskey } from '../passkey';
-import type { SyncStatus } from '../sync-messaging';
+import type { SyncDevice, SyncStatus } from '../sync-messaging';
 
 const STATE_TEXT: Record<SyncStatus['state'], string> = {
   off: 'Off: history stays on this device.',
@@ -49,15 +51,24 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
   const [code, setCode] = useState('');
   const [pairing, setPairing] = useState<Pairing>({ step: 'idle' });
   const [error, setError] = useState('');
+  const [label, setLabel] = useState('');
+  const [devices, setDevices] = useState<SyncDevice[]>([]);
 
   const refresh = async () => {
     try {
       const s = await sendMessage('sync/status');
       setStatus(s);
       if (s.url) setUrl(s.url);
+      setDevices(
+        s.state !== 'off' && props.vault === 'unlocked' ? await sendMessage('sync/devices') : [],
+      );
     } catch (e) {
       setError(message(e));
     }
+  };
+  const show = async (s: SyncStatus) => {
+    setStatus(s);
+    await refresh();
   };
   useEffect(() => {
     void refresh();
@@ -81,8 +92,13 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
           message: 'Sotto needs access to that server.',
           retryable: false,
         });
-      setStatus(await sendMessage('sync/configure', { url }));
-      setStatus(await sendMessage('sync/now'));
+      setStatus(
+        await sendMessage('sync/configure', {
+          url,
+          ...(label.trim() ? { label: label.trim() } : {}),
+        }),
+      );
+      await show(await sendMessage('sync/now'));
     });
 
   // A new device (no vault yet): show the code, then the SAS, then make its own passkey.
@@ -127,8 +143,11 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
       setCode('');
     });
 
-  // Removing devices: this device's passkey (one assertion, as for unlocking) wraps a new vault key.
-  const removeOthers = () =>
+  // Removing devices, or following a removal: this device's passkey (one assertion, as for
+  // unlocking) wraps the new vault key.
+  const withPasskey = (
+    send: (passkey: { prf: string; credentialId: string }) => Promise<SyncStatus>,
+  ) =>
     run(async () => {
       const real = await sendMessage('vault/status');
       let outcome: SyncStatus | undefined;
@@ -137,17 +156,18 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
         ask: (async (type: string, payload: Record<string, string>) => {
           if (type === 'vault/status') return { ...real, state: 'locked' };
           if (type === 'vault/unlock') {
-            outcome = await sendMessage('sync/remove-others', {
-              prf: payload.prf!,
-              credentialId: payload.credentialId!,
-            });
+            outcome = await send({ prf: payload.prf!, credentialId: payload.credentialId! });
             return real;
           }
           throw new Error('unexpected request');
         }) as never,
       });
-      if (outcome) setStatus(outcome);
+      if (outcome) await show(outcome);
     });
+  const removeOthers = () => withPasskey((p) => sendMessage('sync/remove-others', p));
+  const removeDevice = (deviceId: string) =>
+    withPasskey((p) => sendMessage('sync/remove-device', { deviceId, ...p }));
+  const followRemoval = () => withPasskey((p) => sendMessage('sync/follow-removal', p));
 
   const cancel = () =>
     run(async () => {
@@ -176,15 +196,25 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
         />
         {props.vault === 'unlocked' &&
           (status?.state === 'off' ? (
-            <button type="button" id="sync-on" onClick={turnOn}>
-              Turn on
-            </button>
+            <>
+              <label for="sync-label">This device’s name</label>
+              <input
+                id="sync-label"
+                value={label}
+                maxLength={64}
+                placeholder="Laptop"
+                onInput={(e) => setLabel((e.target as HTMLInputElement).value)}
+              />
+              <button type="button" id="sync-on" onClick={turnOn}>
+                Turn on
+              </button>
+            </>
           ) : (
             <>
               <button
                 type="button"
                 id="sync-now"
-                onClick={() => run(async () => setStatus(await sendMessage('sync/now')))}
+                onClick={() => run(async () => show(await sendMessage('sync/now')))}
               >
                 Sync now
               </button>
@@ -215,6 +245,33 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
             Pair
           </button>
         </div>
+      )}
+      {props.vault === 'unlocked' && status?.state === 'rekey' && (
+        <div class="row">
+          <button type="button" id="sync-follow" onClick={followRemoval}>
+            Confirm the new key with your passkey
+          </button>
+        </div>
+      )}
+      {props.vault === 'unlocked' && devices.length > 0 && pairing.step === 'idle' && (
+        <ul class="devices" id="sync-devices" aria-label="Devices">
+          {devices.map((d) => (
+            <li key={d.deviceId} data-device-id={d.deviceId}>
+              <span>{d.self ? `${d.label} (this device)` : d.label}</span>
+              {!d.self && (
+                <button
+                  type="button"
+                  class="danger"
+                  data-testid="sync-remove-device"
+                  aria-label={`Remove ${d.label}`}
+                  onClick={() => removeDevice(d.deviceId)}
+                >
+                  Remove
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
       )}
       {props.vault === 'unlocked' &&
         status &&
