@@ -253,26 +253,28 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
           </button>
         </div>
       )}
-      {props.vault === 'unlocked' && devices.length > 0 && pairing.step === 'idle' && (
-        <ul class="devices" id="sync-devices" aria-label="Devices">
-          {devices.map((d) => (
-            <li key={d.deviceId} data-device-id={d.deviceId}>
-              <span>{d.self ? `${d.label} (this device)` : d.label}</span>
-              {!d.self && (
-                <button
-                  type="button"
-                  class="danger"
-                  data-testid="sync-remove-device"
-                  aria-label={`Remove ${d.label}`}
-                  onClick={() => removeDevice(d.deviceId)}
-                >
-                  Remove
-                </button>
-              )}
-            </li>
-          ))}
-        </ul>
-      )}
+      {props.vault === 'unlocked' &&
+        devices.length > 0 &&
+        (pairing.step === 'idle' || pairing.step === 'done') && (
+          <ul class="devices" id="sync-devices" aria-label="Devices">
+            {devices.map((d) => (
+              <li key={d.deviceId} data-device-id={d.deviceId}>
+                <span>{d.self ? `${d.label} (this device)` : d.label}</span>
+                {!d.self && (
+                  <button
+                    type="button"
+                    class="danger"
+                    data-testid="sync-remove-device"
+                    aria-label={`Remove ${d.label}`}
+                    onClick={() => removeDevice(d.deviceId)}
+                  >
+                    Remove
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
       {props.vault === 'unlocked' &&
         status &&
         status.state !== 'off' &&

@@ -98,6 +98,8 @@ export class SyncService {
   readonly #now: () => number;
   #last: SyncStatus | undefined;
   #running: Promise<SyncStatus> | undefined;
+  /** A vault-key rotation is under way: no sync may start (it would seal with the old key). */
+  #rotating = false;
 
   constructor(
     db: SottoDb,
@@ -188,6 +190,7 @@ export class SyncService {
 
   /** One sync, or the one already running. Never throws: the outcome is the status. */
   syncNow(): Promise<SyncStatus> {
+    if (this.#rotating) return this.status();
     this.#running ??= this.#sync()
       .finally(() => {
         this.#running = undefined;
@@ -466,23 +469,30 @@ export class SyncService {
   ): Promise<SyncStatus> {
     let retiredKey: Uint8Array | undefined;
     let newKey: Uint8Array | undefined;
-    await this.#vault.rotate(
-      input,
-      async (oldKey, next) => {
-        retiredKey = oldKey;
-        newKey = next;
-        await this.#reseal(oldKey, next);
-      },
-      given,
-    );
+    // A sync that is running holds the old key: let it finish, and start none until the move is done.
+    this.#rotating = true;
+    try {
+      await this.#running;
+      await this.#vault.rotate(
+        input,
+        async (oldKey, next) => {
+          retiredKey = oldKey;
+          newKey = next;
+          await this.#reseal(oldKey, next);
+        },
+        given,
+      );
+      // A new account: a fresh handover key, sealed under the new vault key.
+      const { pendingKey: _followed, deviceSecret: _old, fullAt: _f, ...rest } = stored;
+      await this.#save({ ...rest, replica: emptyReplicaState() });
+    } finally {
+      this.#rotating = false;
+    }
     const old = retiredKey!;
     const handovers = new Map<string, Uint8Array>();
     const oldAccount = deriveAccountKey(old);
     for (const d of stays)
       handovers.set(d.deviceId, await sealHandover(d, oldAccount.accountId, newKey!));
-    // A new account: a fresh handover key, sealed under the new vault key.
-    const { pendingKey: _followed, deviceSecret: _old, fullAt: _f, ...rest } = stored;
-    await this.#save({ ...rest, replica: emptyReplicaState() });
     // Upload everything under the new key first, so the devices that follow find it there.
     const status = await this.syncNow();
     if (given) return status; // following another device's removal: the old account is retired
