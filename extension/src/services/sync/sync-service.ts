@@ -495,7 +495,10 @@ export class SyncService {
       handovers.set(d.deviceId, await sealHandover(d, oldAccount.accountId, newKey!));
     // Upload everything under the new key first, so the devices that follow find it there.
     const status = await this.syncNow();
-    if (given) return status; // following another device's removal: the old account is retired
+    if (given) {
+      old.fill(0);
+      return status; // following another device's removal: the old account is retired
+    }
     const oldClient = new SyncClient({
       baseUrl: stored.url,
       account: oldAccount,
