@@ -41,6 +41,8 @@ type Device = Harness & {
   dayLater(): void;
   /** Records each listing brought down, per listing. */
   listed: number[];
+  /** While true, this device cannot reach `POST /v1/sync/retire`. */
+  retireOffline: boolean;
 };
 const opened: Device[] = [];
 afterEach(() => {
@@ -57,8 +59,9 @@ async function device(vaultKey?: Uint8Array, tamper?: { current?: Tamper }): Pro
   let ahead = 0; // ms this device's clock runs ahead of the real one
   const listed: number[] = [];
   const tamperingFetch: typeof fetch = async (input, init) => {
-    const res = await fetch(input, init);
     const url = String(input);
+    if (d.retireOffline && url.endsWith('/v1/sync/retire')) throw new TypeError('fetch failed');
+    const res = await fetch(input, init);
     if (!url.includes('/v1/sync/changes') || res.status !== 200) return res;
     const json = (await res.json()) as { changes: Parameters<Tamper>[0] };
     listed.push(json.changes.length);
@@ -73,6 +76,7 @@ async function device(vaultKey?: Uint8Array, tamper?: { current?: Tamper }): Pro
   const d: Device = Object.assign(h, {
     sync: make(),
     listed,
+    retireOffline: false,
     restart() {
       d.sync = make();
     },
@@ -338,7 +342,15 @@ describe('extension sync', () => {
 
     const h = harness(); // the new device: no vault yet
     const bSync = new SyncService(h.db, h.vault, h.history);
-    opened.push(Object.assign(h, { sync: bSync, listed: [], restart() {}, dayLater() {} }));
+    opened.push(
+      Object.assign(h, {
+        sync: bSync,
+        listed: [],
+        retireOffline: false,
+        restart() {},
+        dayLater() {},
+      }),
+    );
     const bHandlers = createHandlers({
       ...h,
       sync: bSync,
@@ -452,11 +464,16 @@ describe('extension sync', () => {
     expect(await texts(b, 'r1')).toEqual(['before removal']);
     const oldKey = (await a.vault.key()).slice();
 
+    // the server cannot be reached for the retirement: A says so, and tries again at its next sync
+    a.retireOffline = true;
     const status = await a.sync.removeOtherDevices({
       prf: prfBytes(1),
       credentialId: new Uint8Array([1]),
     });
-    expect(status.state).toBe('synced');
+    expect(status).toMatchObject({ state: 'unreachable' });
+    expect((await b.sync.syncNow()).state).toBe('synced'); // not cut off yet
+    a.retireOffline = false;
+    expect((await a.sync.syncNow()).state).toBe('synced');
     const newKey = (await a.vault.key()).slice();
     expect(newKey).not.toEqual(oldKey);
     expect(await texts(a, 'r1')).toEqual(['before removal']); // re-sealed, still A's

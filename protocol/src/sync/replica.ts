@@ -264,16 +264,6 @@ export class SyncReplica {
   }
 
   /**
-   * Device removal, once the devices that stay can follow (their handovers) and
-   * this one has moved to the new key: the server deletes this account's records
-   * and refuses its requests from then on, so the removed device is told and can
-   * write nothing more.
-   */
-  async retire(handovers: ReadonlyMap<string, Uint8Array>): Promise<void> {
-    await this.#client.retire(handovers);
-  }
-
-  /**
    * The conversation's manifest as this device last mirrored it (already
    * verified when it was mirrored), or undefined if there is none or it does not open.
    */

@@ -22,6 +22,7 @@ import {
   emptyReplicaState,
   IntegrityError,
   type DeviceInfo,
+  fromBase64Url,
   mergeManifests,
   openHandover,
   openJson,
@@ -31,6 +32,7 @@ import {
   sealJson,
   SyncClient,
   SyncReplica,
+  toBase64Url,
   UnreachableError,
 } from '@sotto/protocol';
 import type { SettingsRow, SottoDb } from '../db';
@@ -65,6 +67,11 @@ interface StoredSync {
   deviceSecret?: string;
   /** A new vault key another device handed over, sealed under the current one, until confirmed. */
   pendingKey?: string;
+  /**
+   * A removal whose old account is not retired yet (the server was unreachable): the old
+   * key and the handovers, sealed under the current key; each sync tries again first.
+   */
+  pendingRetire?: string;
 }
 
 /** A device as the options page lists it. */
@@ -85,6 +92,12 @@ const ROUNDS = 3;
 export const FULL_LISTING_INTERVAL_MS = 24 * 60 * 60 * 1000;
 /** The worker's periodic sync alarm (edits made offline upload on the next one). */
 export const SYNC_ALARM = 'sotto-sync';
+
+const retireMeta = (deviceId: string) => ({
+  id: deviceId,
+  type: 'sotto/sync/pending-retire',
+  schemaVersion: 1,
+});
 
 function invalid(message: string): ServiceFailure {
   return new ServiceFailure({ code: 'invalid', message, retryable: false });
@@ -200,7 +213,7 @@ export class SyncService {
   }
 
   async #sync(): Promise<void> {
-    const stored = await this.#stored();
+    let stored = await this.#stored();
     if (!stored) return;
     let key: Uint8Array;
     try {
@@ -213,6 +226,10 @@ export class SyncService {
       account: deriveAccountKey(key),
       ...(this.#fetch ? { fetch: this.#fetch } : {}),
     });
+    if (stored.pendingRetire) {
+      if (!(await this.#retirePending(key))) return;
+      stored = (await this.#stored()) ?? stored;
+    }
     const replica = new SyncReplica(client, () => key, stored.replica);
     let conflict = false;
     let fullAt = stored.fullAt;
@@ -499,19 +516,63 @@ export class SyncService {
       old.fill(0);
       return status; // following another device's removal: the old account is retired
     }
+    const current = await this.#stored();
+    if (current) {
+      // Kept until the server confirms, so an unreachable server only delays the retirement.
+      const sealed = sealJson(newKey!, retireMeta(current.deviceId), {
+        oldKey: toBase64Url(old),
+        handovers: Object.fromEntries([...handovers].map(([d, h]) => [d, toBase64Url(h)])),
+      });
+      await this.#save({ ...current, pendingRetire: toBase64Url(sealed) });
+    }
+    old.fill(0);
+    return (await this.#retirePending(newKey!)) ? status : this.status();
+  }
+
+  /**
+   * Retires the old account of a removal made here, if one waits. True when none
+   * waits any more. New records are already under a key the removed device never had.
+   */
+  async #retirePending(key: Uint8Array): Promise<boolean> {
+    const stored = await this.#stored();
+    if (!stored?.pendingRetire) return true;
+    let old: Uint8Array;
+    let handovers: Map<string, Uint8Array>;
+    try {
+      const o = openJson(key, retireMeta(stored.deviceId), fromBase64Url(stored.pendingRetire)) as {
+        oldKey: string;
+        handovers: Record<string, string>;
+      };
+      old = fromBase64Url(o.oldKey);
+      handovers = new Map(Object.entries(o.handovers).map(([d, h]) => [d, fromBase64Url(h)]));
+    } catch {
+      const { pendingRetire: _drop, ...rest } = stored;
+      await this.#save(rest); // sealed under another key: nothing this device can still do
+      return true;
+    }
     const oldClient = new SyncClient({
       baseUrl: stored.url,
-      account: oldAccount,
+      account: deriveAccountKey(old),
       ...(this.#fetch ? { fetch: this.#fetch } : {}),
     });
     try {
-      await new SyncReplica(oldClient, () => old, stored.replica).retire(handovers);
-    } catch {
-      // Best effort: new records are already under a key the removed device never had.
+      await oldClient.retire(handovers);
+    } catch (e) {
+      if (!(e instanceof DeviceRemovedError)) {
+        this.#last = {
+          state: 'unreachable',
+          pending: 0,
+          detail: 'The removed device is not cut off yet: the sync server must confirm it.',
+        };
+        return false;
+      }
+      // already retired
     } finally {
       old.fill(0);
     }
-    return status;
+    const { pendingRetire: _done, ...rest } = (await this.#stored()) ?? stored;
+    await this.#save(rest);
+    return true;
   }
 
   /**
