@@ -6,8 +6,9 @@
  *   A onboards, chats, turns sync on → B, with no vault, shows a pairing code
  *   and its QR code → A enters the code → both screens show one SAS → A
  *   approves → B makes its own passkey → B has A's conversation → B chats →
- *   A has B's conversation: both lists agree → A removes B (the vault key
- *   rotates under A's passkey) → B is told, and A's later messages never reach it.
+ *   A has B's conversation: both lists agree; A's options list both devices → A
+ *   removes B, chosen from that list (the vault key rotates under A's passkey) →
+ *   B is told, and A's later messages never reach it.
  *   Each side panel's badge row shows the sync state (synced, then removed on B).
  *
  * Waits are on DOM attributes and elements, never on time.
@@ -191,8 +192,10 @@ describe.skipIf(!hasChromium)('two Chromium profiles paired through the sync ser
   it(
     'A removes B: B is told, and what A writes afterwards is not readable there',
     async () => {
-      // The passkey ceremony the "Remove all other devices" button runs, here in A's panel
+      // The passkey ceremony a device's "Remove" button runs, here in A's panel
       // (its virtual authenticator lives on that page): one assertion for the vault's PRF.
+      const devices = await askOk<{ deviceId: string; self: boolean }[]>(optionsA, 'sync/devices');
+      const other = devices.find((d) => !d.self)!.deviceId;
       await panelA.bringToFront(); // WebAuthn answers a focused page only
       const removed = (await panelA.evaluate(`(async () => {
         const status = (await chrome.runtime.sendMessage({ type: 'vault/status' })).value;
@@ -206,7 +209,7 @@ describe.skipIf(!hasChromium)('two Chromium profiles paired through the sync ser
           extensions: { prf: { eval: { first: bytes(status.prfSalt) } } },
         } });
         const prf = cred.getClientExtensionResults().prf.results.first;
-        return chrome.runtime.sendMessage({ type: 'sync/remove-others', prf: text(prf), credentialId: text(cred.rawId) });
+        return chrome.runtime.sendMessage({ type: 'sync/remove-device', deviceId: ${JSON.stringify(other)}, prf: text(prf), credentialId: text(cred.rawId) });
       })()`)) as { ok: boolean; value: { state: string } };
       expect(removed).toMatchObject({ ok: true, value: { state: 'synced' } });
       const before = await list(optionsB);
