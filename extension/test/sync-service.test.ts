@@ -17,6 +17,7 @@ import {
   SyncClient,
 } from '@sotto/protocol';
 import { toBase64Url } from '../src/messaging';
+import { SYNC_STATE_KEY } from '../src/services/history-ledger';
 import { createHandlers } from '../src/services/router';
 import { PairingService } from '../src/services/sync/pairing-service';
 import { FULL_LISTING_INTERVAL_MS, SyncService } from '../src/services/sync/sync-service';
@@ -179,6 +180,44 @@ describe('extension sync', () => {
     b.listed.length = 0;
     expect((await b.sync.syncNow()).state).toBe('synced');
     expect(sum(b.listed)).toBe(10); // the daily full listing, both device records with it
+  });
+
+  it('keeps history once: the replica row holds digests of synced messages, the bytes stay in history', async () => {
+    const [a, b] = await pair();
+    const long = (i: number) => `${i} ${'words '.repeat(700)}`;
+    await a.history.append({
+      conversationId: 's',
+      conversation: { title: 'Long', kind: 'chat' },
+      messages: Array.from({ length: 20 }, (_, i) => say('s', long(i))),
+    });
+    await a.sync.syncNow();
+    expect((await b.sync.syncNow()).state).toBe('synced');
+    const sealedBytes = (await b.db.messages.toArray()).reduce((n, m) => n + m.sealed.length, 0);
+    const row = await b.db.settings.get(SYNC_STATE_KEY as never);
+    const replicaBytes = JSON.stringify(row).length;
+    expect(sealedBytes).toBeGreaterThan(80_000);
+    expect(replicaBytes).toBeLessThan(sealedBytes / 5); // it was 1.4 times the history
+    // later syncs still hand whole conversations over: from local history, or from the server
+    b.restart();
+    await a.history.append({
+      conversationId: 's',
+      conversation: { title: 'x', kind: 'chat' },
+      messages: [say('s', 'one more')],
+    });
+    await a.sync.syncNow();
+    expect((await b.sync.syncNow()).state).toBe('synced');
+    expect(await texts(b, 's')).toHaveLength(21);
+    // deleted here while A wrote to it: the server's copy comes back, its old messages from the server
+    await b.history.delete('s');
+    await a.history.append({
+      conversationId: 's',
+      conversation: { title: 'x', kind: 'chat' },
+      messages: [say('s', 'and another')],
+    });
+    await a.sync.syncNow();
+    expect((await b.sync.syncNow()).state).toBe('synced');
+    expect(await texts(b, 's')).toEqual(await texts(a, 's'));
+    expect(await texts(b, 's')).toHaveLength(22);
   });
 
   it('keeps edits made while the server is unreachable and uploads them later', async () => {

@@ -159,6 +159,14 @@ export class SyncClient {
     this.#fail(r, 'delete');
   }
 
+  /** One record, or null if the server has none. */
+  async get(id: string): Promise<RemoteRecord | null> {
+    const r = await this.#send('GET', `/v1/sync/records/${id}`, undefined, true);
+    if (r.status === 404) return null;
+    if (r.status !== 200) this.#fail(r, 'read');
+    return record(r.json.record);
+  }
+
   /** Every change after `since`, all pages. */
   async changes(since: number): Promise<{ records: RemoteRecord[]; next: number }> {
     const out: RemoteRecord[] = [];

@@ -4,6 +4,7 @@ export {
   checkFreshness,
   checkIndex,
   type FetchedRecord,
+  type HeldRecord,
   type RememberedIndex,
   type RememberedManifest,
   verifyMembership,

@@ -22,7 +22,14 @@ import { DeviceRemovedError, IntegrityError, MalformedError } from '../errors';
 import { openJson } from '../sealed/record';
 import type { SyncClient } from './client';
 import { type DeviceInfo, deviceRecordId, openDevice, sealDevice } from './devices';
-import { checkFreshness, checkIndex, type RememberedManifest, verifyMembership } from './integrity';
+import {
+  checkFreshness,
+  checkIndex,
+  type FetchedRecord,
+  type HeldRecord,
+  type RememberedManifest,
+  verifyMembership,
+} from './integrity';
 import {
   type ConversationManifest,
   type ManifestEntry,
@@ -39,11 +46,22 @@ export interface ConversationCopy {
   messages: Map<string, Uint8Array>;
 }
 
+/**
+ * One mirrored record: its base64url body (null: deleted), or, for a message an
+ * accepted manifest lists, only its digest: the bytes are the device's own local
+ * copy (and on the server), so the mirror does not hold history a second time.
+ */
+export type MirroredRecord = { revision: number; body: string | null } | HeldEntry;
+export interface HeldEntry {
+  revision: number;
+  digest: string;
+}
+
 /** What a device persists between runs (JSON-safe). */
 export interface ReplicaState {
   cursor: number;
-  /** Mirror of the server: record id → revision and base64url body (null: deleted). */
-  records: Record<string, { revision: number; body: string | null }>;
+  /** Mirror of the server: record id → revision and body or digest. */
+  records: Record<string, MirroredRecord>;
   /** Manifests this device accepted, per conversation. */
   remembered: Record<string, RememberedManifest>;
 }
@@ -51,6 +69,11 @@ export interface ReplicaState {
 export const emptyReplicaState = (): ReplicaState => ({ cursor: 0, records: {}, remembered: {} });
 
 const ID = /^[A-Za-z0-9_-]{1,60}$/;
+const bodyOf = (r: MirroredRecord | undefined): string | null | undefined =>
+  r === undefined ? undefined : 'digest' in r ? undefined : r.body;
+/** True if the mirror knows this record as present (with its bytes or its digest). */
+const isPresent = (r: MirroredRecord | undefined): boolean =>
+  r !== undefined && ('digest' in r || r.body !== null);
 export const manifestRecordId = (conversationId: string) => `c:${conversationId}`;
 /**
  * A sealed "removed" notice that builds before server-side retirement left in an
@@ -103,6 +126,14 @@ export class SyncReplica {
       mirror[r.id] = { revision: r.revision, body: r.body === null ? null : toBase64Url(r.body) };
     }
     const { copies, remembered } = this.#verify(mirror);
+    // The caller keeps what it was handed; the mirror keeps digests of listed messages.
+    for (const c of copies) {
+      for (const e of c.manifest.deleted ? [] : c.manifest.messages) {
+        const rid = messageRecordId(c.manifest.conversationId, e.id);
+        const m = mirror[rid];
+        if (m && !('digest' in m)) mirror[rid] = { revision: m.revision, digest: e.digest };
+      }
+    }
     this.#state = {
       cursor: full ? next : Math.max(next, this.#state.cursor),
       records: mirror,
@@ -117,12 +148,12 @@ export class SyncReplica {
   } {
     const key = this.#key();
     const remembered = { ...this.#state.remembered };
-    const byConversation = new Map<string, { id: string; sealed: Uint8Array }[]>();
+    const byConversation = new Map<string, (FetchedRecord | HeldRecord)[]>();
     const manifests = new Map<string, Uint8Array>();
-    const retired = mirror[RETIRED_RECORD_ID];
-    if (retired?.body) {
+    const retired = bodyOf(mirror[RETIRED_RECORD_ID]);
+    if (retired) {
       try {
-        openJson(key, RETIRED_META, fromBase64Url(retired.body));
+        openJson(key, RETIRED_META, fromBase64Url(retired));
       } catch (cause) {
         throw new IntegrityError('tampered', 'a record this account never wrote', { cause });
       }
@@ -131,21 +162,30 @@ export class SyncReplica {
     for (const [rid, r] of Object.entries(mirror)) {
       if (rid === RETIRED_RECORD_ID) continue;
       const parts = rid.split(':');
+      if (parts[0] === 'm' && parts.length === 3) {
+        if (!isPresent(r)) continue;
+        const list = byConversation.get(parts[1]!) ?? [];
+        list.push(
+          'digest' in r
+            ? { id: parts[2]!, digest: r.digest }
+            : { id: parts[2]!, sealed: fromBase64Url(r.body!) },
+        );
+        byConversation.set(parts[1]!, list);
+        continue;
+      }
+      const body = bodyOf(r);
+      if (body === undefined)
+        throw new IntegrityError('unexpected', 'a record this client never writes');
       if (parts[0] === 'c' && parts.length === 2) {
-        if (r.body === null) continue; // a removed manifest: caught by the index check below
-        manifests.set(parts[1]!, fromBase64Url(r.body));
+        if (body === null) continue; // a removed manifest: caught by the index check below
+        manifests.set(parts[1]!, fromBase64Url(body));
       } else if (parts[0] === 'd' && parts.length === 2) {
-        if (r.body === null) continue;
+        if (body === null) continue;
         try {
-          openDevice(key, parts[1]!, fromBase64Url(r.body));
+          openDevice(key, parts[1]!, fromBase64Url(body));
         } catch (cause) {
           throw new IntegrityError('tampered', 'a device record does not open', { cause });
         }
-      } else if (parts[0] === 'm' && parts.length === 3) {
-        if (r.body === null) continue;
-        const list = byConversation.get(parts[1]!) ?? [];
-        list.push({ id: parts[2]!, sealed: fromBase64Url(r.body) });
-        byConversation.set(parts[1]!, list);
       } else {
         throw new IntegrityError('unexpected', 'a record this client never writes');
       }
@@ -168,7 +208,9 @@ export class SyncReplica {
         continue;
       }
       const ordered = verifyMembership(manifest, fetched, { ignoreUnlisted: true });
-      copies.push({ manifest, messages: new Map(ordered.map((r) => [r.id, r.sealed])) });
+      const messages = new Map<string, Uint8Array>();
+      for (const r of ordered) if ('sealed' in r) messages.set(r.id, r.sealed);
+      copies.push({ manifest, messages });
     }
     // Messages of a conversation with no manifest yet are uploads in flight: not shown.
     checkIndex(this.#state.remembered, present);
@@ -227,13 +269,29 @@ export class SyncReplica {
     throw new IntegrityError('forked', 'the conversation keeps changing on the server; try again');
   }
 
+  /**
+   * A listed message's bytes from the server, for one whose bytes this device
+   * no longer has (the mirror keeps only digests of listed messages).
+   * @throws {IntegrityError} `dropped` (gone) or `tampered` (other bytes than the manifest lists).
+   */
+  async fetchMessage(cid: string, entry: ManifestEntry): Promise<Uint8Array> {
+    const r = await this.#client.get(messageRecordId(cid, entry.id));
+    if (!r?.body)
+      throw new IntegrityError('dropped', 'a message the conversation lists is missing');
+    if (recordDigest(r.body) !== entry.digest) {
+      throw new IntegrityError('tampered', 'a message differs from the one the conversation lists');
+    }
+    return r.body;
+  }
+
   /** The account's devices as last pulled (each record verified when it was mirrored). */
   devices(): DeviceInfo[] {
     const key = this.#key();
     const out: DeviceInfo[] = [];
     for (const [rid, r] of Object.entries(this.#state.records)) {
-      if (!rid.startsWith('d:') || r.body === null) continue;
-      out.push(openDevice(key, rid.slice(2), fromBase64Url(r.body)));
+      const body = bodyOf(r);
+      if (!rid.startsWith('d:') || !body) continue;
+      out.push(openDevice(key, rid.slice(2), fromBase64Url(body)));
     }
     return out.sort((a, b) => a.addedAt - b.addedAt || a.deviceId.localeCompare(b.deviceId));
   }
@@ -268,7 +326,7 @@ export class SyncReplica {
    * verified when it was mirrored), or undefined if there is none or it does not open.
    */
   knownManifest(cid: string, state: ReplicaState = this.#state): ConversationManifest | undefined {
-    const body = state.records[manifestRecordId(cid)]?.body;
+    const body = bodyOf(state.records[manifestRecordId(cid)]);
     if (!body) return undefined;
     try {
       return openManifest(this.#key(), cid, fromBase64Url(body));
@@ -302,7 +360,7 @@ export class SyncReplica {
   ): Promise<void> {
     for (const entry of manifest.messages) {
       const rid = messageRecordId(cid, entry.id);
-      if (this.#state.records[rid]?.body) continue;
+      if (isPresent(this.#state.records[rid])) continue;
       const sealed = messages.get(entry.id);
       if (!sealed) continue; // another device's message: it uploaded it
       checkId(entry.id, 'message');
@@ -311,8 +369,9 @@ export class SyncReplica {
       const r = await this.#client.put(rid, 0, sealed);
       if (r.ok) {
         this.#written(rid, r.record, sealed);
+        this.#state.records[rid] = { revision: r.record.revision, digest: entry.digest };
       } else if (r.current?.body && recordDigest(r.current.body) === entry.digest) {
-        this.#mirror(rid, r.current.revision, r.current.body);
+        this.#state.records[rid] = { revision: r.current.revision, digest: entry.digest };
       } else {
         throw new IntegrityError('tampered', 'the server holds other bytes under a message id');
       }
@@ -322,7 +381,7 @@ export class SyncReplica {
   async #deleteMessages(cid: string): Promise<void> {
     const prefix = `m:${cid}:`;
     for (const [rid, r] of Object.entries(this.#state.records)) {
-      if (!rid.startsWith(prefix) || r.body === null) continue;
+      if (!rid.startsWith(prefix) || !isPresent(r)) continue;
       const d = await this.#client.delete(rid, r.revision);
       if (d.ok) this.#written(rid, d.record, null);
     }

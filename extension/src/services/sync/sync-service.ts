@@ -302,6 +302,7 @@ export class SyncService {
     const local = new Map(copies.map((c) => [c.manifest.conversationId, c]));
     const toPush: ConversationCopy[] = [];
     let conflict = false;
+    for (const r of remote) await this.#fill(r, local.get(r.manifest.conversationId), replica);
     for (const r of remote) {
       const id = r.manifest.conversationId;
       const agreed = before.remembered[id]?.version;
@@ -378,6 +379,29 @@ export class SyncService {
       // else: the server had newer messages; the next round pulls them
     }
     return { count: toPush.length, conflict };
+  }
+
+  /**
+   * A pulled copy carries only the bytes that pull brought (the replica keeps digests of
+   * what it handed over before): the rest come from local history when the digest the
+   * manifest lists matches, else from the server, checked the same way.
+   */
+  async #fill(
+    r: ConversationCopy,
+    l: ConversationCopy | undefined,
+    replica: SyncReplica,
+  ): Promise<void> {
+    if (r.manifest.deleted) return;
+    for (const e of r.manifest.messages) {
+      if (r.messages.has(e.id)) continue;
+      const mine = l?.messages.get(e.id);
+      r.messages.set(
+        e.id,
+        mine && recordDigest(mine) === e.digest
+          ? mine
+          : await replica.fetchMessage(r.manifest.conversationId, e),
+      );
+    }
   }
 
   /** This device as the account lists it; makes its handover key pair on first use. */
