@@ -26,7 +26,6 @@ import {
   mergeManifests,
   openHandover,
   openJson,
-  recordDigest,
   type ReplicaState,
   sealHandover,
   sealJson,
@@ -48,7 +47,7 @@ import type { SyncStatus } from '../../sync-messaging';
 import type { VaultService } from '../vault';
 import { ServiceFailure } from '../failure';
 import { newDeviceSecret, openDeviceSecret, openPendingKey, sealPendingKey } from './device-keys';
-import { readLocalCopies, writeLocalCopy } from './history-bridge';
+import { completeCopy, readLocalCopies, resealHistory, writeLocalCopy } from './history-bridge';
 
 const messageMeta = (id: string) => ({ id, type: MESSAGE_TYPE, schemaVersion: SCHEMA_VERSION });
 
@@ -302,7 +301,7 @@ export class SyncService {
     const local = new Map(copies.map((c) => [c.manifest.conversationId, c]));
     const toPush: ConversationCopy[] = [];
     let conflict = false;
-    for (const r of remote) await this.#fill(r, local.get(r.manifest.conversationId), replica);
+    for (const r of remote) await completeCopy(r, local.get(r.manifest.conversationId), replica);
     for (const r of remote) {
       const id = r.manifest.conversationId;
       const agreed = before.remembered[id]?.version;
@@ -379,29 +378,6 @@ export class SyncService {
       // else: the server had newer messages; the next round pulls them
     }
     return { count: toPush.length, conflict };
-  }
-
-  /**
-   * A pulled copy carries only the bytes that pull brought (the replica keeps digests of
-   * what it handed over before): the rest come from local history when the digest the
-   * manifest lists matches, else from the server, checked the same way.
-   */
-  async #fill(
-    r: ConversationCopy,
-    l: ConversationCopy | undefined,
-    replica: SyncReplica,
-  ): Promise<void> {
-    if (r.manifest.deleted) return;
-    for (const e of r.manifest.messages) {
-      if (r.messages.has(e.id)) continue;
-      const mine = l?.messages.get(e.id);
-      r.messages.set(
-        e.id,
-        mine && recordDigest(mine) === e.digest
-          ? mine
-          : await replica.fetchMessage(r.manifest.conversationId, e),
-      );
-    }
   }
 
   /** This device as the account lists it; makes its handover key pair on first use. */
@@ -519,7 +495,7 @@ export class SyncService {
         async (oldKey, next) => {
           retiredKey = oldKey;
           newKey = next;
-          await this.#reseal(oldKey, next);
+          await resealHistory(this.#db, oldKey, next);
         },
         given,
       );
@@ -614,27 +590,6 @@ export class SyncService {
       return await this.#rotateAway(stored, input, [], next);
     } finally {
       next.fill(0);
-    }
-  }
-
-  /** Re-seals local history from one vault key to another (inside the vault's rotation). */
-  async #reseal(oldKey: Uint8Array, newKey: Uint8Array): Promise<void> {
-    const { copies } = await readLocalCopies(this.#db, oldKey);
-    for (const c of copies) {
-      const messages = new Map<string, Uint8Array>();
-      const entries = c.manifest.messages.map((e) => {
-        const sealed = sealJson(
-          newKey,
-          messageMeta(e.id),
-          openJson(oldKey, messageMeta(e.id), c.messages.get(e.id)!),
-        );
-        messages.set(e.id, sealed);
-        return { ...e, digest: recordDigest(sealed) };
-      });
-      await writeLocalCopy(this.#db, newKey, {
-        manifest: { ...c.manifest, version: c.manifest.version + 1, messages: entries },
-        messages,
-      });
     }
   }
 
