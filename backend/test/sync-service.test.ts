@@ -325,6 +325,11 @@ describe.each(ENGINES)('sync service on the $engine store', ({ make, skip }) => 
             )
           ).status,
         ).toBe(200);
+        // unsigned handover reads are limited per address
+        const handover = () => fetch(`${limited.url}/v1/sync/handovers/${carol.id}/dev`);
+        expect((await handover()).status).toBe(404);
+        expect((await handover()).status).toBe(404);
+        expect((await handover()).status).toBe(429);
       } finally {
         server.closeAllConnections();
         await new Promise((r) => server.close(r));

@@ -88,8 +88,8 @@ export function createSyncApp(
     res.setHeader('cache-control', 'no-store');
     res.json({ ok: true, service: 'sync', store: store.kind });
   });
-  // Before any key is known, pairing is limited per address (kept in memory only).
-  app.use('/v1/sync/pairings', (req, res, next) => {
+  // Unsigned routes (pairing, handovers) are limited per address (kept in memory only).
+  app.use(['/v1/sync/pairings', '/v1/sync/handovers'], (req, res, next) => {
     if (!addressLimiter) return next();
     const { allowed, retryAfterSeconds } = addressLimiter.take(req.socket.remoteAddress ?? '');
     if (allowed) return next();
