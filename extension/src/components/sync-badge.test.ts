@@ -1,5 +1,12 @@
 /** What the side panel's sync badge says for each worker sync status. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// The labels come from the locale files: English, through chrome.i18n, bound before imports.
+await vi.hoisted(async () => {
+  const { installChromeI18n } = await import('../../test/support/locale-messages');
+  installChromeI18n('en');
+});
+
 import { syncBadgeView } from './sync-badge';
 
 const NOW = 1_700_000_000_000;

@@ -6,6 +6,7 @@
  */
 
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import { i18n, label as text, type PlainMessageKey } from '../i18n';
 import { sendMessage } from '../messaging';
 import type { SyncStatus } from '../sync-messaging';
 import { formatAge } from './format';
@@ -16,32 +17,55 @@ export const SYNC_BADGE_POLL_MS = 15_000;
 /** What the badge says; `look` picks the colours of the lock badge's states. */
 export type SyncBadgeState = 'synced' | 'syncing' | 'waiting' | 'offline' | 'error' | 'locked';
 
+/** The longer sentence (Options' words) for each state, as the badge's tooltip. */
+const STATE_TEXT: Record<SyncStatus['state'], PlainMessageKey> = {
+  off: 'sync.off',
+  synced: 'sync.synced',
+  pending: 'sync.pending',
+  conflict: 'sync.conflict',
+  unreachable: 'sync.unreachable',
+  tampered: 'sync.tampered',
+  removed: 'sync.removed',
+  locked: 'sync.locked',
+  rekey: 'sync.rekey',
+};
+
 export function syncBadgeView(
   s: SyncStatus,
   now: number,
 ): { state: SyncBadgeState; label: string; look: string } | null {
   if (s.state === 'off') return null;
-  if (s.syncing) return { state: 'syncing', label: 'Syncing…', look: 'badge-pending' };
+  if (s.syncing)
+    return { state: 'syncing', label: text('sync.badge.syncing'), look: 'badge-pending' };
   switch (s.state) {
     case 'synced':
     case 'conflict': {
-      const ago =
-        s.syncedAt === undefined ? '' : ` ${formatAge(Math.max(0, now - s.syncedAt) / 1000)} ago`;
-      const copy = s.state === 'conflict' ? ' · copy kept' : '';
-      return { state: 'synced', label: `Synced${ago}${copy}`, look: 'badge-ok' };
+      const synced =
+        s.syncedAt === undefined
+          ? text('sync.badge.synced')
+          : i18n.t('sync.badge.syncedAgo', {
+              age: formatAge(Math.max(0, now - s.syncedAt) / 1000),
+            });
+      const label =
+        s.state === 'conflict' ? i18n.t('sync.badge.copyKept', { state: synced }) : synced;
+      return { state: 'synced', label, look: 'badge-ok' };
     }
     case 'pending':
-      return { state: 'waiting', label: `Sync: ${s.pending} waiting`, look: 'badge-pending' };
+      return {
+        state: 'waiting',
+        label: i18n.t('sync.badge.waiting', { count: String(s.pending) }),
+        look: 'badge-pending',
+      };
     case 'unreachable':
-      return { state: 'offline', label: 'Sync offline', look: 'badge-pending' };
+      return { state: 'offline', label: text('sync.badge.offline'), look: 'badge-pending' };
     case 'locked':
-      return { state: 'locked', label: 'Sync paused (locked)', look: 'badge-pending' };
+      return { state: 'locked', label: text('sync.badge.locked'), look: 'badge-pending' };
     case 'tampered':
-      return { state: 'error', label: 'Sync error: server changed history', look: 'badge-bad' };
+      return { state: 'error', label: text('sync.badge.tampered'), look: 'badge-bad' };
     case 'removed':
-      return { state: 'error', label: 'Sync: device removed', look: 'badge-bad' };
+      return { state: 'error', label: text('sync.badge.removed'), look: 'badge-bad' };
     case 'rekey':
-      return { state: 'error', label: 'Sync: confirm the new key in Options', look: 'badge-bad' };
+      return { state: 'error', label: text('sync.badge.rekey'), look: 'badge-bad' };
   }
 }
 
@@ -61,7 +85,7 @@ export function SyncBadge() {
     return () => clearInterval(t);
   }, [refresh]);
   const view = status && syncBadgeView(busy ? { ...status, syncing: true } : status, Date.now());
-  if (!view) return null;
+  if (!status || !view) return null;
   const syncNow = async () => {
     setBusy(true);
     try {
@@ -78,8 +102,8 @@ export function SyncBadge() {
       class={`badge ${view.look}`}
       data-testid="sync-badge"
       data-state={view.state}
-      title={status?.detail}
-      aria-label={`Sync: ${view.label}. Sync now.`}
+      title={text(STATE_TEXT[status.state])}
+      aria-label={i18n.t('sync.badge.action', { state: view.label })}
       disabled={view.state === 'syncing'}
       onClick={() => void syncNow()}
     >

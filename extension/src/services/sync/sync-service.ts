@@ -46,6 +46,7 @@ import { SYNC_STATE_KEY } from '../history-ledger';
 import type { SyncStatus } from '../../sync-messaging';
 import type { VaultService } from '../vault';
 import { ServiceFailure } from '../failure';
+import type { MessageKey } from '../../i18n';
 import { newDeviceSecret, openDeviceSecret, openPendingKey, sealPendingKey } from './device-keys';
 import { completeCopy, readLocalCopies, resealHistory, writeLocalCopy } from './history-bridge';
 
@@ -98,8 +99,9 @@ const retireMeta = (deviceId: string) => ({
   schemaVersion: 1,
 });
 
-function invalid(message: string): ServiceFailure {
-  return new ServiceFailure({ code: 'invalid', message, retryable: false });
+/** `messageKey`: the locale key the pages show instead of `message`. */
+function invalid(message: string, messageKey: MessageKey): ServiceFailure {
+  return new ServiceFailure({ code: 'invalid', message, messageKey, retryable: false });
 }
 
 export class SyncService {
@@ -449,10 +451,12 @@ export class SyncService {
     input: { prf: Uint8Array; credentialId: Uint8Array },
   ): Promise<SyncStatus> {
     const stored = await this.#stored();
-    if (!stored) throw invalid('Turn sync on first.');
-    if (deviceId === stored.deviceId) throw invalid('This device cannot remove itself.');
+    if (!stored) throw invalid('Turn sync on first.', 'errors.syncOff');
+    if (deviceId === stored.deviceId)
+      throw invalid('This device cannot remove itself.', 'errors.syncSelf');
     const listed = await this.devices();
-    if (!listed.some((d) => d.deviceId === deviceId)) throw invalid('No such device.');
+    if (!listed.some((d) => d.deviceId === deviceId))
+      throw invalid('No such device.', 'errors.syncNoDevice');
     const key = await this.#vault.key();
     const stays = new SyncReplica(
       new SyncClient({ baseUrl: stored.url }),
@@ -474,7 +478,7 @@ export class SyncService {
     credentialId: Uint8Array;
   }): Promise<SyncStatus> {
     const stored = await this.#stored();
-    if (!stored) throw invalid('Turn sync on first.');
+    if (!stored) throw invalid('Turn sync on first.', 'errors.syncOff');
     return this.#rotateAway(stored, input, []);
   }
 
@@ -585,7 +589,7 @@ export class SyncService {
     const stored = await this.#stored();
     const key = await this.#vault.key();
     const next = stored && openPendingKey(key, stored.deviceId, stored.pendingKey);
-    if (!stored || !next) throw invalid('There is no new sync key to confirm.');
+    if (!stored || !next) throw invalid('There is no new sync key to confirm.', 'errors.syncNoKey');
     try {
       return await this.#rotateAway(stored, input, [], next);
     } finally {
