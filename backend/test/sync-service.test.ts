@@ -325,6 +325,11 @@ describe.each(ENGINES)('sync service on the $engine store', ({ make, skip }) => 
             )
           ).status,
         ).toBe(200);
+        // unsigned handover reads are limited per address
+        const handover = () => fetch(`${limited.url}/v1/sync/handovers/${carol.id}/dev`);
+        expect((await handover()).status).toBe(404);
+        expect((await handover()).status).toBe(404);
+        expect((await handover()).status).toBe(429);
       } finally {
         server.closeAllConnections();
         await new Promise((r) => server.close(r));
@@ -413,6 +418,57 @@ describe.each(ENGINES)('sync service on the $engine store', ({ make, skip }) => 
         expect((await fetch(`${sync.url}/v1/sync/pairings/ZZZZZZZZ`)).status).toBe(404);
       });
     });
+  });
+
+  describe('retiring an account (device removal)', () => {
+    const carol = newAccount();
+    const handover = new Uint8Array(80).fill(7);
+    const retire = (handovers: unknown, over = {}) =>
+      sign(carol, 'POST', '/v1/sync/retire', { handovers }, { timestampMs: NOW, ...over });
+
+    it.skipIf(skip)(
+      'refuses malformed retirements with nothing written, then deletes the records, keeps the handovers and refuses every later request',
+      async () => {
+        expect((await send(sync.url, put(carol, 'c:carol', 0, b64u('sealed')))).status).toBe(200);
+        await writesNothing(async () => {
+          for (const bad of [
+            [],
+            'x',
+            { 'bad id!': b64u(handover) },
+            { dev1: b64u(new Uint8Array(79)) },
+            { dev1: 'not base64url!' },
+          ]) {
+            const r = await send(sync.url, retire(bad));
+            expect(r.status).toBe(400);
+          }
+          const many = Object.fromEntries(
+            Array.from({ length: 33 }, (_, i) => [`d${i}`, b64u(handover)]),
+          );
+          expect((await send(sync.url, retire(many))).status).toBe(413);
+        });
+        const done = retire({ stays: b64u(handover) });
+        expect((await send(sync.url, done)).status).toBe(200);
+        expect((await send(sync.url, done)).status).toBe(410); // replayed: refused
+        // the removed device signs as the old account: everything it asks is refused
+        expect((await send(sync.url, put(carol, 'c:after', 0, b64u('late')))).status).toBe(410);
+        const list = await send(
+          sync.url,
+          sign(carol, 'GET', '/v1/sync/changes?since=0', undefined, { timestampMs: NOW }),
+        );
+        expect(list).toMatchObject({ status: 410, json: { error: 'retired' } });
+        const rows = await sync.store.sql.query(
+          'SELECT 1 FROM sync_records WHERE account_id = $1',
+          [carol.id],
+        );
+        expect(rows).toHaveLength(0);
+        // a device that stays fetches its handover without signing; no other id has one
+        const got = await fetch(`${sync.url}/v1/sync/handovers/${carol.id}/stays`);
+        expect(await got.json()).toEqual({ body: b64u(handover) });
+        expect((await fetch(`${sync.url}/v1/sync/handovers/${carol.id}/other`)).status).toBe(404);
+        expect((await fetch(`${sync.url}/v1/sync/handovers/${alice.id}/stays`)).status).toBe(404);
+        expect((await fetch(`${sync.url}/v1/sync/handovers/short/stays`)).status).toBe(400);
+      },
+    );
   });
 
   it.skipIf(skip)('migrations run once, and a database from a newer build is refused', async () => {

@@ -6,8 +6,10 @@
  *   A onboards, chats, turns sync on → B, with no vault, shows a pairing code
  *   and its QR code → A enters the code → both screens show one SAS → A
  *   approves → B makes its own passkey → B has A's conversation → B chats →
- *   A has B's conversation: both lists agree → A removes B (the vault key
- *   rotates under A's passkey) → B is told, and A's later messages never reach it.
+ *   A has B's conversation: both lists agree; A's options list both devices → A
+ *   removes B, chosen from that list (the vault key rotates under A's passkey) →
+ *   B is told, and A's later messages never reach it.
+ *   Each side panel's badge row shows the sync state (synced, then removed on B).
  *
  * Waits are on DOM attributes and elements, never on time.
  */
@@ -67,6 +69,7 @@ describe.skipIf(!hasChromium)('two Chromium profiles paired through the sync ser
   let a: ExtensionBrowser;
   let b: ExtensionBrowser;
   let panelA: Page;
+  let panelB: Page;
   let optionsA: Page;
   let optionsB: Page;
 
@@ -105,6 +108,9 @@ describe.skipIf(!hasChromium)('two Chromium profiles paired through the sync ser
       await optionsA.click('#sync-on');
       await optionsA.waitForSelector('#sync-state[data-state="synced"]');
       expect(await list(optionsA)).toHaveLength(1);
+      // the side panel shows it too, in its badge row (it asks the worker every 15 s)
+      const badge = await panelA.waitForSelector('[data-testid="sync-badge"][data-state="synced"]');
+      expect(await badge!.evaluate((e) => e.textContent)).toMatch(/Synced \d+ (s|min) ago/);
     },
     FLOW_TIMEOUT_MS,
   );
@@ -153,7 +159,7 @@ describe.skipIf(!hasChromium)('two Chromium profiles paired through the sync ser
   it(
     'B chats; after a sync each side has both conversations, message for message',
     async () => {
-      const panelB = await b.openPanel();
+      panelB = await b.openPanel();
       await waitForVault(panelB, 'unlocked');
       await configure(panelB, stack.clientProxy.url, GENERATION);
       await sendChat(panelB, 'The little dog');
@@ -163,6 +169,12 @@ describe.skipIf(!hasChromium)('two Chromium profiles paired through the sync ser
       const listA = await list(optionsA);
       expect(listA).toHaveLength(2);
       expect(await list(optionsB)).toEqual(listA);
+      // Options lists both devices by their sealed names, this one marked
+      await optionsA.click('#sync-now');
+      await optionsA.waitForSelector('#sync-devices li:nth-child(2)');
+      const names = await optionsA.$$eval('#sync-devices li', (l) => l.map((e) => e.textContent));
+      expect(names).toHaveLength(2);
+      expect(names.filter((n) => n?.includes('(this device)'))).toHaveLength(1);
       for (const c of listA) {
         const fromA = await askOk<{ messages: { content: string }[] }>(optionsA, 'history/get', {
           conversationId: c.id,
@@ -180,8 +192,10 @@ describe.skipIf(!hasChromium)('two Chromium profiles paired through the sync ser
   it(
     'A removes B: B is told, and what A writes afterwards is not readable there',
     async () => {
-      // The passkey ceremony the "Remove all other devices" button runs, here in A's panel
+      // The passkey ceremony a device's "Remove" button runs, here in A's panel
       // (its virtual authenticator lives on that page): one assertion for the vault's PRF.
+      const devices = await askOk<{ deviceId: string; self: boolean }[]>(optionsA, 'sync/devices');
+      const other = devices.find((d) => !d.self)!.deviceId;
       await panelA.bringToFront(); // WebAuthn answers a focused page only
       const removed = (await panelA.evaluate(`(async () => {
         const status = (await chrome.runtime.sendMessage({ type: 'vault/status' })).value;
@@ -195,7 +209,7 @@ describe.skipIf(!hasChromium)('two Chromium profiles paired through the sync ser
           extensions: { prf: { eval: { first: bytes(status.prfSalt) } } },
         } });
         const prf = cred.getClientExtensionResults().prf.results.first;
-        return chrome.runtime.sendMessage({ type: 'sync/remove-others', prf: text(prf), credentialId: text(cred.rawId) });
+        return chrome.runtime.sendMessage({ type: 'sync/remove-device', deviceId: ${JSON.stringify(other)}, prf: text(prf), credentialId: text(cred.rawId) });
       })()`)) as { ok: boolean; value: { state: string } };
       expect(removed).toMatchObject({ ok: true, value: { state: 'synced' } });
       const before = await list(optionsB);
@@ -204,6 +218,7 @@ describe.skipIf(!hasChromium)('two Chromium profiles paired through the sync ser
       await waitForAnswer(panelA, 2, ['done'], FLOW_TIMEOUT_MS);
       expect((await askOk<{ state: string }>(optionsA, 'sync/now')).state).toBe('synced');
       expect((await askOk<{ state: string }>(optionsB, 'sync/now')).state).toBe('removed');
+      await panelB.waitForSelector('[data-testid="sync-badge"][data-state="error"]');
       // B keeps what it had; nothing written after the removal reaches it
       expect(await list(optionsB)).toEqual(before);
       const grown = (await list(optionsA)).find((c) => c.messageCount === 4);

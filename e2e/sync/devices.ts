@@ -136,7 +136,21 @@ export class TestDevice {
 
   /** Pulls and adopts the server's copy of every conversation. */
   async pull(full = false): Promise<void> {
-    for (const c of await this.replica.pull({ full })) this.local.set(c.manifest.conversationId, c);
+    for (const c of await this.replica.pull({ full })) {
+      // The pull hands over only the bytes it brought: the rest are this device's own copy.
+      const mine = this.local.get(c.manifest.conversationId);
+      for (const e of c.manifest.deleted ? [] : c.manifest.messages) {
+        if (c.messages.has(e.id)) continue;
+        const held = mine?.messages.get(e.id);
+        c.messages.set(
+          e.id,
+          held && recordDigest(held) === e.digest
+            ? held
+            : await this.replica.fetchMessage(c.manifest.conversationId, e),
+        );
+      }
+      this.local.set(c.manifest.conversationId, c);
+    }
   }
 
   /** The texts of a conversation in order, opened with this device's vault key. */

@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  generateX25519KeyPair,
   acceptPairing,
   deriveAccountKey,
   fromBase64Url,
@@ -25,6 +26,7 @@ import { TestDevice } from './devices';
 const CANARY_TITLE = 'CANARY-TITLE-7f3a9c';
 const CANARY_TEXT = 'CANARY-MESSAGE-b81e44';
 const CANARY_ANSWER = 'CANARY-ANSWER-2d6f10';
+const CANARY_LABEL = 'CANARY-DEVICE-5e0c71';
 const fast = { wait: () => new Promise<void>((r) => setTimeout(r, 20)), maxPolls: 1500 };
 
 function filesUnder(dir: string): string[] {
@@ -91,6 +93,13 @@ describe.each(ENGINES)('two devices on the $engine store', ({ engine, make, skip
   it.skipIf(skip)('each device writes; both converge', async () => {
     a.create('c1', CANARY_TITLE, [CANARY_TEXT, CANARY_ANSWER]);
     await a.push('c1');
+    const handoverKey = generateX25519KeyPair().publicKey;
+    await a.replica.publishDevice({
+      deviceId: 'dev-a',
+      label: CANARY_LABEL,
+      publicKey: handoverKey,
+      addedAt: 1,
+    });
     b.create('c2', 'From b', ['hello from b']);
     await b.push('c2');
     await a.pull();
@@ -99,6 +108,8 @@ describe.each(ENGINES)('two devices on the $engine store', ({ engine, make, skip
       expect(d.texts('c1')).toEqual([CANARY_TEXT, CANARY_ANSWER]);
       expect(d.local.get('c1')!.manifest.title).toBe(CANARY_TITLE);
       expect(d.texts('c2')).toEqual(['hello from b']);
+      // the device's name is listed to the devices, sealed on the server
+      expect(d.replica.devices().map((x) => x.label)).toEqual([CANARY_LABEL]);
     }
   });
 
@@ -132,7 +143,7 @@ describe.each(ENGINES)('two devices on the $engine store', ({ engine, make, skip
   });
 
   it.skipIf(skip)("the server's tables, files and output hold no canary", async () => {
-    const canaries = [CANARY_TITLE, CANARY_TEXT, CANARY_ANSWER].flatMap(forms);
+    const canaries = [CANARY_TITLE, CANARY_TEXT, CANARY_ANSWER, CANARY_LABEL].flatMap(forms);
     const blobs: string[] = [sync.output()];
     if (engine === 'embedded') {
       for (const f of filesUnder(target.env.SOTTO_SYNC_DATA_DIR!))

@@ -16,7 +16,7 @@ import type { SyncConfig } from './config';
 import { openEmbedded } from './engine-pglite';
 import { openPostgres } from './engine-postgres';
 import { migrate } from './migrations';
-import { pairingRoutes, recordRoutes } from './routes';
+import { pairingRoutes, recordRoutes, retireRoutes } from './routes';
 import type { SqlEngine } from './sql';
 import { SyncStore } from './store';
 
@@ -25,13 +25,15 @@ function maxBodyBytes(config: SyncConfig): number {
   return Math.ceil((config.maxRecordBytes * 4) / 3) + 1024;
 }
 
-type RouteName = 'records' | 'changes' | 'pairings' | 'healthz' | 'other';
+type RouteName = 'records' | 'changes' | 'pairings' | 'retire' | 'handovers' | 'healthz' | 'other';
 
 function routeName(path: string): RouteName {
   if (path === '/healthz') return 'healthz';
   if (path.startsWith('/v1/sync/records/')) return 'records';
   if (path === '/v1/sync/changes') return 'changes';
   if (path.startsWith('/v1/sync/pairings')) return 'pairings';
+  if (path === '/v1/sync/retire') return 'retire';
+  if (path.startsWith('/v1/sync/handovers/')) return 'handovers';
   return 'other';
 }
 
@@ -72,9 +74,10 @@ export function createSyncApp(
   const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
   const accountLimiter = config.rateLimit ? new TokenBucketLimiter(config.rateLimit, now) : null;
   const addressLimiter = config.rateLimit ? new TokenBucketLimiter(config.rateLimit, now) : null;
-  const signed = requireSignature(accountLimiter, now);
+  const signed = requireSignature(accountLimiter, now, (id) => store.isRetired(id));
   const records = recordRoutes(store, config.maxRecordBytes);
   const pairing = pairingRoutes(store, config.pairingTtlMs, now);
+  const retire = retireRoutes(store);
 
   const app = express();
   app.disable('x-powered-by');
@@ -85,8 +88,8 @@ export function createSyncApp(
     res.setHeader('cache-control', 'no-store');
     res.json({ ok: true, service: 'sync', store: store.kind });
   });
-  // Before any key is known, pairing is limited per address (kept in memory only).
-  app.use('/v1/sync/pairings', (req, res, next) => {
+  // Unsigned routes (pairing, handovers) are limited per address (kept in memory only).
+  app.use(['/v1/sync/pairings', '/v1/sync/handovers'], (req, res, next) => {
     if (!addressLimiter) return next();
     const { allowed, retryAfterSeconds } = addressLimiter.take(req.socket.remoteAddress ?? '');
     if (allowed) return next();
@@ -98,6 +101,8 @@ export function createSyncApp(
   app.delete('/v1/sync/records/:id', signed, records.delete);
   app.get('/v1/sync/records/:id', signed, records.get);
   app.get('/v1/sync/changes', signed, records.changes);
+  app.post('/v1/sync/retire', signed, retire.retire);
+  app.get('/v1/sync/handovers/:account/:device', retire.handover);
   app.post('/v1/sync/pairings', pairing.open);
   app.get('/v1/sync/pairings/:code', pairing.get);
   app.put('/v1/sync/pairings/:code/nonce', pairing.nonce);

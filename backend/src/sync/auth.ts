@@ -33,8 +33,15 @@ export function setOutcome(res: Response, outcome: string): void {
   res.locals.syncOutcome = outcome;
 }
 
-/** Express middleware: refuses unsigned, mis-signed, stale or rate-limited requests. */
-export function requireSignature(limiter: TokenBucketLimiter | null, now: () => number) {
+/**
+ * Express middleware: refuses unsigned, mis-signed, stale or rate-limited
+ * requests, and (410) every request of a retired account (a removed device's).
+ */
+export function requireSignature(
+  limiter: TokenBucketLimiter | null,
+  now: () => number,
+  isRetired: (accountId: string) => Promise<boolean>,
+) {
   return (req: Request, res: Response, next: NextFunction): void => {
     let verified;
     try {
@@ -68,6 +75,10 @@ export function requireSignature(limiter: TokenBucketLimiter | null, now: () => 
       nonce: toBase64Url(verified.nonce),
       nonceExpiresAt: verified.timestampMs + 2 * SYNC_MAX_CLOCK_SKEW_MS,
     } satisfies WriteAuth;
-    next();
+    isRetired(verified.accountId).then((retired) => {
+      if (!retired) return next();
+      setOutcome(res, 'retired');
+      sendError(req, res, 410, 'retired');
+    }, next);
   };
 }

@@ -6,7 +6,9 @@
  *
  * What the server keeps (and so what it learns): an account's public key; per
  * record an opaque client-chosen id, a revision, the sealed bytes and a change
- * number; used request nonces until they expire; pairing slots for ten minutes.
+ * number; used request nonces until they expire; pairing slots for ten minutes;
+ * whether the account was retired, and the sealed handovers it left (random
+ * device ids and ciphertext).
  * No clock times of writes, no client addresses, no plaintext.
  */
 import type { SqlEngine } from './sql';
@@ -50,6 +52,20 @@ export const MIGRATIONS: readonly Migration[] = [
          enc bytea,
          payload bytea,
          expires_at bigint NOT NULL
+       )`,
+    ],
+  },
+  {
+    // Device removal (issue 14): a retired account refuses every signed request; the
+    // handovers it leaves are sealed to the devices that stay (protocol/src/sync/devices.ts).
+    version: 2,
+    statements: [
+      `ALTER TABLE sync_accounts ADD COLUMN retired boolean NOT NULL DEFAULT false`,
+      `CREATE TABLE sync_handovers (
+         account_id text NOT NULL REFERENCES sync_accounts (account_id),
+         device_id text NOT NULL,
+         body bytea NOT NULL,
+         PRIMARY KEY (account_id, device_id)
        )`,
     ],
   },

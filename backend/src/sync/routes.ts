@@ -9,6 +9,11 @@
  *   GET    /v1/sync/changes?since=c&limit=k                             the account's changes after c
  *     200 {"record": {...}} / {"changes": [...], "next": c'} ; 409 {"error":"conflict","current": {...}|null}
  *
+ *   POST   /v1/sync/retire               {"handovers": {deviceId: b64}}  retires the account (device removal);
+ *                                                                       afterwards its signed requests get 410
+ *   GET    /v1/sync/handovers/:account/:device                          a retired account's handover (unsigned;
+ *                                                                       sealed to that device)
+ *
  *   POST   /v1/sync/pairings             {"code", "publicKey"}           the new device (unsigned)
  *   GET    /v1/sync/pairings/:code                                      anyone with the code
  *   PUT    /v1/sync/pairings/:code/nonce {"value"}                      the new device (unsigned)
@@ -155,6 +160,43 @@ export function recordRoutes(store: SyncStore, maxRecordBytes: number) {
         next: rows.at(-1)?.change ?? since,
         more: rows.length === limit,
       });
+    }),
+  };
+}
+
+const DEVICE_ID = /^[A-Za-z0-9_-]{1,60}$/;
+const ACCOUNT_ID = /^[A-Za-z0-9_-]{43}$/;
+/** Devices one retirement may hand over to (the devices that stay). */
+const MAX_HANDOVERS = 32;
+/** enc, sealed 32-byte key, tag (protocol/src/sync/devices.ts HANDOVER_BYTES). */
+const HANDOVER_BYTES = 80;
+
+export function retireRoutes(store: SyncStore) {
+  return {
+    retire: handle(async (req, res) => {
+      const o = json(req);
+      const h = o.handovers;
+      if (typeof h !== 'object' || h === null || Array.isArray(h))
+        throw new BadRequest('malformed');
+      const entries = Object.entries(h as Record<string, unknown>);
+      if (entries.length > MAX_HANDOVERS) throw new BadRequest('too_large', 413);
+      const handovers = new Map<string, Uint8Array>();
+      for (const [deviceId, v] of entries) {
+        if (!DEVICE_ID.test(deviceId)) throw new BadRequest('malformed');
+        handovers.set(deviceId, fromB64u(v, HANDOVER_BYTES, HANDOVER_BYTES));
+      }
+      if (!(await store.retire(authOf(res), handovers))) throw new BadRequest('replay', 401);
+      ok(res, 200, { ok: true });
+    }),
+    handover: handle(async (req, res) => {
+      noBody(req);
+      const { account, device } = req.params;
+      if (typeof account !== 'string' || !ACCOUNT_ID.test(account))
+        throw new BadRequest('malformed');
+      if (typeof device !== 'string' || !DEVICE_ID.test(device)) throw new BadRequest('malformed');
+      const body = await store.handover(account, device);
+      if (!body) throw new BadRequest('not_found', 404);
+      ok(res, 200, { body: b64u(body) });
     }),
   };
 }

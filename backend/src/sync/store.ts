@@ -263,6 +263,53 @@ export class SyncStore {
     return rows.length === 1;
   }
 
+  /** True if the account was retired (its devices moved to a new vault key). */
+  async isRetired(accountId: string): Promise<boolean> {
+    const rows = await this.#db.query('SELECT retired FROM sync_accounts WHERE account_id = $1', [
+      accountId,
+    ]);
+    return rows[0]?.retired === true;
+  }
+
+  /**
+   * Retires an account, in one transaction with the request's nonce: its records
+   * are deleted, the handovers for the devices that stay are stored, and from
+   * then on every signed request of the account is refused. False: a replay.
+   */
+  async retire(auth: WriteAuth, handovers: ReadonlyMap<string, Uint8Array>): Promise<boolean> {
+    try {
+      await this.#db.transaction(async (tx) => {
+        await this.#begin(tx, auth);
+        await tx.query(
+          'UPDATE sync_accounts SET retired = true, record_count = 0 WHERE account_id = $1',
+          [auth.accountId],
+        );
+        await tx.query('DELETE FROM sync_records WHERE account_id = $1', [auth.accountId]);
+        for (const [deviceId, body] of handovers) {
+          await tx.query(
+            `INSERT INTO sync_handovers (account_id, device_id, body) VALUES ($1, $2, $3)
+             ON CONFLICT (account_id, device_id) DO UPDATE SET body = EXCLUDED.body`,
+            [auth.accountId, deviceId, body],
+          );
+        }
+      });
+      return true;
+    } catch (e) {
+      if (e instanceof Replay) return false;
+      throw e;
+    }
+  }
+
+  /** The handover a retired account left for a device, or null. */
+  async handover(accountId: string, deviceId: string): Promise<Uint8Array | null> {
+    const rows = await this.#db.query(
+      `SELECT h.body FROM sync_handovers h JOIN sync_accounts a USING (account_id)
+       WHERE h.account_id = $1 AND h.device_id = $2 AND a.retired`,
+      [accountId, deviceId],
+    );
+    return rows[0] ? bytes(rows[0].body) : null;
+  }
+
   /** Forgets nonces past their expiry. */
   async purgeNonces(now: number): Promise<void> {
     await this.#db.query('DELETE FROM sync_nonces WHERE expires_at < $1', [now]);

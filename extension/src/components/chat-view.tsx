@@ -1,5 +1,5 @@
 /**
- * The unlocked panel: header (lock badge, history), the transcript
+ * The unlocked panel: header (lock and sync badges, history), the transcript
  * (`role="log"`, polite live region), page-action notices and progress, the
  * custom rewrite, ask and translate forms, and the composer.
  */
@@ -17,6 +17,7 @@ import { type EvidenceView, LockBadge } from './lock-badge';
 import { MessageItem } from './message-item';
 import { RewritePanel } from './rewrite-panel';
 import { Shortcuts } from './shortcuts';
+import { SyncBadge } from './sync-badge';
 import { TranslatePanel } from './translate-panel';
 import type { Chat } from './use-chat';
 import type { PageActions } from './use-page-actions';
@@ -148,6 +149,7 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
       </header>
       <div class="badge-row">
         <LockBadge view={evidence} />
+        <SyncBadge />
       </div>
       {showHistory && (
         <HistoryDrawer

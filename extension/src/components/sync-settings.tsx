@@ -2,7 +2,9 @@
  * Sync in the options page (issue 14): the sync service, the state (synced /
  * pending / conflict / server unreachable / tampered), and pairing — on a new
  * device a short code and its QR code, on the unlocked device a field for that
- * code, and on both the same six-digit SAS before anything is approved.
+ * code, and on both the same six-digit SAS before anything is approved. The
+ * account's devices by the names they gave themselves, each removable; a
+ * removal made elsewhere is followed after a passkey confirmation.
  */
 import { browser } from 'wxt/browser';
 import { useEffect, useState } from 'preact/hooks';
@@ -10,7 +12,7 @@ import QRCode from 'qrcode';
 import { i18n, type PlainMessageKey, label } from '../i18n';
 import { MessageError, sendMessage, type VaultState } from '../messaging';
 import { createPasskeyVault, PasskeyError, unlockWithPasskey } from '../passkey';
-import type { SyncStatus } from '../sync-messaging';
+import type { SyncDevice, SyncStatus } from '../sync-messaging';
 import { errorMessage, passkeyMessage } from './format';
 import { interleave, SLOT } from './interleave';
 
@@ -23,6 +25,7 @@ const STATE_TEXT: Record<SyncStatus['state'], PlainMessageKey> = {
   tampered: 'sync.tampered',
   removed: 'sync.removed',
   locked: 'sync.locked',
+  rekey: 'sync.rekey',
 };
 
 function message(e: unknown): string {
@@ -49,15 +52,24 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
   const [code, setCode] = useState('');
   const [pairing, setPairing] = useState<Pairing>({ step: 'idle' });
   const [error, setError] = useState('');
+  const [deviceName, setDeviceName] = useState('');
+  const [devices, setDevices] = useState<SyncDevice[]>([]);
 
   const refresh = async () => {
     try {
       const s = await sendMessage('sync/status');
       setStatus(s);
       if (s.url) setUrl(s.url);
+      setDevices(
+        s.state !== 'off' && props.vault === 'unlocked' ? await sendMessage('sync/devices') : [],
+      );
     } catch (e) {
       setError(message(e));
     }
+  };
+  const show = async (s: SyncStatus) => {
+    setStatus(s);
+    await refresh();
   };
   useEffect(() => {
     void refresh();
@@ -82,8 +94,13 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
           messageKey: 'sync.needsAccess',
           retryable: false,
         });
-      setStatus(await sendMessage('sync/configure', { url }));
-      setStatus(await sendMessage('sync/now'));
+      setStatus(
+        await sendMessage('sync/configure', {
+          url,
+          ...(deviceName.trim() ? { label: deviceName.trim() } : {}),
+        }),
+      );
+      await show(await sendMessage('sync/now'));
     });
 
   // A new device (no vault yet): show the code, then the SAS, then make its own passkey.
@@ -128,8 +145,11 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
       setCode('');
     });
 
-  // Removing devices: this device's passkey (one assertion, as for unlocking) wraps a new vault key.
-  const removeOthers = () =>
+  // Removing devices, or following a removal: this device's passkey (one assertion, as for
+  // unlocking) wraps the new vault key.
+  const withPasskey = (
+    send: (passkey: { prf: string; credentialId: string }) => Promise<SyncStatus>,
+  ) =>
     run(async () => {
       const real = await sendMessage('vault/status');
       let outcome: SyncStatus | undefined;
@@ -138,17 +158,18 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
         ask: (async (type: string, payload: Record<string, string>) => {
           if (type === 'vault/status') return { ...real, state: 'locked' };
           if (type === 'vault/unlock') {
-            outcome = await sendMessage('sync/remove-others', {
-              prf: payload.prf!,
-              credentialId: payload.credentialId!,
-            });
+            outcome = await send({ prf: payload.prf!, credentialId: payload.credentialId! });
             return real;
           }
           throw new Error('unexpected request');
         }) as never,
       });
-      if (outcome) setStatus(outcome);
+      if (outcome) await show(outcome);
     });
+  const removeOthers = () => withPasskey((p) => sendMessage('sync/remove-others', p));
+  const removeDevice = (deviceId: string) =>
+    withPasskey((p) => sendMessage('sync/remove-device', { deviceId, ...p }));
+  const followRemoval = () => withPasskey((p) => sendMessage('sync/follow-removal', p));
 
   const cancel = () =>
     run(async () => {
@@ -176,15 +197,25 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
         />
         {props.vault === 'unlocked' &&
           (status?.state === 'off' ? (
-            <button type="button" id="sync-on" onClick={turnOn}>
-              {i18n.t('sync.turnOn')}
-            </button>
+            <>
+              <label for="sync-label">{i18n.t('sync.deviceName')}</label>
+              <input
+                id="sync-label"
+                value={deviceName}
+                maxLength={64}
+                placeholder={i18n.t('sync.deviceNamePlaceholder')}
+                onInput={(e) => setDeviceName((e.target as HTMLInputElement).value)}
+              />
+              <button type="button" id="sync-on" onClick={turnOn}>
+                {i18n.t('sync.turnOn')}
+              </button>
+            </>
           ) : (
             <>
               <button
                 type="button"
                 id="sync-now"
-                onClick={() => run(async () => setStatus(await sendMessage('sync/now')))}
+                onClick={() => run(async () => show(await sendMessage('sync/now')))}
               >
                 {i18n.t('sync.now')}
               </button>
@@ -216,6 +247,35 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
           </button>
         </div>
       )}
+      {props.vault === 'unlocked' && status?.state === 'rekey' && (
+        <div class="row">
+          <button type="button" id="sync-follow" onClick={followRemoval}>
+            {i18n.t('sync.follow')}
+          </button>
+        </div>
+      )}
+      {props.vault === 'unlocked' &&
+        devices.length > 0 &&
+        (pairing.step === 'idle' || pairing.step === 'done') && (
+          <ul class="devices" id="sync-devices" aria-label={i18n.t('sync.devices')}>
+            {devices.map((d) => (
+              <li key={d.deviceId} data-device-id={d.deviceId}>
+                <span>{d.self ? i18n.t('sync.thisDevice', { label: d.label }) : d.label}</span>
+                {!d.self && (
+                  <button
+                    type="button"
+                    class="danger"
+                    data-testid="sync-remove-device"
+                    aria-label={i18n.t('sync.removeDevice', { label: d.label })}
+                    onClick={() => removeDevice(d.deviceId)}
+                  >
+                    {i18n.t('sync.remove')}
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
       {props.vault === 'unlocked' &&
         status &&
         status.state !== 'off' &&

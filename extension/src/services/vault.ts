@@ -250,9 +250,11 @@ export class VaultService {
   async rotate(
     input: { prf: Uint8Array; credentialId: Uint8Array },
     reseal: (oldKey: Uint8Array, newKey: Uint8Array) => Promise<void>,
+    /** The key to move to (a device that stays, following a handover); fresh by default. */
+    given?: Uint8Array,
   ): Promise<VaultStatus> {
     const { key: oldKey, row } = await this.#unwrap(input);
-    const newKey = generateVaultKey();
+    const newKey = given ? given.slice() : generateVaultKey();
     const locked = lockVaultKey(input.prf, newKey, { credentialId: row.credentialId });
     await this.#db.transaction(
       'rw',

@@ -5,7 +5,7 @@
  */
 
 import { utf8 } from '../bytes';
-import { ConfigurationError, ServiceError, UnreachableError } from '../errors';
+import { ConfigurationError, DeviceRemovedError, ServiceError, UnreachableError } from '../errors';
 import type { AccountKey } from './account-key';
 import { fromBase64Url, requestNonce, signRequest, toBase64Url } from './request-signature';
 
@@ -117,6 +117,9 @@ export class SyncClient {
     } catch {
       // an empty or non-JSON answer: the status says what happened
     }
+    if (signed && res.status === 410) {
+      throw new DeviceRemovedError('sync: this account was retired (a device was removed)');
+    }
     return { status: res.status, json };
   }
 
@@ -156,6 +159,14 @@ export class SyncClient {
     this.#fail(r, 'delete');
   }
 
+  /** One record, or null if the server has none. */
+  async get(id: string): Promise<RemoteRecord | null> {
+    const r = await this.#send('GET', `/v1/sync/records/${id}`, undefined, true);
+    if (r.status === 404) return null;
+    if (r.status !== 200) this.#fail(r, 'read');
+    return record(r.json.record);
+  }
+
   /** Every change after `since`, all pages. */
   async changes(since: number): Promise<{ records: RemoteRecord[]; next: number }> {
     const out: RemoteRecord[] = [];
@@ -170,6 +181,31 @@ export class SyncClient {
       cursor = next as number;
       if (r.json.more !== true || page.length === 0) return { records: out, next: cursor };
     }
+  }
+
+  /**
+   * Retires this account (device removal): the server deletes its records, keeps
+   * the handovers (device id → sealed new vault key) and refuses every later request.
+   */
+  async retire(handovers: ReadonlyMap<string, Uint8Array>): Promise<void> {
+    const body = {
+      handovers: Object.fromEntries([...handovers].map(([d, h]) => [d, toBase64Url(h)])),
+    };
+    const r = await this.#send('POST', '/v1/sync/retire', body, true);
+    if (r.status !== 200) this.#fail(r, 'retirement');
+  }
+
+  /** The handover a retired account left for `deviceId` (unsigned), or null. */
+  async handover(accountId: string, deviceId: string): Promise<Uint8Array | null> {
+    const r = await this.#send(
+      'GET',
+      `/v1/sync/handovers/${accountId}/${deviceId}`,
+      undefined,
+      false,
+    );
+    if (r.status === 404) return null;
+    if (r.status !== 200 || typeof r.json.body !== 'string') this.#fail(r, 'handover');
+    return fromBase64Url(r.json.body as string);
   }
 
   /** New device: files its public key under its code. */

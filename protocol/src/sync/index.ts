@@ -4,6 +4,7 @@ export {
   checkFreshness,
   checkIndex,
   type FetchedRecord,
+  type HeldRecord,
   type RememberedIndex,
   type RememberedManifest,
   verifyMembership,
@@ -20,6 +21,15 @@ export {
   sealManifest,
   type Tombstone,
 } from './manifest';
+export {
+  type DeviceInfo,
+  deviceRecordId,
+  HANDOVER_BYTES,
+  openDevice,
+  openHandover,
+  sealDevice,
+  sealHandover,
+} from './devices';
 export { mergeManifests, type MergeResult } from './merge';
 export {
   type ApproverPairing,

@@ -53,20 +53,26 @@ export interface FetchedRecord {
   sealed: Uint8Array;
 }
 
+/** A message record known by its digest only (its bytes are kept elsewhere, e.g. local history). */
+export interface HeldRecord {
+  id: string;
+  digest: string;
+}
+
 /**
  * Matches fetched message records to the manifest. Returns them in the
  * manifest's order. `ignoreUnlisted` (a sync server's listing) leaves out
  * records no manifest lists yet instead of refusing them.
  * @throws {IntegrityError} `duplicated`, `unexpected`, `reordered`, `tampered`, `dropped`.
  */
-export function verifyMembership(
+export function verifyMembership<T extends FetchedRecord | HeldRecord = FetchedRecord>(
   manifest: Pick<ConversationManifest, 'messages'>,
-  records: readonly FetchedRecord[],
+  records: readonly T[],
   options: { ignoreUnlisted?: boolean } = {},
-): FetchedRecord[] {
+): T[] {
   const listed = new Map(manifest.messages.map((m, i) => [m.id, { entry: m, index: i }]));
   const byDigest = new Map(manifest.messages.map((m) => [m.digest, m.id]));
-  const found = new Map<string, FetchedRecord>();
+  const found = new Map<string, T>();
   for (const r of records) {
     if (found.has(r.id)) throw new IntegrityError('duplicated', 'a message was returned twice');
     const at = listed.get(r.id);
@@ -76,7 +82,7 @@ export function verifyMembership(
       if (options.ignoreUnlisted) continue;
       throw new IntegrityError('unexpected', 'a message the conversation does not list');
     }
-    const digest = recordDigest(r.sealed);
+    const digest = 'sealed' in r ? recordDigest(r.sealed) : r.digest;
     if (digest !== at.entry.digest) {
       const owner = byDigest.get(digest);
       if (owner !== undefined && owner !== r.id) {

@@ -46,6 +46,26 @@ describe('mergeManifests', () => {
     expect(mergeManifests(local, remote).merged.version).toBe(8);
   });
 
+  it('hands back the losing title when both sides renamed since the agreed version', () => {
+    const agreed = base();
+    const local = base({ title: 'Local', titleAt: 50, titleBy: 'b' });
+    const remote = base({ title: 'Remote', titleAt: 40, titleBy: 'a', version: 7 });
+    expect(mergeManifests(local, remote, agreed)).toMatchObject({
+      merged: { title: 'Local' },
+      lostTitle: 'Remote',
+    });
+    expect(mergeManifests(remote, local, agreed)).toMatchObject({
+      merged: { title: 'Local' },
+      lostTitle: 'Remote',
+    });
+    // one side kept the agreed title: nothing was lost
+    expect(mergeManifests(agreed, remote, agreed).lostTitle).toBeUndefined();
+    expect(mergeManifests(local, agreed, agreed).lostTitle).toBeUndefined();
+    // both picked the same title, or the agreed version is not known
+    expect(mergeManifests(local, { ...remote, title: 'Local' }, agreed).lostTitle).toBeUndefined();
+    expect(mergeManifests(local, remote).lostTitle).toBeUndefined();
+  });
+
   it('keeps a tombstone and hands back messages its deleter never saw', () => {
     const remote = base({ version: 5, deleted: { at: 60, by: 'a' } });
     const local = base({ messages: [...base().messages, entry('l3', 55)] });

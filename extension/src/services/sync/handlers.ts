@@ -18,7 +18,22 @@ export function syncHandlers(sync?: SyncService, pairing?: PairingService): Sync
   };
   return {
     'sync/status': async () => (sync ? sync.status() : { state: 'off', pending: 0 }),
-    'sync/configure': async (r) => need(sync).configure(r.url === null ? null : String(r.url)),
+    'sync/configure': async (r) =>
+      need(sync).configure(
+        r.url === null ? null : String(r.url),
+        typeof r.label === 'string' ? r.label : undefined,
+      ),
+    'sync/devices': async () => need(sync).devices(),
+    'sync/remove-device': async (r) =>
+      need(sync).removeDevice(String(r.deviceId), {
+        prf: fromBase64Url(String(r.prf)),
+        credentialId: fromBase64Url(String(r.credentialId)),
+      }),
+    'sync/follow-removal': async (r) =>
+      need(sync).followRemoval({
+        prf: fromBase64Url(String(r.prf)),
+        credentialId: fromBase64Url(String(r.credentialId)),
+      }),
     'sync/now': async () => need(sync).syncNow(),
     'sync/pair-offer': async (r) => need(pairing).offer(String(r.url)),
     'sync/pair-offer-sas': async () => need(pairing).offerSas(),

@@ -3,7 +3,8 @@
  * sync: a manifest and sealed messages). A local message row's sealed bytes are
  * exactly the message record that syncs: the same vault key, the same AAD
  * (`sotto/message`, id, schema 1), so nothing is re-sealed on the way, and the
- * conversation's ledger is the manifest's order, times and version.
+ * conversation's ledger is the manifest's order, times and version (except when the
+ * vault key rotates: `resealHistory` seals every message again under the new key).
  */
 import {
   type ConversationCopy,
@@ -11,12 +12,25 @@ import {
   IntegrityError,
   openJson,
   type RecordMeta,
+  recordDigest,
   sealJson,
+  type SyncReplica,
 } from '@sotto/protocol';
 import type { ConversationKind } from '../../messaging';
 import type { ConversationRow, MessageRow, SottoDb } from '../db';
-import { CONVERSATION_TYPE, type ConversationPlain, SCHEMA_VERSION } from '../history';
+import {
+  CONVERSATION_TYPE,
+  type ConversationPlain,
+  MESSAGE_TYPE,
+  SCHEMA_VERSION,
+} from '../history';
 import { legacyLedger, readIndex, verifyRows, writeIndex } from '../history-ledger';
+
+const messageMeta = (id: string): RecordMeta => ({
+  id,
+  type: MESSAGE_TYPE,
+  schemaVersion: SCHEMA_VERSION,
+});
 
 const conversationMeta = (id: string): RecordMeta => ({
   id,
@@ -152,4 +166,53 @@ export async function writeLocalCopy(
 /** The local ids of every conversation (for what the server does not list yet). */
 export async function localIds(db: SottoDb): Promise<string[]> {
   return (await db.conversations.toCollection().primaryKeys()) as string[];
+}
+
+/** Re-seals local history from one vault key to another (inside the vault's rotation). */
+export async function resealHistory(
+  db: SottoDb,
+  oldKey: Uint8Array,
+  newKey: Uint8Array,
+): Promise<void> {
+  const { copies } = await readLocalCopies(db, oldKey);
+  for (const c of copies) {
+    const messages = new Map<string, Uint8Array>();
+    const entries = c.manifest.messages.map((e) => {
+      const sealed = sealJson(
+        newKey,
+        messageMeta(e.id),
+        openJson(oldKey, messageMeta(e.id), c.messages.get(e.id)!),
+      );
+      messages.set(e.id, sealed);
+      return { ...e, digest: recordDigest(sealed) };
+    });
+    await writeLocalCopy(db, newKey, {
+      manifest: { ...c.manifest, version: c.manifest.version + 1, messages: entries },
+      messages,
+    });
+  }
+}
+
+/**
+ * A pulled copy carries only the bytes that pull brought (the replica keeps digests of
+ * what it handed over before): the rest come from local history when the digest the
+ * manifest lists matches, else from the server, checked the same way.
+ * @throws {IntegrityError} the server no longer has one, or other bytes.
+ */
+export async function completeCopy(
+  remote: ConversationCopy,
+  local: ConversationCopy | undefined,
+  replica: SyncReplica,
+): Promise<void> {
+  if (remote.manifest.deleted) return;
+  for (const e of remote.manifest.messages) {
+    if (remote.messages.has(e.id)) continue;
+    const mine = local?.messages.get(e.id);
+    remote.messages.set(
+      e.id,
+      mine && recordDigest(mine) === e.digest
+        ? mine
+        : await replica.fetchMessage(remote.manifest.conversationId, e),
+    );
+  }
 }
