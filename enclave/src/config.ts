@@ -36,6 +36,11 @@ export interface EnclaveConfig {
   engine: { kind: 'llama' } | { kind: 'openai'; baseUrl: string };
   /** `SOTTO_ENGINE_MODEL`: the model name the OpenAI-compatible server knows. */
   engineModel: string | undefined;
+  /**
+   * `SOTTO_CONTEXT`: tokens per sequence. Undefined: the model's trained size, capped by
+   * memory (inference/capacity.ts). Carried in the evidence, so clients plan by it.
+   */
+  contextSize: number | undefined;
   /** Undefined: sized from the model and memory (inference/capacity.ts). */
   sequences: number | undefined;
   queueLimit: number | undefined;
@@ -100,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnclaveConfig 
     engine: parseEngineSetting(env.SOTTO_ENGINE),
     engineModel: env.SOTTO_ENGINE_MODEL?.trim() || undefined,
     threads: env.SOTTO_THREADS ? integer('SOTTO_THREADS', env.SOTTO_THREADS, 1) : undefined,
+    contextSize: env.SOTTO_CONTEXT ? integer('SOTTO_CONTEXT', env.SOTTO_CONTEXT, 0, 64) : undefined,
     sequences: env.SOTTO_SEQUENCES ? integer('SOTTO_SEQUENCES', env.SOTTO_SEQUENCES, 1) : undefined,
     queueLimit: env.SOTTO_QUEUE_LIMIT
       ? integer('SOTTO_QUEUE_LIMIT', env.SOTTO_QUEUE_LIMIT, 0, 0)
