@@ -28,3 +28,12 @@ export function statedPromptTokens(e: ServiceError): number | undefined {
   const m = /prompt is (\d+) tokens/.exec(e.message);
   return m ? Number(m[1]) : undefined;
 }
+
+/** Tokens per request when the evidence does not say (v1 bundles): a small model's size. */
+export const UNSTATED_CONTEXT_TOKENS = 2048;
+
+/** The context size the verified evidence states (v2 binds it in REPORT_DATA). */
+export function contextTokensOf(evidence: { model: object }): number {
+  const n = 'contextSize' in evidence.model ? evidence.model.contextSize : undefined;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : UNSTATED_CONTEXT_TOKENS;
+}
