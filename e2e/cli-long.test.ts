@@ -41,7 +41,7 @@ function sotto(args: string[]): Promise<Run> {
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-const SLOW_MS = 600_000;
+const SLOW_MS = 900_000;
 
 describe('sotto ask --file on a long page', () => {
   let enclave: EnclaveProcess;

@@ -32,8 +32,8 @@ export function PlanNotes({ plan }: { plan: AnswerPlan }) {
     <>
       {plan.parts !== undefined && plan.parts > 1 && (
         <p class="notice notice-info" data-testid="built-from" data-parts={plan.parts} role="note">
-          This page was too long for the model at once: the answer was built from {plan.parts}{' '}
-          parts, each summarized, then combined.
+          Too long for the model at once: the answer was built from {plan.parts} parts, each
+          summarized, then combined.
         </p>
       )}
       {plan.folded !== undefined && plan.folded > 0 && (
