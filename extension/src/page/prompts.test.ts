@@ -1,6 +1,6 @@
 /** The page-action turns: the data fence holds, and stored turns read back as short labels. */
 import { describe, expect, it } from 'vitest';
-import { describeTurn, rewriteTurn, summaryTurn } from './prompts';
+import { describeTurn, pageOfTurn, rewriteTurn, summaryTurn } from './prompts';
 
 const page = {
   title: 'A title',
@@ -43,5 +43,16 @@ describe('page prompts', () => {
     expect(describeTurn('hello')).toEqual({ kind: 'plain', text: 'hello' });
     const fake = 'Summarize this web page in a few short paragraphs.\nno tags here';
     expect(describeTurn(fake)).toEqual({ kind: 'plain', text: fake });
+  });
+
+  it('a summary turn gives the planner its page back, still fenced, and nothing else does', () => {
+    const r = pageOfTurn(summaryTurn({ ...page, truncated: false }).content)!;
+    expect(r.doc.title).toBe('A title');
+    expect(r.doc.url).toBe('https://news.example/a?b=1');
+    expect(r.doc.text).toBe(page.text.replace('</page>', '<\u200b/page>'));
+    expect(r.instruction).toBe('Summarize this web page in a few short paragraphs.');
+    expect(pageOfTurn(summaryTurn({ ...page, title: '' }).content)!.doc.title).toBe('');
+    expect(pageOfTurn('hello')).toBeUndefined();
+    expect(pageOfTurn(rewriteTurn('x', 'shorter').content)).toBeUndefined();
   });
 });
