@@ -215,7 +215,7 @@ describe('a long request (issue 15)', () => {
     const failed = run(s, {
       type: 'chat/error',
       requestId: 'r1',
-      code: 'unreachable',
+      code: 'relay-unreachable',
       message: 'x',
       retryable: true,
     });

@@ -210,13 +210,19 @@ export class ChatService {
       let answer = '';
       let finish = 'stop';
       let promptTokens: number | undefined;
-      const events = streamChat(attested.relayUrl, request, {
-        policy: {},
-        key: attested,
-        attest: () => this.#opts.evidence.current({ fresh: true }),
-        signal,
-        ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
-      });
+      // Every request of this conversation under its cache id (parts too): the enclave may
+      // reuse a prefix within the conversation, never across conversations.
+      const events = streamChat(
+        attested.relayUrl,
+        { ...request, cache_id: cacheId },
+        {
+          policy: {},
+          key: attested,
+          attest: () => this.#opts.evidence.current({ fresh: true }),
+          signal,
+          ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
+        },
+      );
       for await (const event of events) {
         if (signal.aborted) break;
         if (event.type === 'delta') {
@@ -263,14 +269,7 @@ export class ChatService {
       },
     };
     try {
-      const result = await this.#answer(
-        m.messages,
-        conversationId,
-        cacheId,
-        options,
-        send,
-        requestId,
-      );
+      const result = await this.#answer(m.messages, conversationId, options, send, requestId);
       finishReason = result.finishReason;
       plan = result.plan;
       if (signal.aborted) finishReason = 'user-stop';
@@ -352,7 +351,6 @@ export class ChatService {
   async #answer(
     turns: readonly ChatTurn[],
     conversationId: string,
-    cacheId: string,
     options: PlanOptions,
     send: Send,
     requestId: string,
@@ -391,9 +389,7 @@ export class ChatService {
       return { finishReason: r.finishReason, ...(plan.parts || plan.dropped ? { plan } : {}) };
     }
     if (fitted.fold) this.#folds.set(conversationId, fitted.fold);
-    // The same cache id as the turns before: the enclave may reuse this conversation's prefix.
     const request: ChatRequest = {
-      cache_id: cacheId,
       messages: fitted.messages,
       max_tokens: options.maxTokens,
       ...(options.temperature === undefined ? {} : { temperature: options.temperature }),

@@ -13,6 +13,9 @@
  * token, so a refused request produced nothing and stored nothing; the retry is sealed
  * afresh, like any retry (stream-chat.ts), and the relay sees one more request of a padded
  * size, no more than it sees of any conversation.
+ *
+ * What the relay learns: how many requests a page took, so roughly how long it was in
+ * parts, as it learns the number of turns of a chat (DESIGN.md, "Traffic analysis").
  */
 import { LimitExceededError } from '../../errors';
 import type { ChatMessage, ChatRequest } from '../chat';
