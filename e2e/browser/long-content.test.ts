@@ -23,7 +23,14 @@ import { saveArtifacts } from './support/artifacts';
 import { addAuthenticator } from './support/authenticator';
 import { clickMenu, type ExtensionBrowser, hasChromium, launchBrowser } from './support/browser';
 import { testExtension } from './support/extension-build';
-import { askOk, configure, createVault, sendChat, waitForAnswer } from './support/panel';
+import {
+  askOk,
+  configure,
+  createVault,
+  sendChat,
+  waitForAnswer,
+  waitForAnswerLong,
+} from './support/panel';
 import { type BrowserStack, startBrowserStack } from './support/stack';
 
 const GENERATION = { maxTokens: 32, temperature: 0 };
@@ -126,12 +133,12 @@ describe.skipIf(!hasChromium)('pages and chats of any length (issue 15)', () => 
       await watchProgress(panel);
       await clickMenu(ext!.worker, `${site.url}/long`, { menuItemId: 'sotto-summarize' });
       await panel.waitForSelector('[data-testid="plan-progress"][data-stage="part"]', {
-        timeout: 120_000,
+        timeout: 100_000,
       });
       expect(await panel.$eval('[data-testid="plan-progress"]', (e) => e.textContent)).toMatch(
         /^Reading part \d+ of \d+…$/,
       );
-      const done = await waitForAnswer(panel, 1, ['done', 'error'], LONG_MS);
+      const done = await waitForAnswerLong(panel, 1, ['done', 'error'], LONG_MS);
       expect(done.state).toBe('done');
       expect(done.text.trim().length).toBeGreaterThan(0);
       const note = await panel.waitForSelector('[data-testid="built-from"]');
@@ -173,10 +180,10 @@ describe.skipIf(!hasChromium)('pages and chats of any length (issue 15)', () => 
       await watchProgress(panel);
       await clickMenu(ext!.worker, `${site.url}/long`, { menuItemId: 'sotto-summarize' });
       await panel.waitForSelector('[data-testid="plan-progress"][data-index="2"]', {
-        timeout: 120_000,
+        timeout: 100_000,
       });
       await panel.click('[data-testid="stop"]');
-      const stopped = await waitForAnswer(panel, 1, ['stopped', 'done', 'error'], 120_000);
+      const stopped = await waitForAnswer(panel, 1, ['stopped', 'done', 'error'], 100_000);
       expect(stopped.state).toBe('stopped');
       expect(stopped.text).toBe('');
       expect(await panel.$('[data-testid="plan-progress"]')).toBeNull();
@@ -193,7 +200,7 @@ describe.skipIf(!hasChromium)('pages and chats of any length (issue 15)', () => 
       await panel.bringToFront();
       const before = (await ext!.pages()).length;
       await clickMenu(ext!.worker, `${site.url}/planted`, { menuItemId: 'sotto-summarize' });
-      const done = await waitForAnswer(panel, 1, ['done', 'error'], LONG_MS);
+      const done = await waitForAnswerLong(panel, 1, ['done', 'error'], LONG_MS);
       expect(done.state).toBe('done');
       expect(
         Number(
@@ -227,7 +234,7 @@ describe.skipIf(!hasChromium)('pages and chats of any length (issue 15)', () => 
       await panel.click('[data-testid="new-chat"]');
       for (let turn = 1; turn <= 30; turn++) {
         await sendChat(panel, `Turn ${turn}: tell me more about the little red hen and the cat.`);
-        const a = await waitForAnswer(panel, turn, ['done', 'error'], 300_000);
+        const a = await waitForAnswerLong(panel, turn, ['done', 'error'], 300_000);
         expect({ turn, state: a.state }).toEqual({ turn, state: 'done' });
       }
       expect(await panel.$('[data-testid="error"]')).toBeNull();

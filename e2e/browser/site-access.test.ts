@@ -29,7 +29,7 @@ import {
   launchBrowser,
 } from './support/browser';
 import { testExtension } from './support/extension-build';
-import { askOk, createVault, waitForVault } from './support/panel';
+import { askOk, createVault, waitForAnswerLong, waitForVault } from './support/panel';
 import { hasSiteAccess, preAnswerSiteAccess } from './support/site-access';
 import { type BrowserStack, startBrowserStack } from './support/stack';
 
@@ -242,11 +242,8 @@ describe.skipIf(!hasChromium)('site access without pre-granted hosts (issue 11)'
       );
       await panel.focus('[data-testid="composer-input"]');
       await panel.keyboard.press('Enter');
-      const answer = await panel.waitForSelector(
-        '[data-testid="answer"][data-state="done"], [data-testid="answer"][data-state="error"]',
-        { timeout: 300_000 },
-      );
-      expect(await answer!.evaluate((e) => e.getAttribute('data-state'))).toBe('done');
+      const answer = await waitForAnswerLong(panel, 1, ['done', 'error'], 300_000);
+      expect(answer.state).toBe('done');
       expect(await panel.$('[data-testid="error"]')).toBeNull();
       const note = await panel.waitForSelector('[data-testid="built-from"]');
       expect(Number(await note!.evaluate((e) => e.getAttribute('data-parts')))).toBeGreaterThan(1);

@@ -11,11 +11,11 @@ export function answerReserve(contextTokens: number, maxTokens: number): number 
 }
 
 /**
- * Longest summary of one part (or of a fold): a twelfth of the context, so a part keeps most
+ * Longest summary of one part (or of a fold): a sixteenth of the context, so a part keeps most
  * of the room and a combine step holds several summaries; between 24 and 512 tokens.
  */
 export function partAnswerTokens(contextTokens: number): number {
-  return Math.min(512, Math.max(24, Math.floor(contextTokens / 12)));
+  return Math.min(512, Math.max(24, Math.floor(contextTokens / 16)));
 }
 
 /** Whether `e` is the enclave's own 413: this prompt does not fit its context. */

@@ -15,7 +15,7 @@
 /** The first guess, before the enclave has counted anything for this model. */
 export const START_CHARS_PER_TOKEN = 1.25;
 /** A learned ratio is used at this share, for text harder than what was measured. */
-export const LEARNED_MARGIN = 0.85;
+export const LEARNED_MARGIN = 0.9;
 /** Never assume fewer characters per token than this (a byte-level tokenizer's floor, about). */
 export const MIN_CHARS_PER_TOKEN = 0.5;
 /** Tokens a chat template may add around each message (role markers, separators). */

@@ -70,7 +70,9 @@ export function combineTurn(
       `Summaries of ${summaries.length} consecutive parts of a longer text, in order.`,
       final ? instruction : `Merge them into one brief summary for this request: ${instruction}`,
       DATA_NOTE,
-      ...header(doc),
+      // The title and address went with every part and go with the final request; merges
+      // between them leave them out, for room in a small context.
+      ...(final ? header(doc) : []),
       '<summaries>',
       fence(body, '</summaries>'),
       '</summaries>',
