@@ -2,7 +2,8 @@
  * Issue 15 in headless Chromium with the built extension, the real relay and the real
  * enclave running the test model (512-token context, stated in its evidence): a page 20
  * contexts long is summarized in parts, with "part i of n" in the panel and a note that the
- * answer was built from n parts, also after the conversation is opened again from history;
+ * answer was built from n parts, also after the conversation is opened again from history,
+ * and a follow-up folds the page turn instead of reading the page again;
  * Stop ends a long summary between parts; the same page with a planted "ignore previous
  * instructions…" paragraph makes the extension do nothing it would not do for any page; a
  * 30-turn chat outgrows the context and folds its oldest turns, with a note, never a 413.
@@ -169,6 +170,16 @@ describe.skipIf(!hasChromium)('pages and chats of any length (issue 15)', () => 
         expect(stored.messages[0]).toMatchObject({ role: 'user' });
         expect((stored.messages[0] as unknown as { content: string }).content).toContain(h);
       }
+
+      // A follow-up: the page turn no longer fits beside it, so it is folded, as what it
+      // asked plus its answer; the page is not read again.
+      await watchProgress(panel);
+      await sendChat(panel, 'Tell me more about the bees.');
+      const follow = await waitForAnswerLong(panel, 2, ['done', 'error'], LONG_MS);
+      expect(follow.state).toBe('done');
+      const folded = await panel.waitForSelector('[data-testid="folded-note"]');
+      expect(await folded!.evaluate((e) => e.getAttribute('data-turns'))).toBe('2');
+      expect(await steps(panel)).toEqual([]);
     },
     LONG_MS,
   );

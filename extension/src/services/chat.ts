@@ -367,6 +367,13 @@ export class ChatService {
     const fitted = await fitConversation(messages, {
       ...options,
       ...(previous ? { previous } : {}),
+      // A page turn is folded as what it asked: its answer, folded with it, summarized the page.
+      describe: (t) => {
+        const p = t.role === 'user' ? pageOfTurn(t.content) : undefined;
+        return p
+          ? `(asked for a summary of the page "${p.doc.title}" ${p.doc.url}; the answer follows)`
+          : t.content;
+      },
       onProgress: (p) =>
         send({
           type: 'chat/progress',

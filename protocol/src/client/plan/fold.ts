@@ -37,7 +37,11 @@ const FOLD_INSTRUCTION =
  */
 export async function fitConversation(
   messages: readonly ChatMessage[],
-  options: PlanOptions & { previous?: FoldState },
+  options: PlanOptions & {
+    previous?: FoldState;
+    /** What a turn says in the fold's transcript; default its content. */
+    describe?: (turn: ChatMessage) => string;
+  },
 ): Promise<FittedConversation> {
   const { estimate, contextTokens, maxTokens, previous } = options;
   const system = messages.filter((m) => m.role === 'system');
@@ -74,7 +78,7 @@ export async function fitConversation(
   const from = reusable?.count ?? 0;
   const transcript = [
     ...(reusable ? [`Summary of the turns before: ${reusable.summary}`] : []),
-    transcriptOf(turns.slice(from, start)),
+    transcriptOf(turns.slice(from, start), options.describe),
   ].join('\n\n');
   const done = await answerDocument(
     { title: '', url: '', text: transcript },

@@ -108,10 +108,16 @@ export function foldedContext(summary: string): ChatMessage {
   };
 }
 
-/** A transcript of turns, for folding. */
-export function transcriptOf(turns: readonly ChatMessage[]): string {
+/**
+ * A transcript of turns, for folding. `describe` may stand a shorter text in for a turn's
+ * content (the extension: a page turn whose answer already summarized the page).
+ */
+export function transcriptOf(
+  turns: readonly ChatMessage[],
+  describe: (turn: ChatMessage) => string = (t) => t.content,
+): string {
   return turns
-    .map((t) => `${t.role === 'assistant' ? 'Assistant' : 'User'}: ${t.content}`)
+    .map((t) => `${t.role === 'assistant' ? 'Assistant' : 'User'}: ${describe(t)}`)
     .join('\n\n');
 }
 
