@@ -14,6 +14,12 @@
 
 /** The first guess, before the enclave has counted anything for this model. */
 export const START_CHARS_PER_TOKEN = 1.25;
+/**
+ * English on a large vocabulary (Llama 3 class). Before anything was counted, a page that
+ * would fit at this ratio is tried whole once: a 413 costs one refused request and teaches
+ * the exact count (map-reduce.ts).
+ */
+export const OPTIMISTIC_CHARS_PER_TOKEN = 4;
 /** A learned ratio is used at this share, for text harder than what was measured. */
 export const LEARNED_MARGIN = 0.9;
 /** Never assume fewer characters per token than this (a byte-level tokenizer's floor, about). */
@@ -31,6 +37,11 @@ export class TokenEstimate {
 
   get charsPerToken(): number {
     return this.#charsPerToken;
+  }
+
+  /** Whether the enclave has counted anything yet (else the ratio is the start guess). */
+  get learned(): boolean {
+    return this.#learned;
   }
 
   /** Estimated tokens of `text`. */

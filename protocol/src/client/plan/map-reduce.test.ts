@@ -89,6 +89,33 @@ describe('answerDocument', () => {
     expect(r.text).toBe(`S${e.seen.length}`);
   });
 
+  it('tries a page whole first when nothing was counted yet and it may fit a large vocabulary', async () => {
+    // 4 characters per token, as Llama-3-class vocabularies give on English: the page fits.
+    const e = scriptedEnclave(4);
+    const doc = { title: '', url: '', text: 'the garden grows slowly. '.repeat(60) };
+    const whole = documentTurn(doc, 'Summarize.');
+    const estimate = new TokenEstimate();
+    const r = await answerDocument(doc, 'Summarize.', whole, {
+      contextTokens: CONTEXT,
+      maxTokens: 64,
+      estimate,
+      complete: e.complete,
+    });
+    expect(r.parts).toBe(1);
+    expect(e.seen.map((s) => s.messages)).toEqual([[whole]]);
+    expect(estimate.learned).toBe(true);
+    // The same page on a fine vocabulary: refused once as too long, then read in parts.
+    const fine = scriptedEnclave(1.5);
+    const again = await answerDocument(doc, 'Summarize.', whole, {
+      contextTokens: CONTEXT,
+      maxTokens: 64,
+      estimate: new TokenEstimate(),
+      complete: fine.complete,
+    });
+    expect(fine.refused()).toBe(1);
+    expect(again.parts).toBeGreaterThan(1);
+  });
+
   it('plans again, smaller, when the enclave counts more tokens than estimated', async () => {
     // Text denser than the first guess: the first part is refused as too long.
     const e = scriptedEnclave(1);

@@ -20,7 +20,7 @@
 import { LimitExceededError } from '../../errors';
 import type { ChatMessage, ChatRequest } from '../chat';
 import { answerReserve, isPromptTooLong, partAnswerTokens, statedPromptTokens } from './budget';
-import type { TokenEstimate } from './estimate';
+import { OPTIMISTIC_CHARS_PER_TOKEN, TokenEstimate } from './estimate';
 import { combineTurn, partTurn, type PlanDocument } from './prompts';
 import { splitText } from './split';
 
@@ -92,6 +92,13 @@ class Planner {
     return estimate.promptTokens([...system, turn]) + answer <= contextTokens;
   }
 
+  /** Whether `turn` would fit at {@link OPTIMISTIC_CHARS_PER_TOKEN}. */
+  mightFit(turn: ChatMessage, answer: number): boolean {
+    const { contextTokens, system = [] } = this.#o;
+    const optimistic = new TokenEstimate(OPTIMISTIC_CHARS_PER_TOKEN);
+    return optimistic.promptTokens([...system, turn]) + answer <= contextTokens;
+  }
+
   /** Characters of data a turn built by `make` may carry and still leave `answer` tokens free. */
   room(make: (data: string) => ChatMessage, answer: number): number {
     const { estimate, contextTokens, system = [] } = this.#o;
@@ -151,6 +158,11 @@ export async function answerDocument(
 ): Promise<PlanResult> {
   const p = new Planner(options);
   const finalAnswer = answerReserve(options.contextTokens, options.maxTokens);
+  if (!options.estimate.learned && !p.fits(whole, finalAnswer) && p.mightFit(whole, finalAnswer)) {
+    // Nothing counted yet, and the page may well fit: one try teaches the real count.
+    const done = await p.ask(whole, options.maxTokens, true);
+    if (done) return { text: done.text, finishReason: done.finishReason, parts: 1 };
+  }
   while (p.fits(whole, finalAnswer)) {
     const done = await p.ask(whole, options.maxTokens, true);
     if (done) return { text: done.text, finishReason: done.finishReason, parts: 1 };
