@@ -5,7 +5,9 @@
  */
 
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { i18n } from '../i18n';
 import { sendMessage } from '../messaging';
+import { CONTINUE_PROMPT } from '../page/prompts';
 import { canRegenerate, hasPageText } from './chat-state';
 import { Composer } from './composer';
 import { HistoryDrawer } from './history-drawer';
@@ -13,6 +15,7 @@ import { Icon } from './icons';
 import { type EvidenceView, LockBadge } from './lock-badge';
 import { MessageItem } from './message-item';
 import { RewritePanel } from './rewrite-panel';
+import { Shortcuts } from './shortcuts';
 import type { Chat } from './use-chat';
 import type { PageActions } from './use-page-actions';
 
@@ -23,8 +26,7 @@ export interface ChatViewProps {
   onLock(): void;
 }
 
-/** What Continue sends after an answer cut at the token limit. */
-export const CONTINUE_PROMPT = 'Continue.';
+export { CONTINUE_PROMPT };
 
 function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -36,6 +38,7 @@ function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
     if (el) el.scrollTop = el.scrollHeight;
   }, [messages.length, last?.content, last?.state]);
   const regenerable = canRegenerate(chat.state);
+  // The log takes focus (tabIndex 0) so the keyboard can scroll it: Tab goes header → transcript → composer.
   const hasPage = hasPageText(chat.state);
   return (
     <div
@@ -43,17 +46,15 @@ function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
       class="transcript"
       role="log"
       aria-live="polite"
-      aria-label="Conversation"
+      aria-label={i18n.t('chat.transcript')}
       aria-busy={chat.state.active ? 'true' : 'false'}
+      tabIndex={0}
       data-testid="transcript"
     >
       {messages.length === 0 && (
         <div class="empty" data-testid="empty-state">
-          <p>Ask anything, or summarize the page beside this panel.</p>
-          <p class="muted">
-            Select text on a page, then press Rewrite selection (or right-click it) to rewrite it
-            privately.
-          </p>
+          <p>{i18n.t('chat.emptyAsk')}</p>
+          <p class="muted">{i18n.t('chat.emptyRewrite')}</p>
         </div>
       )}
       {messages.map((m, i) => (
@@ -115,20 +116,20 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           type="button"
           class="btn-icon"
           data-testid="history-toggle"
-          aria-label="Conversations"
+          aria-label={i18n.t('chat.conversations')}
           aria-expanded={showHistory ? 'true' : 'false'}
           onClick={() => setShowHistory((v) => !v)}
         >
           <Icon name="menu" />
         </button>
         <span class="title" data-testid="conversation-title">
-          {chat.state.title ?? 'New conversation'}
+          {chat.state.title ?? i18n.t('chat.newConversation')}
         </span>
         <button
           type="button"
           class="btn-icon"
           data-testid="new-chat"
-          aria-label="New conversation"
+          aria-label={i18n.t('chat.newConversation')}
           onClick={chat.newChat}
         >
           <Icon name="plus" />
@@ -137,7 +138,7 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           type="button"
           class="btn-icon"
           data-testid="lock"
-          aria-label="Lock history"
+          aria-label={i18n.t('chat.lock')}
           onClick={onLock}
         >
           <Icon name="lock" />
@@ -166,6 +167,11 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           }}
         />
       )}
+      {showHistory && (
+        <div class="drawer drawer-foot">
+          <Shortcuts />
+        </div>
+      )}
       <Transcript chat={chat} page={page} />
       {page.problem && (
         <div class="notice notice-error" role="alert" data-testid="page-problem">
@@ -180,8 +186,8 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
                 onClick={() => void page.allowSite()}
               >
                 {page.problem.origin
-                  ? `Allow ${page.problem.origin}`
-                  : 'Allow Sotto to read sites you ask about'}
+                  ? i18n.t('chat.allowOrigin', { origin: page.problem.origin })
+                  : i18n.t('chat.allowAll')}
               </button>
             )}
             <button
@@ -190,7 +196,7 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
               data-testid="page-problem-dismiss"
               onClick={page.dismiss}
             >
-              Dismiss
+              {i18n.t('common.dismiss')}
             </button>
           </div>
         </div>

@@ -4,7 +4,9 @@
  */
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { formatDateTime, i18n } from '../i18n';
 import { type ConversationSummary, MessageError, sendMessage } from '../messaging';
+import { errorMessage } from './format';
 import { Icon } from './icons';
 
 export interface HistoryDrawerProps {
@@ -50,7 +52,7 @@ function Item({
         <input
           class="input"
           data-testid="rename-input"
-          aria-label="New title"
+          aria-label={i18n.t('history.newTitle')}
           value={title}
           ref={(el) => el?.focus()}
           onInput={(e) => setTitle((e.target as HTMLInputElement).value)}
@@ -67,15 +69,15 @@ function Item({
           aria-current={current ? 'true' : undefined}
           onClick={onOpen}
         >
-          <span class="conv-title">{c.title || 'Untitled'}</span>
-          <span class="muted">{new Date(c.updatedAt).toLocaleString()}</span>
+          <span class="conv-title">{c.title || i18n.t('history.untitled')}</span>
+          <span class="muted">{formatDateTime(c.updatedAt)}</span>
         </button>
       )}
       <button
         type="button"
         class="btn-icon"
         data-testid="rename"
-        aria-label={`Rename ${c.title}`}
+        aria-label={i18n.t('history.rename', { title: c.title })}
         onClick={() => setEditing(true)}
       >
         <Icon name="pencil" />
@@ -91,7 +93,7 @@ function Item({
               void sendMessage('history/delete', { conversationId: c.id }).then(onDeleted)
             }
           >
-            Delete
+            {i18n.t('history.deleteConfirm')}
           </button>
           <button
             type="button"
@@ -99,7 +101,7 @@ function Item({
             data-testid="delete-cancel"
             onClick={() => setConfirming(false)}
           >
-            Keep
+            {i18n.t('history.keep')}
           </button>
         </span>
       ) : (
@@ -107,7 +109,7 @@ function Item({
           type="button"
           class="btn-icon"
           data-testid="delete"
-          aria-label={`Delete ${c.title}`}
+          aria-label={i18n.t('history.delete', { title: c.title })}
           onClick={() => setConfirming(true)}
         >
           <Icon name="trash" />
@@ -135,26 +137,26 @@ export function HistoryDrawer(props: HistoryDrawerProps) {
       }
     } catch (e) {
       if (mine === seq.current)
-        setError(e instanceof MessageError ? e.message : 'History could not be read.');
+        setError(e instanceof MessageError ? errorMessage(e.info) : i18n.t('history.unreadable'));
     }
   }, []);
 
   useEffect(() => void load(query), [load, query, props.revision]);
 
   return (
-    <nav class="drawer" aria-label="Conversations" data-testid="conversation-list">
+    <nav class="drawer" aria-label={i18n.t('chat.conversations')} data-testid="conversation-list">
       <div class="drawer-head">
         <input
           type="search"
           class="input"
           data-testid="search-input"
-          aria-label="Search conversations"
-          placeholder="Search (decrypted on this device)"
+          aria-label={i18n.t('history.search')}
+          placeholder={i18n.t('history.searchPlaceholder')}
           value={query}
           onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
         />
         <button type="button" class="btn" data-testid="new-conversation" onClick={props.onNew}>
-          New
+          {i18n.t('history.new')}
         </button>
       </div>
       {error && <p class="notice notice-error">{error}</p>}
@@ -176,7 +178,7 @@ export function HistoryDrawer(props: HistoryDrawerProps) {
           />
         ))}
         {items.length === 0 && !error && (
-          <li class="muted">{query ? 'No matches.' : 'No conversations yet.'}</li>
+          <li class="muted">{query ? i18n.t('history.noMatches') : i18n.t('history.empty')}</li>
         )}
       </ul>
     </nav>

@@ -8,21 +8,22 @@
  */
 
 import { useState } from 'preact/hooks';
+import { formatNumber, i18n, label, type PlainMessageKey } from '../i18n';
 import type { PageInsertResult } from '../messaging';
-import { describeTurn } from '../page/prompts';
+import { describeTurn, REWRITE_STYLES } from '../page/prompts';
 import type { UiMessage } from './chat-state';
 import { ErrorNotice } from './error-notice';
-import { formatCount } from './format';
 import { Icon } from './icons';
+import { interleave, SLOT } from './interleave';
 import { MarkdownView } from './markdown-view';
 import { PlanNotes, PlanProgress } from './plan-notes';
 import { insertFailure } from './use-page-actions';
 
-const RETRYING_NOTES: Record<NonNullable<UiMessage['retrying']>, string> = {
-  truncated: 'The answer was cut off; verifying the enclave again and asking once more…',
-  'key-rotated': 'The enclave changed its key; verifying again…',
-  'enclave-down': 'The enclave holding the key is down; verifying another and asking again…',
-  busy: 'The enclave is busy; waiting as it asked, then asking again…',
+const RETRYING_NOTES: Record<NonNullable<UiMessage['retrying']>, PlainMessageKey> = {
+  truncated: 'answer.retryTruncated',
+  'key-rotated': 'answer.retryKeyRotated',
+  'enclave-down': 'answer.retryEnclaveDown',
+  busy: 'answer.retryBusy',
 };
 
 function UserTurn({ content }: { content: string }) {
@@ -30,20 +31,44 @@ function UserTurn({ content }: { content: string }) {
   if (d.kind === 'summary') {
     return (
       <div class="turn-label">
-        <Icon name="page" /> Summarize <strong>{d.title || d.url}</strong>
-        <div class="muted">{formatCount(d.chars)} characters of page text</div>
+        <Icon name="page" />{' '}
+        {interleave(
+          i18n.t('answer.summarize', { title: SLOT }),
+          <strong>{d.title || d.url}</strong>,
+        )}
+        <div class="muted">
+          {i18n.t('answer.pageChars', d.chars, [formatNumber(d.chars)])}
+          {d.cut &&
+            ` ${i18n.t('answer.pageCut', {
+              included: formatNumber(d.cut.included),
+              total: formatNumber(d.cut.total),
+            })}`}
+        </div>
       </div>
     );
   }
   if (d.kind === 'rewrite') {
     return (
       <div class="turn-label">
-        <Icon name="pencil" /> Rewrite: {d.how}
+        <Icon name="pencil" />{' '}
+        {d.style === 'custom' ? (
+          <>
+            {i18n.t('answer.rewriteCustom')} <em>{d.how}</em>
+          </>
+        ) : (
+          i18n.t('answer.rewriteStyle', { style: styleLabel(d.style) })
+        )}
         <blockquote class="quote">{d.text}</blockquote>
       </div>
     );
   }
+  if (d.kind === 'continue') return <div class="turn-label">{i18n.t('answer.continueTurn')}</div>;
   return <div class="plain">{d.text}</div>;
+}
+
+function styleLabel(style: string): string {
+  const s = REWRITE_STYLES.find((r) => r.style === style);
+  return s ? label(s.labelKey) : style;
 }
 
 export interface AnswerActions {
@@ -71,12 +96,12 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
     >
       {m.development && (
         <p class="banner-dev" data-testid="dev-banner" role="note">
-          Development mode: no hardware protects this answer; whoever runs the enclave can read it.
+          {i18n.t('answer.devBanner')}
         </p>
       )}
       {m.override && (
         <p class="banner-dev" data-testid="override-banner" role="note">
-          Expert override: your own measurement list, not a verified release, admitted this enclave.
+          {i18n.t('answer.overrideBanner')}
         </p>
       )}
       {m.note && (
@@ -90,19 +115,17 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
         <MarkdownView text={m.content} testId="answer-text" />
       ) : streaming && !m.progress ? (
         <p class="muted" data-testid="answer-waiting">
-          {m.retrying
-            ? RETRYING_NOTES[m.retrying]
-            : 'Verifying the enclave and sealing your request…'}
+          {m.retrying ? label(RETRYING_NOTES[m.retrying]) : i18n.t('answer.waiting')}
         </p>
       ) : null}
       {m.state === 'stopped' && (
         <p class="muted" data-testid="stopped-note">
-          Stopped. The answer above is incomplete.
+          {i18n.t('answer.stopped')}
         </p>
       )}
       {m.state === 'done' && m.finishReason === 'length' && (
         <p class="notice notice-info" data-testid="cut-off" role="note">
-          Cut off: the answer reached the length limit before it ended.
+          {i18n.t('answer.cutOff')}
           {actions.onContinue && (
             <>
               {' '}
@@ -112,7 +135,7 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
                 data-testid="continue"
                 onClick={actions.onContinue}
               >
-                Continue
+                {i18n.t('answer.continue')}
               </button>
             </>
           )}
@@ -134,7 +157,7 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
             data-testid="copy"
             onClick={() => void actions.onCopy(m.content).then(() => setCopied(true))}
           >
-            {copied ? 'Copied' : 'Copy'}
+            {copied ? i18n.t('answer.copied') : i18n.t('answer.copy')}
           </button>
           {actions.onRegenerate && (
             <button
@@ -143,7 +166,7 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
               data-testid="regenerate"
               onClick={actions.onRegenerate}
             >
-              Regenerate
+              {i18n.t('answer.regenerate')}
             </button>
           )}
           {m.insert?.editable && actions.onInsert && (
@@ -158,12 +181,12 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
                     // A refusal after a success (another panel, a repeat) keeps Insert disabled.
                     was?.ok && !r.ok
                       ? was
-                      : { ok: r.ok, text: insertFailure(r) ?? 'Inserted into the page.' },
+                      : { ok: r.ok, text: insertFailure(r) ?? i18n.t('answer.inserted') },
                   ),
                 )
               }
             >
-              Insert
+              {i18n.t('answer.insert')}
             </button>
           )}
           {inserted && (
@@ -188,7 +211,7 @@ export function MessageItem({ m, actions }: { m: UiMessage; actions: AnswerActio
       class={`msg msg-${m.role}`}
       data-testid="message"
       data-role={m.role}
-      aria-label={m.role === 'user' ? 'You' : 'Sotto'}
+      aria-label={m.role === 'user' ? i18n.t('answer.you') : i18n.t('answer.sotto')}
     >
       {m.role === 'user' ? <UserTurn content={m.content} /> : <Answer m={m} actions={actions} />}
     </article>

@@ -2,14 +2,16 @@
  * What the planner did for a long page or chat (issue 15, protocol client/plan/): the step
  * a running request is on ("Reading part 3 of 7…"), and under a finished answer how it was
  * made to fit the model: read in N parts, the oldest turns folded into a summary, or left
- * out. Nothing is dropped without a note here.
+ * out. Nothing is dropped without a note here. Words from the locale files (`plan.*`).
  */
+import { formatNumber, i18n } from '../i18n';
 import type { AnswerPlan, PlanStep } from '../messaging';
 
 function stepText(step: PlanStep): string {
-  if (step.stage === 'part') return `Reading part ${step.index} of ${step.count}…`;
-  if (step.stage === 'combine') return `Combining the parts: ${step.index} of ${step.count}…`;
-  return `Folding the oldest turns into a summary: part ${step.index} of ${step.count}…`;
+  const args = { index: formatNumber(step.index), count: formatNumber(step.count) };
+  if (step.stage === 'part') return i18n.t('plan.part', args);
+  if (step.stage === 'combine') return i18n.t('plan.combine', args);
+  return i18n.t('plan.fold', args);
 }
 
 export function PlanProgress({ step }: { step: PlanStep }) {
@@ -32,8 +34,7 @@ export function PlanNotes({ plan }: { plan: AnswerPlan }) {
     <>
       {plan.parts !== undefined && plan.parts > 1 && (
         <p class="notice notice-info" data-testid="built-from" data-parts={plan.parts} role="note">
-          Too long for the model at once: the answer was built from {plan.parts} parts, each
-          summarized, then combined.
+          {i18n.t('plan.builtFrom', { parts: formatNumber(plan.parts) })}
         </p>
       )}
       {plan.folded !== undefined && plan.folded > 0 && (
@@ -43,8 +44,7 @@ export function PlanNotes({ plan }: { plan: AnswerPlan }) {
           data-turns={plan.folded}
           role="note"
         >
-          This conversation outgrew the model: the oldest {plan.folded} turns were folded into a
-          short summary, sent in their place.
+          {i18n.t('plan.folded', plan.folded, [formatNumber(plan.folded)])}
         </p>
       )}
       {plan.dropped !== undefined && plan.dropped > 0 && (
@@ -54,8 +54,7 @@ export function PlanNotes({ plan }: { plan: AnswerPlan }) {
           data-turns={plan.dropped}
           role="note"
         >
-          This message filled the model on its own: the {plan.dropped} turns before it were left out
-          of this answer.
+          {i18n.t('plan.dropped', plan.dropped, [formatNumber(plan.dropped)])}
         </p>
       )}
     </>

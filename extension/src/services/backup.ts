@@ -22,6 +22,7 @@ import type { ConversationKind, StoredMessage } from '../messaging';
 import { ServiceFailure } from './failure';
 import type { ConversationPlain, HistoryService, MessagePlain } from './history';
 import type { VaultService } from './vault';
+import type { MessageKey } from '../i18n';
 
 export const BACKUP_FORMAT = 'sotto-history/1';
 /** Largest backup file accepted for import. */
@@ -41,8 +42,12 @@ interface BackupPayload {
   conversations: BackupConversation[];
 }
 
-function invalidBackup(message: string, cause?: unknown): ServiceFailure {
-  return new ServiceFailure({ code: 'backup-invalid', message, retryable: false }, { cause });
+/** `key`: the locale key the pages show instead of `message`. */
+function invalidBackup(message: string, key: MessageKey, cause?: unknown): ServiceFailure {
+  return new ServiceFailure(
+    { code: 'backup-invalid', message, messageKey: key, retryable: false },
+    { cause },
+  );
 }
 
 const KINDS: readonly ConversationKind[] = ['chat', 'summarize', 'rewrite'];
@@ -59,7 +64,7 @@ function isTime(v: unknown): v is number {
 function checkPayload(v: unknown): BackupPayload {
   const p = v as BackupPayload;
   if (!p || p.format !== BACKUP_FORMAT || !Array.isArray(p.conversations)) {
-    throw invalidBackup('This file is not a Sotto history backup.');
+    throw invalidBackup('This file is not a Sotto history backup.', 'backup.notBackup');
   }
   for (const c of p.conversations) {
     const ok =
@@ -82,7 +87,8 @@ function checkPayload(v: unknown): BackupPayload {
           typeof m.message.content === 'string' &&
           (m.message.status === 'complete' || m.message.status === 'stopped'),
       );
-    if (!ok) throw invalidBackup('The backup holds a record that is not well formed.');
+    if (!ok)
+      throw invalidBackup('The backup holds a record that is not well formed.', 'backup.malformed');
   }
   return p;
 }
@@ -96,10 +102,13 @@ export function backupEnvelope(bytes: Uint8Array): BackupEnvelope {
   try {
     envelope = readBackupEnvelope(bytes);
   } catch (e) {
-    throw invalidBackup('This file is not a Sotto history backup.', e);
+    throw invalidBackup('This file is not a Sotto history backup.', 'backup.notBackup', e);
   }
   if (!envelope)
-    throw invalidBackup('This backup carries no vault key; it cannot be restored here.');
+    throw invalidBackup(
+      'This backup carries no vault key; it cannot be restored here.',
+      'backup.noKey',
+    );
   return envelope;
 }
 
@@ -153,7 +162,8 @@ export class BackupService {
   async import(
     bytes: Uint8Array,
   ): Promise<{ conversations: number; messages: number; present: number }> {
-    if (bytes.length > MAX_BACKUP_BYTES) throw invalidBackup('The backup file is too large.');
+    if (bytes.length > MAX_BACKUP_BYTES)
+      throw invalidBackup('The backup file is too large.', 'backup.tooLarge');
     const key = await this.#vault.key();
     let payload: BackupPayload;
     try {
@@ -163,10 +173,11 @@ export class BackupService {
       if (e instanceof DecryptError) {
         throw invalidBackup(
           'This backup was made by another vault or was altered; it cannot be opened here.',
+          'backup.otherVault',
           e,
         );
       }
-      throw invalidBackup('This file is not a Sotto history backup.', e);
+      throw invalidBackup('This file is not a Sotto history backup.', 'backup.notBackup', e);
     }
     let conversations = 0;
     let messages = 0;

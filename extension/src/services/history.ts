@@ -62,6 +62,7 @@ function notFound(): ServiceFailure {
   return new ServiceFailure({
     code: 'not-found',
     message: 'That conversation no longer exists.',
+    messageKey: 'errors.notFound',
     retryable: false,
   });
 }
@@ -326,6 +327,7 @@ export class HistoryService {
       throw new ServiceFailure({
         code: 'invalid',
         message: 'A title cannot be empty.',
+        messageKey: 'errors.titleEmpty',
         retryable: false,
       });
     }
