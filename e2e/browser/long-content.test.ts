@@ -128,11 +128,23 @@ describe.skipIf(!hasChromium)('pages and chats of any length (issue 15)', () => 
   it(
     'a page of 20 contexts is read in parts, "part i of n" on screen, the answer built from n parts',
     async () => {
+      // The context the plan is made for: the enclave's, as its verified evidence states it.
+      const evidence = await askOk<{ contextTokens?: number }>(panel, 'evidence/get');
+      expect(evidence.contextTokens).toBe(512);
       expect(longArticle().length).toBeGreaterThanOrEqual(LONG_ARTICLE_MIN_CHARS);
       await ext!.openPage(`${site.url}/long`);
       await panel.bringToFront();
       await watchProgress(panel);
       await clickMenu(ext!.worker, `${site.url}/long`, { menuItemId: 'sotto-summarize' });
+      // The lock badge's dialog says it too.
+      const badge = await panel.waitForSelector('[data-testid="lock-badge"][data-state="dev"]');
+      await badge!.click();
+      await panel.waitForSelector('[data-testid="evidence-dialog"][open]');
+      expect(await panel.$eval('[data-testid="evidence-context"]', (e) => e.textContent)).toBe(
+        '512 tokens per request',
+      );
+      await panel.click('[data-testid="evidence-close"]');
+      await panel.waitForSelector('[data-testid="evidence-dialog"][open]', { hidden: true });
       await panel.waitForSelector('[data-testid="plan-progress"][data-stage="part"]', {
         timeout: 100_000,
       });

@@ -100,6 +100,11 @@ export interface EvidenceSummary {
   /** Hex launch measurement. */
   measurement: string;
   model: { name: string; sha256: string };
+  /**
+   * Tokens per request the evidence states (v2 binds it): what long pages and chats are
+   * planned by. Absent for evidence that does not say.
+   */
+  contextTokens?: number;
   /** The HPKE key id (RFC 9458 §3) requests are sealed to. */
   keyId: number;
   /**
