@@ -40,6 +40,11 @@ export interface EnclaveConfig {
   engineModel: string | undefined;
   /** `SOTTO_ENGINE_IMAGE`: that server's image, `NAME@sha256:…` (inference/engine-identity.ts). */
   engineImage: ReleaseEngine | undefined;
+  /**
+   * `SOTTO_CONTEXT`: tokens per sequence. Undefined: the model's trained size, capped by
+   * memory (inference/capacity.ts). Carried in the evidence, so clients plan by it.
+   */
+  contextSize: number | undefined;
   /** Undefined: sized from the model and memory (inference/capacity.ts). */
   sequences: number | undefined;
   queueLimit: number | undefined;
@@ -109,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnclaveConfig 
       ? parseEngineImage('SOTTO_ENGINE_IMAGE', env.SOTTO_ENGINE_IMAGE)
       : undefined,
     threads: env.SOTTO_THREADS ? integer('SOTTO_THREADS', env.SOTTO_THREADS, 1) : undefined,
+    contextSize: env.SOTTO_CONTEXT ? integer('SOTTO_CONTEXT', env.SOTTO_CONTEXT, 0, 64) : undefined,
     sequences: env.SOTTO_SEQUENCES ? integer('SOTTO_SEQUENCES', env.SOTTO_SEQUENCES, 1) : undefined,
     queueLimit: env.SOTTO_QUEUE_LIMIT
       ? integer('SOTTO_QUEUE_LIMIT', env.SOTTO_QUEUE_LIMIT, 0, 0)

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   const capacity = {
     ...(config.sequences === undefined ? {} : { sequences: config.sequences }),
     ...(config.queueLimit === undefined ? {} : { queueLimit: config.queueLimit }),
+    ...(config.contextSize === undefined ? {} : { contextSize: config.contextSize }),
   };
   const engine: GatewayEngine =
     config.engine.kind === 'openai'

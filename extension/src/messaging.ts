@@ -102,6 +102,11 @@ export interface EvidenceSummary {
   /** Hex launch measurement. */
   measurement: string;
   model: { name: string; sha256: string };
+  /**
+   * Tokens per request the evidence states (v2 binds it): what long pages and chats are
+   * planned by. Absent for evidence that does not say.
+   */
+  contextTokens?: number;
   /** The HPKE key id (RFC 9458 §3) requests are sealed to. */
   keyId: number;
   /**
@@ -205,6 +210,27 @@ export interface StoredMessage {
   finishReason?: string;
   /** Assistant messages: which verified enclave answered. */
   evidence?: Pick<EvidenceSummary, 'platform' | 'development' | 'model' | 'keyId' | 'override'>;
+  /** Assistant messages: how the request was planned to fit the model (issue 15). */
+  plan?: AnswerPlan;
+}
+
+/**
+ * How an answer was made to fit the model's context (protocol client/plan/): `parts`, the
+ * page was read in that many parts (more than 1); `folded`, that many of the oldest turns
+ * were folded into a short summary sent in their place; `dropped`, that many earlier turns
+ * were left out (the newest message alone filled the context).
+ */
+export interface AnswerPlan {
+  parts?: number;
+  folded?: number;
+  dropped?: number;
+}
+
+/** What a long request is doing: reading part `index` of `count`, combining, folding. */
+export interface PlanStep {
+  stage: 'part' | 'combine' | 'fold';
+  index: number;
+  count: number;
 }
 
 /** Page context attached to a chat request; stored (sealed) with the conversation. */
@@ -439,6 +465,8 @@ export type WorkerToPanel =
       evidence: EvidenceSummary;
     }
   | { type: 'chat/delta'; requestId: string; text: string }
+  /** A long page or chat is being planned to fit the model: the step it is on. */
+  | { type: 'chat/progress'; requestId: string; step: PlanStep }
   /**
    * The worker retries with fresh evidence: the first attempt was cut short, the key
    * rotated, the enclave holding the key is down, or it was busy. Discard the text so far.
@@ -452,6 +480,8 @@ export type WorkerToPanel =
       messageId: string;
       /** `stop`, `length`, … from the model; `user-stop` when the user pressed Stop. */
       finishReason: string;
+      /** Present when the request was read in parts or had turns folded. */
+      plan?: AnswerPlan;
     }
   | ({ type: 'chat/error'; requestId: string } & ErrorInfo)
   | PageAction

@@ -135,6 +135,8 @@ describe.skipIf(!hasChromium)('content script logic in headless Chromium', () =>
     expect(t.text).toContain('- Clone the repository and run the bootstrap script.');
     expect(t.text).toContain('make release\nmake test');
     expect(t.text).toContain('waits on events rather than on fixed delays');
+    // Headings as Markdown-style lines: the structure the long-page planner splits on.
+    expect(t.text).toMatch(/^#{1,6} \S/m);
     expect(t.text).not.toContain('Search docs');
     await page.close();
   });

@@ -151,6 +151,29 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
     expect(await page.$eval('[data-testid="page-cut-note"]', (e) => e.textContent)).toBe(note);
   });
 
+  it('a long request shows its step while it runs, and how the answer was made once done (issue 15)', async () => {
+    await mountMessage(
+      page,
+      answer({ key: 'a6', progress: { stage: 'part', index: 3, count: 7 } }),
+    );
+    expect(await page.$eval('[data-testid="plan-progress"]', (e) => e.textContent)).toBe(
+      'Reading part 3 of 7…',
+    );
+    expect(await page.$('[data-testid="answer-waiting"]')).toBeNull();
+    await mountMessage(
+      page,
+      answer({ key: 'a7', state: 'done', content: 'Summary.', plan: { parts: 7, folded: 4 } }),
+    );
+    expect(await page.$('[data-testid="plan-progress"]')).toBeNull();
+    expect(await page.$eval('[data-testid="built-from"]', (e) => e.textContent)).toContain(
+      'built from 7 parts',
+    );
+    expect(await page.$eval('[data-testid="folded-note"]', (e) => e.textContent)).toContain(
+      'the oldest 4 turns were folded into a short summary',
+    );
+    expect(await page.$('[data-testid="dropped-note"]')).toBeNull();
+  });
+
   it('an answer without dev evidence has no banner; a stopped one says it is incomplete', async () => {
     await mountMessage(
       page,

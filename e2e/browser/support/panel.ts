@@ -160,3 +160,24 @@ export async function dumpDatabase(
   );
   return { bytes: Buffer.from(decoded, 'latin1'), counts: out.counts };
 }
+
+/**
+ * {@link waitForAnswer} for answers that take longer than one DevTools call may wait
+ * (`protocolTimeout`, 120 s): waits in steps of `stepMs` until `totalMs` have passed.
+ */
+export async function waitForAnswerLong(
+  panel: Page,
+  count: number,
+  states: string[],
+  totalMs: number,
+  stepMs = 100_000,
+): Promise<{ state: string; text: string }> {
+  const deadline = Date.now() + totalMs;
+  for (;;) {
+    try {
+      return await waitForAnswer(panel, count, states, Math.min(stepMs, deadline - Date.now()));
+    } catch (e) {
+      if (Date.now() >= deadline || !(e instanceof Error) || e.name !== 'TimeoutError') throw e;
+    }
+  }
+}

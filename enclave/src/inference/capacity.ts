@@ -24,6 +24,13 @@
  * rule binds first: Llama 3.2 1B (16 layers, 8 KV heads of 64, f16) needs
  * 32 KiB per token, 128 MiB per 4,096-token sequence. The core rule is
  * llama.cpp's batching behaviour, not a measurement on a large model here.
+ *
+ * The context size (`SOTTO_CONTEXT`, tokens per sequence) defaults to the model's trained
+ * size, capped by the same memory rule: when {@link MIN_DEFAULT_SEQUENCES} sequences of the
+ * trained size do not fit the KV share, the default shrinks (in steps of
+ * {@link CONTEXT_STEP_TOKENS}, llama.cpp's rounding) until they do. A 128k-token model on a
+ * small VM thus starts with the context it can hold rather than failing; clients read the
+ * size from the evidence and plan long pages by it (protocol client/plan/).
  */
 import os from 'node:os';
 import { ConfigurationError } from '@sotto/protocol';
@@ -66,4 +73,36 @@ export function chooseCapacity({
   const byCores = Math.max(2, 2 * cores);
   const sequences = Math.max(1, Math.min(byMemory, byCores, MAX_SEQUENCES));
   return { sequences, queueLimit: sequences * QUEUE_PER_SEQUENCE };
+}
+
+/** Sequences the default context size leaves room for (the core rule's minimum). */
+export const MIN_DEFAULT_SEQUENCES = 2;
+/** llama.cpp rounds a context up to a multiple of this. */
+export const CONTEXT_STEP_TOKENS = 256;
+
+export interface ContextInput {
+  /** The model's trained context (GGUF `context_length`). */
+  trainContextSize: number;
+  /** KV-cache bytes of one sequence at `trainContextSize`. */
+  bytesPerSequenceAtTrain: number;
+  /** Default `os.freemem()`. */
+  freeMemoryBytes?: number;
+}
+
+/**
+ * The default context size by the rule in this file's header: the trained size, or less when
+ * memory binds, never below {@link CONTEXT_STEP_TOKENS} (or the trained size, if smaller).
+ */
+export function chooseContextSize({
+  trainContextSize,
+  bytesPerSequenceAtTrain,
+  freeMemoryBytes = os.freemem(),
+}: ContextInput): number {
+  const budget = freeMemoryBytes * KV_MEMORY_SHARE;
+  const needed = MIN_DEFAULT_SEQUENCES * Math.max(1, bytesPerSequenceAtTrain);
+  if (needed <= budget) return trainContextSize;
+  // The KV cache grows linearly with the context, so scale the trained size down.
+  const fits = Math.floor((trainContextSize * budget) / needed);
+  const stepped = Math.floor(fits / CONTEXT_STEP_TOKENS) * CONTEXT_STEP_TOKENS;
+  return Math.min(trainContextSize, Math.max(CONTEXT_STEP_TOKENS, stepped));
 }

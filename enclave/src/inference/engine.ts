@@ -14,7 +14,7 @@ import { type LoadModelOptions, loadModel } from './model';
 import { createPromptBuilder, type PromptFormat } from './prompt';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits, validateRequest } from './request';
 import { AbortedWhileQueued, type Lease, SequencePool } from './sequence-pool';
-import { chooseCapacity, QUEUE_PER_SEQUENCE } from './capacity';
+import { chooseCapacity, chooseContextSize, QUEUE_PER_SEQUENCE } from './capacity';
 import { chooseThreads } from './threads';
 
 export interface EngineOptions {
@@ -28,7 +28,10 @@ export interface EngineOptions {
   sequences?: number;
   /** Requests allowed to wait for a sequence; more are refused with BusyError. Default: capacity.ts. */
   queueLimit?: number;
-  /** KV-cache tokens per sequence (prompt + answer). Default min(model's trained size, 4096). */
+  /**
+   * SOTTO_CONTEXT: KV-cache tokens per sequence (prompt + answer). Default: the model's trained
+   * size, capped by memory (capacity.ts `chooseContextSize`). More than the trained size is refused.
+   */
   contextSize?: number;
   /** `Retry-After` advice carried by BusyError. Default 1 s. */
   retryAfterSeconds?: number;
@@ -73,7 +76,6 @@ export interface InferenceEngine {
 
 export const DEFAULT_SEQUENCES = 2;
 export const DEFAULT_QUEUE_LIMIT = 8;
-export const DEFAULT_CONTEXT_SIZE = 4096;
 const CLOSE_GRACE_MS = 5_000;
 
 /**
@@ -98,10 +100,19 @@ export async function createEngine(options: EngineOptions): Promise<InferenceEng
       modelSizeBytes: loaded.sizeBytes,
       ...(options.threads === undefined ? {} : { override: options.threads }),
     });
-    const contextSize = positiveInt(
-      options.contextSize ?? Math.min(model.trainContextSize, DEFAULT_CONTEXT_SIZE),
-      'contextSize',
-    );
+    const contextSize =
+      options.contextSize === undefined
+        ? chooseContextSize({
+            trainContextSize: model.trainContextSize,
+            bytesPerSequenceAtTrain: await bytesPerSequence(model, model.trainContextSize),
+          })
+        : positiveInt(options.contextSize, 'contextSize');
+    if (contextSize > model.trainContextSize) {
+      // llama.cpp would run it, but past the trained size answers degrade without warning.
+      throw new ConfigurationError(
+        `SOTTO_CONTEXT is ${contextSize} tokens; the model was trained for ${model.trainContextSize}`,
+      );
+    }
     const sized =
       options.sequences === undefined || options.queueLimit === undefined
         ? chooseCapacity({ bytesPerSequence: await bytesPerSequence(model, contextSize) })

@@ -1,7 +1,6 @@
 /** The enclave's inference engine: model loading, thread choice, chat prompts, generation. */
 export {
   createEngine,
-  DEFAULT_CONTEXT_SIZE,
   DEFAULT_QUEUE_LIMIT,
   DEFAULT_SEQUENCES,
   type EngineOptions,

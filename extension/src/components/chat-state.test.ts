@@ -194,6 +194,76 @@ describe('chat reducer', () => {
   });
 });
 
+describe('a long request (issue 15)', () => {
+  it('shows the plan step while it runs, and keeps how the answer was made once done', () => {
+    const s = run(
+      initialChat,
+      { type: 'send', requestId: 'r1', turn: user('long') },
+      { type: 'chat/started', requestId: 'r1', conversationId: 'c1', evidence },
+      { type: 'chat/progress', requestId: 'r1', step: { stage: 'part', index: 3, count: 7 } },
+      { type: 'chat/progress', requestId: 'other', step: { stage: 'part', index: 9, count: 9 } },
+    );
+    expect(s.messages[1]?.progress).toEqual({ stage: 'part', index: 3, count: 7 });
+    const done = run(
+      s,
+      { type: 'chat/delta', requestId: 'r1', text: 'Summary.' },
+      {
+        type: 'chat/done',
+        requestId: 'r1',
+        conversationId: 'c1',
+        messageId: 'm2',
+        finishReason: 'stop',
+        plan: { parts: 7 },
+      },
+    );
+    expect(done.messages[1]).toMatchObject({ state: 'done', plan: { parts: 7 } });
+    expect(done.messages[1]?.progress).toBeUndefined();
+    // A failure mid-plan leaves no step on screen.
+    const failed = run(s, {
+      type: 'chat/error',
+      requestId: 'r1',
+      code: 'relay-unreachable',
+      message: 'x',
+      retryable: true,
+    });
+    expect(failed.messages[1]?.progress).toBeUndefined();
+  });
+
+  it('a stored answer keeps its plan', () => {
+    const s = chatReducer(initialChat, {
+      type: 'load',
+      conversation: {
+        id: 'c1',
+        title: 't',
+        kind: 'chat',
+        createdAt: 1,
+        updatedAt: 2,
+        messageCount: 2,
+      },
+      messages: [
+        {
+          id: 'a',
+          conversationId: 'c1',
+          role: 'user',
+          content: 'q',
+          createdAt: 1,
+          status: 'complete',
+        },
+        {
+          id: 'b',
+          conversationId: 'c1',
+          role: 'assistant',
+          content: 'a',
+          createdAt: 2,
+          status: 'complete',
+          plan: { folded: 12 },
+        },
+      ],
+    });
+    expect(s.messages[1]?.plan).toEqual({ folded: 12 });
+  });
+});
+
 describe('a 413 in a chat with no page (issue 11, bug 4)', () => {
   const tooLarge = {
     code: 'service' as const,

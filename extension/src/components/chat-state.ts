@@ -14,7 +14,9 @@ import type {
   ChatTurn,
   ConversationSummary,
   ErrorInfo,
+  AnswerPlan,
   EvidenceSummary,
+  PlanStep,
   RetryingReason,
   StoredMessage,
   WorkerToPanel,
@@ -47,6 +49,10 @@ export interface UiMessage {
   insert?: InsertTarget;
   /** Shown above a summary answer when the page was cut. */
   note?: string;
+  /** A long request's current step ("part 3 of 7"), while it streams. */
+  progress?: PlanStep;
+  /** How the answer was made to fit the model (read in parts, turns folded). */
+  plan?: AnswerPlan;
   /** The worker is trying once more (`chat/retrying`), and why. */
   retrying?: RetryingReason;
   /** An errored answer came from a regenerate (the old answer is still stored): Retry regenerates too. */
@@ -116,6 +122,7 @@ function fromStored(m: StoredMessage): UiMessage | undefined {
         }
       : {}),
     ...(m.finishReason ? { finishReason: m.finishReason } : {}),
+    ...(m.plan ? { plan: m.plan } : {}),
   };
 }
 
@@ -242,15 +249,19 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case 'chat/delta':
       if (action.requestId !== state.active?.requestId) return state;
       return patchLast(state, (m) => ({ ...m, content: m.content + action.text }));
+    case 'chat/progress':
+      if (action.requestId !== state.active?.requestId) return state;
+      return patchLast(state, (m) => ({ ...m, progress: action.step }));
     case 'chat/retrying':
       if (action.requestId !== state.active?.requestId) return state;
       return patchLast(state, (m) => ({ ...m, content: '', retrying: action.reason }));
     case 'chat/done': {
       if (action.requestId !== state.active?.requestId) return state;
       const stopped = action.finishReason === 'user-stop';
-      const next = patchLast(state, (m) => ({
+      const next = patchLast(state, ({ progress: _p, ...m }) => ({
         ...m,
         ...(action.messageId ? { key: action.messageId } : {}),
+        ...(action.plan ? { plan: action.plan } : {}),
         state: stopped ? 'stopped' : 'done',
         finishReason: action.finishReason,
         ...(state.evidence
@@ -280,7 +291,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 
 function failActive(state: ChatState, error: ErrorInfo): ChatState {
   const regenerate = state.active?.regenerate ?? false;
-  const next = patchLast(state, (m) => ({
+  const next = patchLast(state, ({ progress: _p, ...m }) => ({
     ...m,
     state: 'error',
     error,

@@ -8,7 +8,7 @@
  */
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatDateTime, i18n, label as say, type PlainMessageKey } from '../i18n';
+import { formatDateTime, formatNumber, i18n, label as say, type PlainMessageKey } from '../i18n';
 import type { ErrorCode, ErrorInfo, EvidenceSummary } from '../messaging';
 import { errorMessage, errorTitle, formatAge, platformLabel, shortHash } from './format';
 import { Icon } from './icons';
@@ -121,6 +121,15 @@ function EvidenceDialog({
             <Row label={i18n.t('evidence.measurement')} value={view.summary.measurement} mono />
             <Row label={i18n.t('evidence.model')} value={view.summary.model.name} />
             <Row label={i18n.t('evidence.modelSha')} value={view.summary.model.sha256} mono />
+            {view.summary.contextTokens !== undefined && (
+              <Row
+                label={i18n.t('evidence.context')}
+                value={i18n.t('evidence.contextTokens', {
+                  tokens: formatNumber(view.summary.contextTokens),
+                })}
+                testId="evidence-context"
+              />
+            )}
             <ReleaseRows summary={view.summary} />
             <Row label={i18n.t('evidence.keyId')} value={String(view.summary.keyId)} />
             <Row

@@ -16,6 +16,7 @@ import { ErrorNotice } from './error-notice';
 import { Icon } from './icons';
 import { interleave, SLOT } from './interleave';
 import { MarkdownView } from './markdown-view';
+import { PlanNotes, PlanProgress } from './plan-notes';
 import { insertFailure } from './use-page-actions';
 
 const RETRYING_NOTES: Record<NonNullable<UiMessage['retrying']>, PlainMessageKey> = {
@@ -134,9 +135,11 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
           {m.note}
         </p>
       )}
+      {streaming && m.progress && !m.content && <PlanProgress step={m.progress} />}
+      {m.plan && m.state !== 'streaming' && <PlanNotes plan={m.plan} />}
       {m.content ? (
         <MarkdownView text={m.content} testId="answer-text" />
-      ) : streaming ? (
+      ) : streaming && !m.progress ? (
         <p class="muted" data-testid="answer-waiting">
           {m.retrying ? label(RETRYING_NOTES[m.retrying]) : i18n.t('answer.waiting')}
         </p>

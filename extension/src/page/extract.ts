@@ -2,15 +2,22 @@
  * "Summarize this page privately" (issue 5 item 4): the page's main text,
  * found by Mozilla Readability on a CLONE of the document (Readability
  * mutates the DOM it reads; the live page must stay untouched), falling back
- * to the body's rendered text. The text is capped at {@link MAX_PAGE_CHARS}
- * and the result says so (`truncated`), so the panel can tell the user how
- * much of the page went in — never a silent cut. Runs in the content script.
+ * to the body's rendered text. Headings are kept as Markdown-style `#` lines and
+ * paragraphs as blank-line blocks, the structure the long-page planner splits on
+ * (protocol client/plan/split.ts): the model's context decides how a page is read,
+ * not a fixed cap here. The only cap, {@link MAX_PAGE_CHARS}, bounds what one panel
+ * message may carry, and the result says so (`truncated`), so the panel can tell the
+ * user how much of the page went in — never a silent cut. Runs in the content script.
  */
 
 import { Readability } from '@mozilla/readability';
 
-/** How much page text goes into one request, in characters (UTF-16 code units). */
-export const MAX_PAGE_CHARS = 48_000;
+/**
+ * Most page text one summary carries, in characters (UTF-16 code units): under the worker's
+ * `MAX_PROMPT_CHARS` (512 KiB) for one `chat/start`, with room for the prompt around it.
+ * A page this long is read in parts; the planner, not this cap, fits it to the model.
+ */
+export const MAX_PAGE_CHARS = 480_000;
 
 /** Below this many characters a Readability result is not trusted as "the article". */
 export const MIN_ARTICLE_CHARS = 200;
@@ -97,6 +104,8 @@ export function blockText(root: Node): string {
     }
     const block = BLOCK.has(name);
     if (block) out.push('\n\n');
+    const heading = /^H([1-6])$/.exec(name);
+    if (heading) out.push(`${'#'.repeat(Number(heading[1]))} `);
     if (name === 'LI') out.push('- ');
     if (name === 'TD' || name === 'TH') out.push(' | ');
     for (const child of node.childNodes) walk(child, pre || name === 'PRE');

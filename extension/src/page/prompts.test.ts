@@ -5,6 +5,7 @@ import {
   describeTurn,
   explainTurn,
   languageName,
+  pageOfTurn,
   rewriteTurn,
   summaryTurn,
   translateTurn,
@@ -117,5 +118,24 @@ describe('page prompts', () => {
     // Anything that is no language tag falls back instead of reaching the prompt.
     expect(languageName('x; drop')).toBe('English');
     expect(languageName('')).toBe('English');
+  });
+
+  it('a summary turn gives the planner its page back, still fenced, and nothing else does', () => {
+    const r = pageOfTurn(summaryTurn({ ...page, truncated: false }).content)!;
+    expect(r.doc.title).toBe('A title');
+    expect(r.doc.url).toBe('https://news.example/a?b=1');
+    expect(r.doc.text).toBe(page.text.replace('</page>', '<\u200b/page>'));
+    expect(r.instruction).toBe('Summarize this web page in a few short paragraphs.');
+    expect(pageOfTurn(summaryTurn({ ...page, title: '' }).content)!.doc.title).toBe('');
+    expect(pageOfTurn('hello')).toBeUndefined();
+    expect(pageOfTurn(rewriteTurn('x', 'shorter').content)).toBeUndefined();
+  });
+
+  it('an ask turn gives the planner its page and the question as the request', () => {
+    const turn = askTurn({ ...page, truncated: false, totalChars: page.text.length }, 'Who?\nWhy');
+    const r = pageOfTurn(turn.content)!;
+    expect(r.doc.text).toBe(page.text.replace('</page>', '<\u200b/page>'));
+    expect(r.doc.text).not.toContain('Question:');
+    expect(r.instruction).toBe('Answer the question below about this web page. Question: Who? Why');
   });
 });

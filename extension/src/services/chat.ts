@@ -10,6 +10,13 @@
  * once when the answer is cut short, and a few times after Retry-After when busy.
  * The panel is told (`chat/retrying`) and discards the text so far.
  *
+ * Length (issue 15, protocol client/plan/): the request is planned by the context size the
+ * verified evidence states. A summary of a page too long for the model is read in parts
+ * (map-reduce), with `chat/progress` per part; a chat that outgrew the context has its
+ * oldest turns folded into a short summary (a sealed request like any other, kept in memory
+ * per conversation so the next turns reuse it); the answer says either (`plan`). Only the
+ * final request's text streams to the panel. Stop aborts whichever request is running.
+ *
  * What is stored (sealed, history.ts): on success, the new user turn and the whole
  * answer (`status: 'complete'`). On Stop, the user turn and the text that arrived,
  * marked `status: 'stopped'` — the user chose to keep it and the UI labels it (nothing,
@@ -18,20 +25,31 @@
  * panel's Retry sends the turn again.
  */
 import {
+  answerDocument,
+  type ChatMessage,
   type ChatRequest,
+  type Complete,
+  contextTokensOf,
   type FetchLike,
+  type FoldState,
+  fitConversation,
+  type PlanOptions,
+  type PlanResult,
   type RetryReason,
   streamChat,
+  TokenEstimate,
   VerificationError,
 } from '@sotto/protocol';
 import type {
+  AnswerPlan,
   ChatTurn,
   PanelToWorker,
   RetryingReason,
   Settings,
   WorkerToPanel,
 } from '../messaging';
-import { describeTurn } from '../page/prompts';
+import { describeTurn, pageOfTurn } from '../page/prompts';
+import type { Attested } from './evidence';
 import type { EvidenceService } from './evidence';
 import { ServiceFailure, toErrorInfo } from './failure';
 import { type ConversationPlain, type HistoryService, newId, titleFrom } from './history';
@@ -50,6 +68,9 @@ const RETRYING: Record<RetryReason, RetryingReason> = {
   busy: 'busy',
 };
 export const MAX_PROMPT_CHARS = 512 * 1024;
+
+/** The request about a message too long for the model even alone (read in parts). */
+const LONG_MESSAGE_INSTRUCTION = 'Reply to the message below.';
 
 export interface ChatOptions {
   evidence: EvidenceService;
@@ -130,6 +151,10 @@ export class ChatService {
    * reuses a cached prefix only within one id, so no other user's timing reveals this one's.
    */
   readonly #cacheIds = new Map<string, string>();
+  /** Per model (SHA-256): what the enclave's token counts taught about its tokenizer. */
+  readonly #estimates = new Map<string, TokenEstimate>();
+  /** Per conversation, in memory: the oldest turns folded so far and their summary. */
+  readonly #folds = new Map<string, FoldState>();
 
   constructor(options: ChatOptions) {
     this.#opts = options;
@@ -187,38 +212,78 @@ export class ChatService {
       cacheId = newId();
       this.#cacheIds.set(conversationId, cacheId);
     }
-    const body: ChatRequest = {
-      cache_id: cacheId,
-      messages: m.messages.map((t) => ({ role: t.role, content: t.content })),
-      max_tokens: m.settings?.maxTokens ?? settings.generation.maxTokens,
-      temperature: m.settings?.temperature ?? settings.generation.temperature,
-    };
+    const maxTokens = m.settings?.maxTokens ?? settings.generation.maxTokens;
+    const temperature = m.settings?.temperature ?? settings.generation.temperature;
     let text = '';
     let finishReason = 'stop';
-    const events = streamChat(attested.relayUrl, body, {
-      policy: {},
-      key: attested,
-      attest: () => this.#opts.evidence.current({ fresh: true }),
-      signal,
-      ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
-    });
-    try {
+    let plan: AnswerPlan | undefined;
+    /** One sealed request; only the final one streams (`onDelta`) and shows its retries. */
+    const complete: Complete = async (request, onDelta) => {
+      let answer = '';
+      let finish = 'stop';
+      let promptTokens: number | undefined;
+      // Every request of this conversation under its cache id (parts too): the enclave may
+      // reuse a prefix within the conversation, never across conversations.
+      const events = streamChat(
+        attested.relayUrl,
+        { ...request, cache_id: cacheId },
+        {
+          policy: {},
+          key: attested,
+          attest: () => this.#opts.evidence.current({ fresh: true }),
+          signal,
+          ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
+        },
+      );
       for await (const event of events) {
         if (signal.aborted) break;
         if (event.type === 'delta') {
-          text += event.text;
-          send({ type: 'chat/delta', requestId, text: event.text });
+          answer += event.text;
+          onDelta?.(event.text);
         } else if (event.type === 'done') {
-          finishReason = event.finishReason;
+          finish = event.finishReason;
+          promptTokens = event.usage?.prompt_tokens;
         } else if (event.type === 'retry') {
-          text = '';
-          send({ type: 'chat/retrying', requestId, reason: RETRYING[event.reason] });
+          answer = '';
+          if (onDelta) {
+            text = '';
+            send({ type: 'chat/retrying', requestId, reason: RETRYING[event.reason] });
+          }
         } else if (event.key !== attested) {
           // Fresh evidence for the retry: the badge shows the enclave that answers.
           attested = event.key;
           send({ type: 'chat/started', requestId, conversationId, evidence: attested.summary });
         }
       }
+      signal.throwIfAborted();
+      return {
+        text: answer,
+        finishReason: finish,
+        ...(promptTokens === undefined ? {} : { promptTokens }),
+      };
+    };
+    const options: PlanOptions = {
+      contextTokens: contextTokensOf(attested.evidence),
+      maxTokens,
+      temperature,
+      estimate: this.#estimateFor(attested),
+      complete,
+      signal,
+      onProgress: (p) =>
+        send({
+          type: 'chat/progress',
+          requestId,
+          step: { stage: p.stage, index: p.index, count: p.count },
+        }),
+      onDelta: (t) => {
+        text += t;
+        send({ type: 'chat/delta', requestId, text: t });
+      },
+    };
+    try {
+      const result = await this.#answer(m.messages, conversationId, options, send, requestId);
+      finishReason = result.finishReason;
+      plan = result.plan;
       if (signal.aborted) finishReason = 'user-stop';
     } catch (e) {
       if (!signal.aborted) throw e;
@@ -255,6 +320,7 @@ export class ChatService {
             content: text,
             status: stopped ? 'stopped' : 'complete',
             finishReason,
+            ...(plan ? { plan } : {}),
             evidence: {
               platform: attested.summary.platform,
               development: attested.summary.development,
@@ -269,6 +335,88 @@ export class ChatService {
     } catch {
       // Locked while answering: the answer is shown but not stored (messageId '').
     }
-    send({ type: 'chat/done', requestId, conversationId, messageId, finishReason });
+    send({
+      type: 'chat/done',
+      requestId,
+      conversationId,
+      messageId,
+      finishReason,
+      ...(plan ? { plan } : {}),
+    });
+  }
+
+  #estimateFor(attested: Attested): TokenEstimate {
+    const model = attested.summary.model.sha256;
+    let estimate = this.#estimates.get(model);
+    if (!estimate) {
+      estimate = new TokenEstimate();
+      this.#estimates.set(model, estimate);
+    }
+    return estimate;
+  }
+
+  /**
+   * Plans and sends the turns: a page summary too long for the model read in parts; a
+   * chat past the context with its oldest turns folded; a single message too long even
+   * alone read in parts as well. Only the final request streams.
+   */
+  async #answer(
+    turns: readonly ChatTurn[],
+    conversationId: string,
+    options: PlanOptions,
+    send: Send,
+    requestId: string,
+  ): Promise<{ finishReason: string; plan?: AnswerPlan }> {
+    const messages: ChatMessage[] = turns.map((t) => ({ role: t.role, content: t.content }));
+    const last = messages[messages.length - 1]!;
+    const page = messages.length === 1 ? pageOfTurn(last.content) : undefined;
+    const partsOf = (r: PlanResult) => (r.parts > 1 ? { plan: { parts: r.parts } } : {});
+    if (page) {
+      const r = await answerDocument(page.doc, page.instruction, last, options);
+      return { finishReason: r.finishReason, ...partsOf(r) };
+    }
+    const previous = this.#folds.get(conversationId);
+    const fitted = await fitConversation(messages, {
+      ...options,
+      ...(previous ? { previous } : {}),
+      // A page turn is folded as what it asked: its answer, folded with it, summarized the page.
+      describe: (t) => {
+        const p = t.role === 'user' ? pageOfTurn(t.content) : undefined;
+        return p
+          ? `(asked for a summary of the page "${p.doc.title}" ${p.doc.url}; the answer follows)`
+          : t.content;
+      },
+      onProgress: (p) =>
+        send({
+          type: 'chat/progress',
+          requestId,
+          step: { stage: 'fold', index: p.index, count: p.count },
+        }),
+    });
+    if (fitted.kind === 'last-turn-too-long') {
+      const doc = { title: '', url: '', text: fitted.last.content };
+      const r = await answerDocument(doc, LONG_MESSAGE_INSTRUCTION, fitted.last, {
+        ...options,
+        system: fitted.system,
+      });
+      // Nothing before it fits beside it: the earlier turns are left out, and the answer says so.
+      const dropped = messages.length - fitted.system.length - 1;
+      const plan: AnswerPlan = {
+        ...(r.parts > 1 ? { parts: r.parts } : {}),
+        ...(dropped > 0 ? { dropped } : {}),
+      };
+      return { finishReason: r.finishReason, ...(plan.parts || plan.dropped ? { plan } : {}) };
+    }
+    if (fitted.fold) this.#folds.set(conversationId, fitted.fold);
+    const request: ChatRequest = {
+      messages: fitted.messages,
+      max_tokens: options.maxTokens,
+      ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+    };
+    const done = await options.complete(request, options.onDelta);
+    return {
+      finishReason: done.finishReason,
+      ...(fitted.fold ? { plan: { folded: fitted.fold.count } } : {}),
+    };
   }
 }

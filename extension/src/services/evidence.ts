@@ -136,6 +136,9 @@ export class EvidenceService {
         development: key.evidence.development,
         measurement: key.evidence.measurement,
         model: { name: key.evidence.model.name, sha256: key.evidence.model.sha256 },
+        ...('contextSize' in key.evidence.model
+          ? { contextTokens: key.evidence.model.contextSize }
+          : {}),
         keyId: key.keyConfig.keyId,
         kem: kemName(key.keyConfig.kemId),
         keyAgeSeconds: 0,

@@ -1,16 +1,29 @@
 /**
  * `sotto ask`: verify the enclave's evidence, seal a prompt to its key, stream the
  * answer to stdout as it arrives. Retries once when the answer is cut off, and
- * once when the key rotated between evidence and request.
+ * once when the key rotated between evidence and request. With `--file`, the page is
+ * planned by the context size the evidence states (client/plan/, shared with the
+ * extension): sent whole when it fits, else read in parts, `part i of n` on stderr.
  */
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  answerDocument,
+  type AttestedKey,
   type ChatMessage,
+  type ChatRequest,
+  type Complete,
+  contextTokensOf,
+  documentTurn,
+  type EvidencePolicy,
+  fetchAttestedKey,
   type KeyConfig,
   kemName,
+  type PlanProgress,
   SottoError,
   streamChat,
+  TokenEstimate,
   TruncatedStreamError,
 } from '../index';
 import { EXIT } from './exit-codes';
@@ -73,30 +86,45 @@ export async function runAsk(argv: readonly string[], io: CliIo): Promise<number
     }
     page = bytes.toString('utf8');
   }
-  const messages: ChatMessage[] = [];
-  if (values.system) messages.push({ role: 'system', content: values.system });
-  // Page first, then the request about it: instruct models read it as context.
-  messages.push({ role: 'user', content: page ? `${page}\n\n${prompt}` : prompt });
-
+  const system: ChatMessage[] = values.system ? [{ role: 'system', content: values.system }] : [];
   const relay = relayFromFlags(values.relay);
   const policy = policyFromFlags(values);
+  let announced: AttestedKey | undefined;
+  const announce = (key: AttestedKey): void => {
+    if (key === announced) return;
+    announced = key;
+    if (key.evidence.development)
+      io.err('sotto: DEVELOPMENT evidence: this enclave proves no hardware isolation.\n');
+    if ('override' in key.evidence && key.evidence.override) {
+      io.err(
+        'sotto: EXPERT OVERRIDE: your --measurement list, not a verified release, admitted this enclave.\n',
+      );
+    }
+    if (values.verbose) io.err(`sotto: ${sealedWith(key.keyConfig)}\n`);
+  };
   try {
-    const events = streamChat(relay, { messages, max_tokens: maxTokens, temperature }, { policy });
-    for await (const event of events) {
-      if (event.type === 'attested') {
-        if (event.key.evidence.development)
-          io.err('sotto: DEVELOPMENT evidence: this enclave proves no hardware isolation.\n');
-        if ('override' in event.key.evidence && event.key.evidence.override) {
-          io.err(
-            'sotto: EXPERT OVERRIDE: your --measurement list, not a verified release, admitted this enclave.\n',
-          );
-        }
-        if (values.verbose) io.err(`sotto: ${sealedWith(event.key.keyConfig)}\n`);
-      } else if (event.type === 'retry') {
-        if (event.reason === 'truncated') io.out('\n');
-        io.err(`sotto: ${RETRY_NOTES[event.reason]}; retrying.\n`);
-      } else if (event.type === 'delta') {
-        io.out(event.text);
+    const key = await fetchAttestedKey(relay, policy);
+    const complete = completeVia(relay, policy, key, io, announce);
+    const request = { max_tokens: maxTokens, temperature };
+    if (!values.file) {
+      await complete(
+        { ...request, messages: [...system, { role: 'user', content: prompt }] },
+        io.out,
+      );
+    } else {
+      const doc = { title: basename(values.file), url: '', text: page };
+      const result = await answerDocument(doc, prompt, documentTurn(doc, prompt), {
+        contextTokens: contextTokensOf(key.evidence),
+        maxTokens,
+        temperature,
+        estimate: new TokenEstimate(),
+        complete,
+        system,
+        onProgress: (p) => io.err(`sotto: ${progressLine(p)}\n`),
+        onDelta: io.out,
+      });
+      if (result.parts > 1) {
+        io.err(`sotto: the answer was built from ${result.parts} parts of ${values.file}\n`);
       }
     }
     io.out('\n');
@@ -112,6 +140,46 @@ export async function runAsk(argv: readonly string[], io: CliIo): Promise<number
     if (!(e instanceof SottoError)) io.err(`${(e as Error)?.stack ?? e}\n`);
     return exit;
   }
+}
+
+/** `part 3 of 7`, `combining 1 of 2`: what the planner is reading now. */
+function progressLine(p: PlanProgress): string {
+  return p.stage === 'part'
+    ? `part ${p.index} of ${p.count}`
+    : `combining ${p.index} of ${p.count} (round ${p.round})`;
+}
+
+/**
+ * One planner request through {@link streamChat}: the verified `key` first, its retries
+ * announced on stderr. A cut-off answer's retry starts again on a new line.
+ */
+function completeVia(
+  relay: string,
+  policy: EvidencePolicy,
+  key: AttestedKey,
+  io: CliIo,
+  announce: (key: AttestedKey) => void,
+): Complete {
+  return async (request: ChatRequest, onDelta) => {
+    let text = '';
+    let finishReason = 'stop';
+    let promptTokens: number | undefined;
+    for await (const event of streamChat(relay, request, { policy, key })) {
+      if (event.type === 'attested') announce(event.key);
+      else if (event.type === 'retry') {
+        if (event.reason === 'truncated' && onDelta && text) io.out('\n');
+        text = '';
+        io.err(`sotto: ${RETRY_NOTES[event.reason]}; retrying.\n`);
+      } else if (event.type === 'delta') {
+        text += event.text;
+        onDelta?.(event.text);
+      } else {
+        finishReason = event.finishReason;
+        promptTokens = event.usage?.prompt_tokens;
+      }
+    }
+    return { text, finishReason, ...(promptTokens === undefined ? {} : { promptTokens }) };
+  };
 }
 
 /** One line naming the key and KEM a request is sealed with (public facts only). */

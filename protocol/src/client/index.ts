@@ -3,3 +3,4 @@ export * from './relay';
 export * from './sse';
 export * from './stream-chat';
 export * from './request-padding';
+export * from './plan';

@@ -168,6 +168,13 @@ describe('evidence v2 acceptance', () => {
     b.model = { ...b.model, name: 'Llama-3.1-405B-Instruct (audited, SEV-SNP)' };
     expect(await refusal(verifyEvidenceV2(b, policy))).toBe('report-data');
   });
+  it('refuses a context size the report does not bind (clients plan long pages by it)', async () => {
+    for (const contextSize of [256, 131_072]) {
+      const b = await evidence();
+      b.model = { ...b.model, contextSize };
+      expect(await refusal(verifyEvidenceV2(b, policy))).toBe('report-data');
+    }
+  });
   it('refuses a relay that swaps the release bundle for another valid one of a different release', async () => {
     const b = await evidence();
     b.release = { bundle: otherRelease };
