@@ -389,10 +389,15 @@ export type PanelToWorker =
       settings?: Partial<GenerationSettings>;
       context?: ChatContext;
       /**
-       * Regenerate: replace the last assistant answer instead of adding a user turn.
-       * The worker then stores only the new answer.
+       * Regenerate: a new version of the last assistant answer instead of a user turn.
+       * The worker then stores only the new answer, after the earlier versions.
        */
       regenerate?: boolean;
+      /**
+       * A temporary conversation: the worker stores nothing of it (no history row, so
+       * nothing to sync either) and answers `chat/done` with `messageId: ''`.
+       */
+      temporary?: boolean;
     }
   | { type: 'chat/stop'; requestId: string };
 

@@ -66,11 +66,11 @@ export function App({ passkey, windowId }: AppProps) {
     if (vault === 'unlocked') void refreshEvidence();
   }, [vault, refreshEvidence]);
 
-  // Locking also clears the decrypted conversation from this page's memory.
-  const { newChat } = chat;
+  // Locking also clears the decrypted conversation from this page's memory (a temporary one too).
+  const { wipe } = chat;
   useEffect(() => {
-    if (vault === 'locked' || vault === 'no-vault') newChat();
-  }, [vault, newChat]);
+    if (vault === 'locked' || vault === 'no-vault') wipe();
+  }, [vault, wipe]);
 
   // A page action waits until the vault is open, then runs once.
   useEffect(() => {

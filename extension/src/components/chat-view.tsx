@@ -23,6 +23,10 @@ export interface ChatViewProps {
   onLock(): void;
 }
 
+/** The in-panel shortcut for a temporary conversation: Alt+T (by key position, any layout). */
+export const TEMPORARY_SHORTCUT = 'Alt+T';
+const TEMPORARY_KEY_CODE = 'KeyT';
+
 /** What Continue sends after an answer cut at the token limit. */
 export const CONTINUE_PROMPT = 'Continue.';
 
@@ -65,6 +69,9 @@ function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
             onRetry: chat.retry,
             hasPage,
             onNewChat: chat.newChat,
+            ...(m.role === 'assistant' && {
+              onShowVersion: (index: number) => chat.showVersion(m.key, index),
+            }),
             ...(regenerable && i === messages.length - 1 ? { onRegenerate: chat.regenerate } : {}),
             ...(!chat.state.active && i === messages.length - 1
               ? { onContinue: () => chat.send({ role: 'user', content: CONTINUE_PROMPT }) }
@@ -81,12 +88,17 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
   const [showHistory, setShowHistory] = useState(false);
   const [revision, setRevision] = useState(0);
   const idle = !chat.state.active;
-  // Esc stops a running answer wherever the focus is (unless a dialog is closing).
+  const temporary = chat.state.temporary === true;
+  // Esc stops a running answer wherever the focus is (unless a dialog is closing);
+  // Alt+T switches temporary mode (a new, empty conversation either way).
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape' && chat.state.active && !document.querySelector('dialog[open]')) {
         e.preventDefault();
         chat.stop();
+      } else if (e.altKey && !e.ctrlKey && !e.metaKey && e.code === TEMPORARY_KEY_CODE) {
+        e.preventDefault();
+        chat.setTemporary(chat.state.temporary !== true);
       }
     };
     document.addEventListener('keydown', onKey);
@@ -98,7 +110,7 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
     if (!idle) return;
     setRevision((r) => r + 1);
     // A new conversation gets its title from the worker once the first answer is stored.
-    if (conversationId && title === undefined) {
+    if (conversationId && title === undefined && !temporary) {
       void sendMessage('history/list')
         .then((list) => {
           const t = list.find((c) => c.id === conversationId)?.title;
@@ -106,10 +118,10 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
         })
         .catch(() => undefined);
     }
-  }, [idle, conversationId, title, chat.renamed]);
+  }, [idle, conversationId, title, temporary, chat.renamed]);
 
   return (
-    <div class="chat" data-testid="chat">
+    <div class="chat" data-testid="chat" data-temporary={temporary ? 'true' : 'false'}>
       <header class="bar">
         <button
           type="button"
@@ -122,8 +134,20 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           <Icon name="menu" />
         </button>
         <span class="title" data-testid="conversation-title">
-          {chat.state.title ?? 'New conversation'}
+          {temporary ? 'Temporary conversation' : (chat.state.title ?? 'New conversation')}
         </span>
+        <button
+          type="button"
+          class={`btn-icon${temporary ? ' btn-on' : ''}`}
+          data-testid="temporary-toggle"
+          aria-pressed={temporary ? 'true' : 'false'}
+          aria-keyshortcuts={TEMPORARY_SHORTCUT}
+          aria-label="Temporary conversation"
+          title={`Temporary conversation: never saved (${TEMPORARY_SHORTCUT})`}
+          onClick={() => chat.setTemporary(!temporary)}
+        >
+          <Icon name="ghost" />
+        </button>
         <button
           type="button"
           class="btn-icon"
@@ -146,6 +170,11 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
       <div class="badge-row">
         <LockBadge view={evidence} />
       </div>
+      {temporary && (
+        <p class="notice notice-info temporary-note" data-testid="temporary-note" role="note">
+          Temporary conversation: never saved or synced, gone when you close the panel or lock.
+        </p>
+      )}
       {showHistory && (
         <HistoryDrawer
           currentId={chat.state.conversationId}

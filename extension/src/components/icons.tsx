@@ -8,6 +8,10 @@ const PATHS = {
   pencil:
     'M4 17.25V20h2.75L17.8 8.94l-2.75-2.75L4 17.25ZM19.7 7.04a1 1 0 0 0 0-1.41l-1.34-1.34a1 1 0 0 0-1.41 0l-1.05 1.05 2.75 2.75 1.05-1.05Z',
   trash: 'M9 3h6l1 2h4v2H4V5h4l1-2Zm-3 6h12l-1 12H7L6 9Z',
+  // A ghost: the temporary conversation (leaves no trace).
+  ghost:
+    'M12 2a8 8 0 0 0-8 8v12l3-2 2.5 2 2.5-2 2.5 2 2.5-2 3 2V10a8 8 0 0 0-8-8Zm-3 7a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3Zm6 0a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3Z',
+  pin: 'M14 2l8 8-2 2-1-1-4 4v5l-2 2-4-4-5 5-1-1 5-5-4-4 2-2h5l4-4-1-1 2-2Z',
   page: 'M6 2h8l6 6v14H6V2Zm8 1.5V9h5.5L14 3.5ZM8 12h8v2H8v-2Zm0 4h8v2H8v-2Z',
 } as const;
 

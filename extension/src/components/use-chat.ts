@@ -24,9 +24,16 @@ export interface Chat {
   stop(): void;
   regenerate(): void;
   retry(): void;
+  /** An empty conversation of the same kind (temporary stays temporary). */
   newChat(): void;
+  /** Starts an empty temporary (or, `false`, ordinary) conversation. */
+  setTemporary(on: boolean): void;
+  /** Forgets the conversation entirely, temporary mode included (lock, erase). */
+  wipe(): void;
   open(conversationId: string): Promise<void>;
   renamed(title: string): void;
+  /** Shows version `index` of the answer with key `key`. */
+  showVersion(key: string, index: number): void;
 }
 
 const newRequestId = () => crypto.randomUUID();
@@ -59,6 +66,7 @@ export function useChat(conn: PanelConnection | undefined): Chat {
         ...(s.conversationId ? { conversationId: s.conversationId } : {}),
         ...(s.context ? { context: s.context } : {}),
         ...(regenerate ? { regenerate: true } : {}),
+        ...(s.temporary ? { temporary: true } : {}),
       });
     },
     [conn],
@@ -101,11 +109,18 @@ export function useChat(conn: PanelConnection | undefined): Chat {
     if (id) conn?.post({ type: 'chat/stop', requestId: id });
   }, [conn]);
 
-  const newChat = useCallback(() => {
-    stop();
-    dispatch({ type: 'reset' });
-    ref.current = initialChat;
-  }, [stop]);
+  const reset = useCallback(
+    (temporary: boolean) => {
+      stop();
+      const action = { type: 'reset' as const, temporary };
+      dispatch(action);
+      ref.current = chatReducer(ref.current, action);
+    },
+    [stop],
+  );
+  const newChat = useCallback(() => reset(ref.current.temporary === true), [reset]);
+  const setTemporary = useCallback((on: boolean) => reset(on), [reset]);
+  const wipe = useCallback(() => reset(false), [reset]);
 
   const open = useCallback(
     async (conversationId: string) => {
@@ -123,5 +138,23 @@ export function useChat(conn: PanelConnection | undefined): Chat {
 
   const renamed = useCallback((title: string) => dispatch({ type: 'renamed', title }), []);
 
-  return { state, send, stop, regenerate, retry, newChat, open, renamed };
+  const showVersion = useCallback((key: string, index: number) => {
+    const action = { type: 'show-version' as const, key, index };
+    ref.current = chatReducer(ref.current, action);
+    dispatch(action);
+  }, []);
+
+  return {
+    state,
+    send,
+    stop,
+    regenerate,
+    retry,
+    newChat,
+    setTemporary,
+    wipe,
+    open,
+    renamed,
+    showVersion,
+  };
 }
