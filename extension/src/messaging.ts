@@ -177,6 +177,10 @@ export interface ConversationSummary {
   createdAt: number;
   updatedAt: number;
   messageCount: number;
+  /** Pinned to the top of the list (sealed with the title). */
+  pinned?: boolean;
+  /** `history/search` only: where the query matched, to show it highlighted. */
+  snippet?: { before: string; match: string; after: string };
 }
 
 export interface StoredMessage {
@@ -288,6 +292,27 @@ export interface MessageMap {
     response: ConversationSummary;
   };
   'history/delete': { request: { conversationId: string }; response: Record<string, never> };
+  /** Deletes several conversations at once (all or none). */
+  'history/delete-many': {
+    request: { conversationIds: string[] };
+    response: { deleted: number };
+  };
+  'history/pin': {
+    request: { conversationId: string; pinned: boolean };
+    response: ConversationSummary;
+  };
+  /**
+   * The conversation open in the panel, remembered sealed so that unlocking returns to
+   * it (`null`: an empty chat). Temporary conversations are never named here.
+   */
+  'history/set-open': {
+    request: { conversationId: string | null };
+    response: Record<string, never>;
+  };
+  'history/get-open': {
+    request: Record<string, never>;
+    response: { conversationId: string | null };
+  };
   /** Case-insensitive search over titles, page URLs and message text, decrypted in the worker. */
   'history/search': { request: { query: string }; response: ConversationSummary[] };
   /** An encrypted backup file (sealed under the vault key). The page downloads it. */

@@ -259,6 +259,85 @@ describe('sealed history', () => {
   });
 });
 
+describe('history staples (issue 19)', () => {
+  async function three(h: Harness, c: string): Promise<void> {
+    for (const id of ['a', 'b', 'c']) {
+      await h.history.append({
+        conversationId: id,
+        conversation: { title: `title ${id}`, kind: 'chat' },
+        messages: [
+          { conversationId: id, role: 'user', content: `question ${id}`, status: 'complete' },
+          {
+            conversationId: id,
+            role: 'assistant',
+            content: `a long answer about the ${id === 'b' ? c : 'weather'} and more words after it`,
+            status: 'complete',
+          },
+        ],
+      });
+    }
+  }
+
+  it('search returns a snippet of the match; pin is sealed; the open conversation is remembered sealed', async () => {
+    const h = await withVault();
+    const c = canary();
+    await three(h, c);
+    const found = await h.handlers['history/search']({ query: c.toLowerCase() });
+    expect(found.map((x) => x.id)).toEqual(['b']);
+    expect(found[0]?.snippet).toEqual({
+      before: 'a long answer about the ',
+      match: c,
+      after: ' and more words after it',
+    });
+    expect((await h.handlers['history/search']({ query: 'TITLE A' }))[0]?.snippet?.match).toBe(
+      'title a',
+    );
+
+    expect(await h.handlers['history/pin']({ conversationId: 'a', pinned: true })).toMatchObject({
+      id: 'a',
+      pinned: true,
+    });
+    expect((await h.history.list()).map((x) => [x.id, x.pinned === true])).toEqual([
+      ['c', false],
+      ['b', false],
+      ['a', true],
+    ]);
+    expect((await h.history.get('a')).messages).toHaveLength(2);
+    await h.handlers['history/pin']({ conversationId: 'a', pinned: false });
+    expect((await h.history.list()).find((x) => x.id === 'a')?.pinned).toBeUndefined();
+
+    expect(await h.handlers['history/get-open']({})).toEqual({ conversationId: null });
+    await h.handlers['history/set-open']({ conversationId: 'b' });
+    expect(await h.handlers['history/get-open']({})).toEqual({ conversationId: 'b' });
+    // The remembered id is sealed: no row carries it in clear beside its own conversation row.
+    const needle = new TextEncoder().encode('"b"');
+    const settingsRows = await h.db.settings.toArray();
+    for (const row of settingsRows)
+      for (const bytes of rowBytes(row)) expect(containsBytes(bytes, needle)).toBe(false);
+    await h.vault.lock();
+    expect(await failureCode(h.history.getOpen())).toBe('locked');
+    await h.vault.unlock({ prf: prfBytes(7), credentialId: CRED });
+    expect(await h.history.getOpen()).toBe('b');
+    // A conversation deleted since names nothing.
+    await h.history.delete('b');
+    expect(await h.history.getOpen()).toBeNull();
+  });
+
+  it('bulk delete removes exactly the chosen conversations with their messages, and refuses bad input whole', async () => {
+    const h = await withVault();
+    await three(h, canary());
+    expect(await failureCode(h.history.deleteMany('a'))).toBe('invalid');
+    expect(await failureCode(h.history.deleteMany(['a', 7]))).toBe('invalid');
+    expect((await h.history.list()).length).toBe(3);
+    expect(
+      await h.handlers['history/delete-many']({ conversationIds: ['a', 'c', 'a', 'zz'] }),
+    ).toEqual({ deleted: 2 });
+    expect((await h.history.list()).map((x) => x.id)).toEqual(['b']);
+    expect(await h.db.messages.count()).toBe(2);
+    expect((await h.history.get('b')).messages).toHaveLength(2);
+  });
+});
+
 describe('backup and erase', () => {
   it('exports an encrypted file that imports back after a delete, and not into another vault', async () => {
     const h = await withVault();

@@ -129,6 +129,15 @@ export function createHandlers(s: Services): Handlers {
       await s.history.delete(String(r.conversationId));
       return {};
     },
+    'history/delete-many': async (r) => ({
+      deleted: await s.history.deleteMany(r.conversationIds),
+    }),
+    'history/pin': (r) => s.history.setPinned(String(r.conversationId), r.pinned === true),
+    'history/set-open': async (r) => {
+      await s.history.setOpen(typeof r.conversationId === 'string' ? r.conversationId : null);
+      return {};
+    },
+    'history/get-open': async () => ({ conversationId: await s.history.getOpen() }),
     'history/search': (r) => s.history.search(String(r.query ?? '')),
     'history/export': async () => {
       const out = await s.backup.export();
