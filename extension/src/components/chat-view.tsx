@@ -104,6 +104,26 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
   }, [chat]);
+  // Unlocking returns to the conversation that was open (remembered sealed by the worker);
+  // until that is settled, nothing is remembered, so the empty start does not erase it.
+  const restored = useRef(false);
+  const { restore } = chat;
+  useEffect(() => {
+    void sendMessage('history/get-open')
+      .then((r) => (r.conversationId ? restore(r.conversationId) : undefined))
+      .catch(() => undefined)
+      .finally(() => {
+        restored.current = true;
+        setRevision((n) => n + 1);
+      });
+  }, [restore]);
+  // Remember the open conversation; a temporary one is never named (an empty chat instead).
+  const openId = temporary ? null : (chat.state.conversationId ?? null);
+  useEffect(() => {
+    if (!restored.current) return;
+    void sendMessage('history/set-open', { conversationId: openId }).catch(() => undefined);
+  }, [openId, revision]);
+
   // Refresh the list when an answer ends (a conversation was stored or updated).
   const { conversationId, title } = chat.state;
   useEffect(() => {

@@ -31,6 +31,8 @@ export interface Chat {
   /** Forgets the conversation entirely, temporary mode included (lock, erase). */
   wipe(): void;
   open(conversationId: string): Promise<void>;
+  /** Opens a stored conversation only if the panel still shows an empty, ordinary chat. */
+  restore(conversationId: string): Promise<void>;
   renamed(title: string): void;
   /** Shows version `index` of the answer with key `key`. */
   showVersion(key: string, index: number): void;
@@ -136,6 +138,21 @@ export function useChat(conn: PanelConnection | undefined): Chat {
     [stop],
   );
 
+  const restore = useCallback(async (conversationId: string) => {
+    const idle = (s: ChatState) => s.messages.length === 0 && !s.active && !s.temporary;
+    if (!idle(ref.current)) return;
+    try {
+      const { conversation, messages } = await sendMessage('history/get', { conversationId });
+      // The person may have started something meanwhile (a page action, a prompt): keep it.
+      if (!idle(ref.current)) return;
+      const action = { type: 'load' as const, conversation, messages };
+      ref.current = chatReducer(ref.current, action);
+      dispatch(action);
+    } catch (e) {
+      if (!(e instanceof MessageError)) throw e;
+    }
+  }, []);
+
   const renamed = useCallback((title: string) => dispatch({ type: 'renamed', title }), []);
 
   const showVersion = useCallback((key: string, index: number) => {
@@ -154,6 +171,7 @@ export function useChat(conn: PanelConnection | undefined): Chat {
     setTemporary,
     wipe,
     open,
+    restore,
     renamed,
     showVersion,
   };
