@@ -179,6 +179,8 @@ export interface ConversationSummary {
   messageCount: number;
   /** Pinned to the top of the list (sealed with the title). */
   pinned?: boolean;
+  /** The conversation's system prompt, if one was set. */
+  systemPrompt?: string;
   /** `history/search` only: where the query matched, to show it highlighted. */
   snippet?: { before: string; match: string; after: string };
 }
@@ -200,6 +202,17 @@ export interface StoredMessage {
   /** Assistant messages: which verified enclave answered. */
   evidence?: Pick<EvidenceSummary, 'platform' | 'development' | 'model' | 'keyId' | 'override'>;
 }
+
+/** A saved prompt or custom action (sealed in the vault; saved-prompts.ts). */
+export interface SavedPrompt {
+  id: string;
+  name: string;
+  /** The instruction: sent as the message in chat, or applied to the page or the selection. */
+  text: string;
+}
+
+/** Where a saved prompt runs. */
+export type PromptTarget = 'chat' | 'page' | 'selection';
 
 /** Page context attached to a chat request; stored (sealed) with the conversation. */
 export interface ChatContext {
@@ -232,6 +245,18 @@ export type PageAction =
       selectionText: string;
       pageUrl?: string;
       pageTitle?: string;
+    }
+  /** A saved prompt picked from the context menu, to run on the page or the selection. */
+  | {
+      type: 'action/prompt';
+      actionId: string;
+      tabId: number;
+      frameId: number;
+      promptId: string;
+      target: 'page' | 'selection';
+      selectionText?: string;
+      pageUrl?: string;
+      pageTitle?: string;
     };
 
 // ---------------------------------------------------------------------------
@@ -256,7 +281,14 @@ export interface MessageMap {
    */
   'vault/restore': {
     request: { data: Base64Url; prf: Base64Url; salt: Base64Url; credentialId: Base64Url };
-    response: { status: VaultStatus; conversations: number; messages: number; present: number };
+    response: {
+      status: VaultStatus;
+      conversations: number;
+      messages: number;
+      present: number;
+      /** Saved prompts added. */
+      prompts: number;
+    };
   };
 
   /**
@@ -318,7 +350,13 @@ export interface MessageMap {
   /** An encrypted backup file (sealed under the vault key). The page downloads it. */
   'history/export': {
     request: Record<string, never>;
-    response: { fileName: string; data: Base64Url; conversations: number; messages: number };
+    response: {
+      fileName: string;
+      data: Base64Url;
+      conversations: number;
+      messages: number;
+      prompts: number;
+    };
   };
   /**
    * Imports a backup made by this vault. Existing ids are kept; new ones are added.
@@ -326,10 +364,21 @@ export interface MessageMap {
    */
   'history/import': {
     request: { data: Base64Url };
-    response: { conversations: number; messages: number; present: number };
+    response: { conversations: number; messages: number; present: number; prompts: number };
   };
   /** Erases every conversation, message and the vault itself; settings return to defaults. */
   'history/erase-all': { request: Record<string, never>; response: VaultStatus };
+
+  /** Saved prompts, in the user's order. */
+  'prompts/list': { request: Record<string, never>; response: SavedPrompt[] };
+  /** Adds a prompt (no `id`) or replaces one; returns the new list. */
+  'prompts/save': {
+    request: { prompt: { id?: string; name: string; text: string } };
+    response: SavedPrompt[];
+  };
+  'prompts/delete': { request: { id: string }; response: SavedPrompt[] };
+  /** `ids` names every saved prompt once, in the new order. */
+  'prompts/reorder': { request: { ids: string[] }; response: SavedPrompt[] };
 
   'settings/get': { request: Record<string, never>; response: Settings };
   /** Partial update; returns the whole result. A new relay origin needs its host permission first. */

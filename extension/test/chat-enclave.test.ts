@@ -218,6 +218,40 @@ describe('chat service against the real enclave', () => {
     expect(stored.messages[2]?.id).toBe(done.messageId);
   });
 
+  it('a system prompt sent first is kept sealed with the conversation, and cleared when no longer sent', async () => {
+    const h = await ready({ developmentMode: true });
+    const c = canary();
+    const system = { role: 'system' as const, content: `Speak like a pirate ${c}` };
+    const out = await run(
+      h,
+      start('Once upon a time', {
+        messages: [system, { role: 'user', content: 'Once upon a time' }],
+      }),
+    );
+    const { conversationId } = out.at(-1) as Extract<WorkerToPanel, { type: 'chat/done' }>;
+    expect((await h.history.get(conversationId)).conversation.systemPrompt).toBe(system.content);
+    expect((await h.history.get(conversationId)).messages.map((m) => m.role)).toEqual([
+      'user',
+      'assistant',
+    ]);
+    const needle = new TextEncoder().encode(c);
+    for (const table of h.db.tables)
+      for (const row of await table.toArray())
+        for (const bytes of rowBytes(row)) expect(containsBytes(bytes, needle)).toBe(false);
+    await run(
+      h,
+      start('More', {
+        conversationId,
+        messages: [
+          { role: 'user', content: 'Once upon a time' },
+          { role: 'assistant', content: 'x' },
+          { role: 'user', content: 'More' },
+        ],
+      }),
+    );
+    expect((await h.history.get(conversationId)).conversation.systemPrompt).toBeUndefined();
+  });
+
   it('a temporary conversation is answered and never stored, not even its conversation row', async () => {
     const h = await ready({ developmentMode: true });
     const c = canary();

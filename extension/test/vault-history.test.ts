@@ -338,6 +338,61 @@ describe('history staples (issue 19)', () => {
   });
 });
 
+describe('saved prompts (issue 19)', () => {
+  it('saves, edits, reorders and deletes prompts sealed; refuses bad input whole; round-trips through the backup', async () => {
+    const h = await withVault();
+    const c = canary();
+    let list = await h.handlers['prompts/save']({
+      prompt: { name: `Explain ${c}`, text: `Explain like I'm 12 ${c}` },
+    });
+    list = await h.handlers['prompts/save']({
+      prompt: { name: '  Polite   reply ', text: 'Reply politely.' },
+    });
+    expect(list.map((p) => p.name)).toEqual([`Explain ${c}`, 'Polite reply']);
+    const [a, b] = list;
+    list = await h.handlers['prompts/reorder']({ ids: [b!.id, a!.id] });
+    expect(list.map((p) => p.id)).toEqual([b!.id, a!.id]);
+    list = await h.handlers['prompts/save']({
+      prompt: { id: b!.id, name: 'Polite', text: 'Be kind.' },
+    });
+    expect(list[0]).toEqual({ id: b!.id, name: 'Polite', text: 'Be kind.' });
+
+    for (const bad of [
+      { name: '', text: 'x' },
+      { name: 'x', text: '   ' },
+      { name: 'x'.repeat(81), text: 'x' },
+      { id: 'no-such-id', name: 'x', text: 'x' },
+      { id: '<script>', name: 'x', text: 'x' },
+    ]) {
+      expect(await failureCode(h.handlers['prompts/save']({ prompt: bad }))).toBe('invalid');
+    }
+    expect(await failureCode(h.handlers['prompts/reorder']({ ids: [a!.id] }))).toBe('invalid');
+    expect(await failureCode(h.handlers['prompts/reorder']({ ids: [a!.id, a!.id] }))).toBe(
+      'invalid',
+    );
+    expect(await h.handlers['prompts/list']({})).toEqual(list);
+
+    // Sealed: no row carries a prompt's name or text.
+    const needle = new TextEncoder().encode(c);
+    for (const table of h.db.tables)
+      for (const row of await table.toArray())
+        for (const bytes of rowBytes(row)) expect(containsBytes(bytes, needle)).toBe(false);
+
+    // The encrypted backup carries them; an import after deleting one brings it back, once.
+    const out = await h.handlers['history/export']({});
+    expect(out.prompts).toBe(2);
+    expect(containsBytes(fromBase64Url(out.data), needle)).toBe(false);
+    await h.handlers['prompts/delete']({ id: a!.id });
+    expect((await h.handlers['prompts/list']({})).map((p) => p.id)).toEqual([b!.id]);
+    expect((await h.handlers['history/import']({ data: out.data })).prompts).toBe(1);
+    expect((await h.handlers['history/import']({ data: out.data })).prompts).toBe(0);
+    expect((await h.handlers['prompts/list']({})).map((p) => p.id)).toEqual([b!.id, a!.id]);
+
+    await h.vault.lock();
+    expect(await failureCode(h.handlers['prompts/list']({}))).toBe('locked');
+  });
+});
+
 describe('backup and erase', () => {
   it('exports an encrypted file that imports back after a delete, and not into another vault', async () => {
     const h = await withVault();
@@ -356,6 +411,7 @@ describe('backup and erase', () => {
       conversations: 1,
       messages: 1,
       present: 0,
+      prompts: 0,
     });
     expect((await h.history.get('k')).messages[0]?.content).toBe(`body ${c}`);
     // Importing again adds nothing (ids kept).
@@ -363,6 +419,7 @@ describe('backup and erase', () => {
       conversations: 0,
       messages: 0,
       present: 1,
+      prompts: 0,
     });
     const other = await withVault();
     await expect(other.handlers['history/import']({ data: out.data })).rejects.toMatchObject({
@@ -385,11 +442,11 @@ describe('backup and erase', () => {
     }
     const out = await h.handlers['history/export']({});
     const again = await h.handlers['history/import']({ data: out.data });
-    expect(again).toEqual({ conversations: 0, messages: 0, present: 8 });
+    expect(again).toEqual({ conversations: 0, messages: 0, present: 8, prompts: 0 });
     expect(importSummary(again)).toBe('Imported: 8 already present, 0 new.');
     await h.history.delete('c3');
     const one = await h.handlers['history/import']({ data: out.data });
-    expect(one).toEqual({ conversations: 1, messages: 1, present: 7 });
+    expect(one).toEqual({ conversations: 1, messages: 1, present: 7, prompts: 0 });
     expect(importSummary(one)).toBe('Imported: 7 already present, 1 new (1 messages).');
   });
 

@@ -1,7 +1,7 @@
 /**
  * The side panel app: routes between onboarding, unlock and chat by the
  * vault's state; owns the panel port, the evidence shown in the lock badge,
- * and hands the worker's page actions (`action/summarize`, `action/rewrite`)
+ * and hands the worker's page actions (`action/summarize`, `action/rewrite`, `action/prompt`)
  * to the page flows once the vault is unlocked.
  */
 
@@ -52,7 +52,12 @@ export function App({ passkey, windowId }: AppProps) {
     const off = c.subscribe((m) => {
       if (m.type === 'vault/changed') setVault(m.state);
       else if (m.type === 'panel/close') window.close();
-      else if (m.type === 'action/summarize' || m.type === 'action/rewrite') setAction(m);
+      else if (
+        m.type === 'action/summarize' ||
+        m.type === 'action/rewrite' ||
+        m.type === 'action/prompt'
+      )
+        setAction(m);
       else if (m.type === 'chat/started') setEvidence({ summary: m.evidence });
       // The badge shows what holds now (unreachable, refused, down), not the last good evidence.
       else if (m.type === 'chat/error' && isEvidenceState(m.code)) setEvidence({ error: m });
@@ -78,7 +83,16 @@ export function App({ passkey, windowId }: AppProps) {
     setAction(undefined);
     if (action.type === 'action/summarize')
       void page.summarize({ tabId: action.tabId, frameId: 0 });
-    else void page.rewrite(action);
+    else if (action.type === 'action/rewrite') void page.rewrite(action);
+    else {
+      // A saved prompt from the context menu: its text is read now, from the open vault.
+      void sendMessage('prompts/list')
+        .then((list) => {
+          const prompt = list.find((p) => p.id === action.promptId);
+          if (prompt) void page.runPrompt(prompt, action.target, action);
+        })
+        .catch(() => undefined);
+    }
   }, [vault, action, page]);
 
   return (

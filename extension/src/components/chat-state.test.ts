@@ -205,6 +205,29 @@ describe('chat reducer', () => {
     expect(shownVersion(again.messages[1]!).state).toBe('streaming');
   });
 
+  it('a system prompt goes first in every request, is kept on load and cleared when emptied', () => {
+    let s = run(initialChat, { type: 'system-prompt', text: '  Be brief.  ' });
+    expect(s.systemPrompt).toBe('Be brief.');
+    s = run(s, { type: 'send', requestId: 'r', turn: user('q') });
+    expect(turnsFor(s)).toEqual([{ role: 'system', content: 'Be brief.' }, user('q')]);
+    expect(run(s, { type: 'system-prompt', text: ' ' }).systemPrompt).toBeUndefined();
+    const loaded = chatReducer(initialChat, {
+      type: 'load',
+      conversation: {
+        id: 'c',
+        title: 't',
+        kind: 'chat',
+        createdAt: 1,
+        updatedAt: 1,
+        messageCount: 0,
+        systemPrompt: 'Kept.',
+      },
+      messages: [],
+    });
+    expect(loaded.systemPrompt).toBe('Kept.');
+    expect(run(loaded, { type: 'reset' }).systemPrompt).toBeUndefined();
+  });
+
   it('loads consecutive stored answers as versions of one answer, the newest shown', () => {
     const m = (id: string, role: 'user' | 'assistant', content: string) => ({
       id,

@@ -105,6 +105,8 @@ export interface ChatState {
    * it lives only in this state, which a lock or closing the panel wipes.
    */
   temporary?: boolean;
+  /** This conversation's system prompt, sent first with every request (stored sealed with it). */
+  systemPrompt?: string;
 }
 
 export type ChatAction =
@@ -125,6 +127,8 @@ export type ChatAction =
   | { type: 'renamed'; title: string }
   /** Shows version `index` of the answer with key `key`. */
   | { type: 'show-version'; key: string; index: number }
+  /** Sets (or, empty, clears) the conversation's system prompt. */
+  | { type: 'system-prompt'; text: string }
   | WorkerToPanel;
 
 export const initialChat: ChatState = { messages: [] };
@@ -194,15 +198,26 @@ export function hasPageText(state: ChatState): boolean {
   return state.messages.some((m) => m.role === 'user' && describeTurn(m.content).kind !== 'plain');
 }
 
-/** The turns to send: every finished message up to and including the last user turn. */
+/**
+ * The turns to send: the system prompt, if any, then every finished message up to and
+ * including the last user turn.
+ */
 export function turnsFor(state: ChatState): ChatTurn[] {
   const end = lastUserIndex(state.messages);
-  return state.messages
-    .slice(0, end + 1)
-    .map((m) => (m.role === 'user' ? m : shownVersion(m)))
-    .filter((m) => m.role === 'user' || m.state === 'done' || m.state === 'stopped')
-    .map((m) => ({ role: m.role, content: m.content }));
+  const system: ChatTurn[] = state.systemPrompt
+    ? [{ role: 'system', content: state.systemPrompt }]
+    : [];
+  return system.concat(
+    state.messages
+      .slice(0, end + 1)
+      .map((m) => (m.role === 'user' ? m : shownVersion(m)))
+      .filter((m) => m.role === 'user' || m.state === 'done' || m.state === 'stopped')
+      .map((m) => ({ role: m.role, content: m.content })),
+  );
 }
+
+/** Longest system prompt a conversation keeps. */
+export const MAX_SYSTEM_PROMPT = 4000;
 
 /** Whether the last answer may be regenerated (it is stored and nothing is running). */
 export function canRegenerate(state: ChatState): boolean {
@@ -222,10 +237,21 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case 'load': {
       // Opening a stored conversation leaves temporary mode: it is stored already.
       const messages = foldVersions(action.messages);
-      return { conversationId: action.conversation.id, title: action.conversation.title, messages };
+      const { systemPrompt } = action.conversation;
+      return {
+        conversationId: action.conversation.id,
+        title: action.conversation.title,
+        messages,
+        ...(systemPrompt ? { systemPrompt } : {}),
+      };
     }
     case 'renamed':
       return { ...state, title: action.title };
+    case 'system-prompt': {
+      const text = action.text.trim().slice(0, MAX_SYSTEM_PROMPT);
+      const { systemPrompt: _old, ...rest } = state;
+      return text ? { ...rest, systemPrompt: text } : rest;
+    }
     case 'show-version': {
       const at = state.messages.findIndex((m) => m.key === action.key);
       const m = state.messages[at];

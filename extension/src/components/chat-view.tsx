@@ -12,6 +12,7 @@ import { HistoryDrawer } from './history-drawer';
 import { Icon } from './icons';
 import { type EvidenceView, LockBadge } from './lock-badge';
 import { MessageItem } from './message-item';
+import { PromptsPanel } from './prompts-panel';
 import { RewritePanel } from './rewrite-panel';
 import type { Chat } from './use-chat';
 import type { PageActions } from './use-page-actions';
@@ -86,6 +87,7 @@ function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
 
 export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
   const [showHistory, setShowHistory] = useState(false);
+  const [showPrompts, setShowPrompts] = useState(false);
   const [revision, setRevision] = useState(0);
   const idle = !chat.state.active;
   const temporary = chat.state.temporary === true;
@@ -170,6 +172,16 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
         </button>
         <button
           type="button"
+          class={`btn-icon${showPrompts ? ' btn-on' : ''}`}
+          data-testid="prompts-toggle"
+          aria-label="Saved prompts"
+          aria-expanded={showPrompts ? 'true' : 'false'}
+          onClick={() => setShowPrompts((v) => !v)}
+        >
+          <Icon name="star" />
+        </button>
+        <button
+          type="button"
           class="btn-icon"
           data-testid="new-chat"
           aria-label="New conversation"
@@ -249,6 +261,19 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           pending={page.pendingRewrite}
           onSubmit={page.submitRewrite}
           onCancel={page.cancelRewrite}
+        />
+      )}
+      {showPrompts && (
+        <PromptsPanel
+          busy={!idle || page.busy}
+          systemPrompt={chat.state.systemPrompt}
+          onSystemPrompt={chat.setSystemPrompt}
+          onClose={() => setShowPrompts(false)}
+          onRun={(p, target) => {
+            setShowPrompts(false);
+            if (target === 'chat') chat.send({ role: 'user', content: p.text });
+            else void page.runPrompt(p, target);
+          }}
         />
       )}
       <Composer

@@ -11,6 +11,7 @@ const PATHS = {
   // A ghost: the temporary conversation (leaves no trace).
   ghost:
     'M12 2a8 8 0 0 0-8 8v12l3-2 2.5 2 2.5-2 2.5 2 2.5-2 3 2V10a8 8 0 0 0-8-8Zm-3 7a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3Zm6 0a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3Z',
+  star: 'M12 2l3 7h7l-5.5 4.5 2 7.5-6.5-4.5L5.5 21l2-7.5L2 9h7l3-7Z',
   pin: 'M14 2l8 8-2 2-1-1-4 4v5l-2 2-4-4-5 5-1-1 5-5-4-4 2-2h5l4-4-1-1 2-2Z',
   page: 'M6 2h8l6 6v14H6V2Zm8 1.5V9h5.5L14 3.5ZM8 12h8v2H8v-2Zm0 4h8v2H8v-2Z',
 } as const;

@@ -29,7 +29,7 @@ function UserTurn({ content }: { content: string }) {
   if (d.kind === 'summary') {
     return (
       <div class="turn-label">
-        <Icon name="page" /> Summarize <strong>{d.title || d.url}</strong>
+        <Icon name="page" /> {d.how ?? 'Summarize'} <strong>{d.title || d.url}</strong>
         <div class="muted">{formatCount(d.chars)} characters of page text</div>
       </div>
     );

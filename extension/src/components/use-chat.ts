@@ -36,6 +36,8 @@ export interface Chat {
   renamed(title: string): void;
   /** Shows version `index` of the answer with key `key`. */
   showVersion(key: string, index: number): void;
+  /** Sets this conversation's system prompt (empty: none); stored with its next answer. */
+  setSystemPrompt(text: string): void;
 }
 
 const newRequestId = () => crypto.randomUUID();
@@ -161,8 +163,15 @@ export function useChat(conn: PanelConnection | undefined): Chat {
     dispatch(action);
   }, []);
 
+  const setSystemPrompt = useCallback((text: string) => {
+    const action = { type: 'system-prompt' as const, text };
+    ref.current = chatReducer(ref.current, action);
+    dispatch(action);
+  }, []);
+
   return {
     state,
+    setSystemPrompt,
     send,
     stop,
     regenerate,

@@ -13,6 +13,7 @@ import {
   type PageAction,
   type PageInsertResult,
   type RewriteStyle,
+  type SavedPrompt,
 } from '../messaging';
 import {
   activeTab,
@@ -21,7 +22,7 @@ import {
   sendPageMessage,
   type TabRef,
 } from '../page/client';
-import { rewriteTurn, summaryTurn } from '../page/prompts';
+import { pageTurn, rewriteTurn, summaryTurn } from '../page/prompts';
 import type { InsertTarget } from './chat-state';
 import { formatCount } from './format';
 import type { Chat } from './use-chat';
@@ -50,7 +51,17 @@ export interface PageActions {
   busy: boolean;
   problem: PageProblem | undefined;
   pendingRewrite: PendingRewrite | undefined;
-  summarize(tab?: TabRef): Promise<void>;
+  /** Summarizes the page, or (`instruction`) applies a saved prompt to it. */
+  summarize(tab?: TabRef, instruction?: string): Promise<void>;
+  /**
+   * Runs a saved prompt on the page or on the selection: of the tab a menu click named, or
+   * of the active tab (the panel's own buttons).
+   */
+  runPrompt(
+    prompt: SavedPrompt,
+    target: 'page' | 'selection',
+    from?: Extract<PageAction, { type: 'action/prompt' }>,
+  ): Promise<void>;
   rewrite(action: Extract<PageAction, { type: 'action/rewrite' }>): Promise<void>;
   /** The panel's own "Rewrite selection" button: capture, then let the user pick a style. */
   rewriteSelection(): Promise<void>;
@@ -93,7 +104,7 @@ export function usePageActions(chat: Chat): PageActions {
   const rewriteSelectionRef = useRef<() => Promise<void>>();
 
   const summarize = useCallback(
-    async (given?: TabRef) => {
+    async (given?: TabRef, instruction?: string) => {
       setProblem(undefined);
       setBusy(true);
       let tab: TabRef | undefined = given;
@@ -108,7 +119,7 @@ export function usePageActions(chat: Chat): PageActions {
           ? `The page was long; Sotto used the first ${formatCount(page.text.length)} of ${formatCount(page.totalChars)} characters.`
           : undefined;
         chat.newChat();
-        chat.send(summaryTurn(page), {
+        chat.send(instruction === undefined ? summaryTurn(page) : pageTurn(page, instruction), {
           context: {
             kind: 'summarize',
             pageUrl: page.url,
@@ -119,7 +130,7 @@ export function usePageActions(chat: Chat): PageActions {
         });
       } catch (e) {
         // Again on the same tab for a menu action; on whatever tab is active then for the button.
-        setProblem({ ...describe(e), again: () => void summarize(given) });
+        setProblem({ ...describe(e), again: () => void summarize(given, instruction) });
       } finally {
         setBusy(false);
       }
@@ -144,7 +155,7 @@ export function usePageActions(chat: Chat): PageActions {
   );
 
   const rewrite = useCallback(
-    async (action: Extract<PageAction, { type: 'action/rewrite' }>) => {
+    async (action: Extract<PageAction, { type: 'action/rewrite' }>, instruction?: string) => {
       setProblem(undefined);
       setBusy(true);
       const tab: TabRef = { tabId: action.tabId, frameId: action.frameId };
@@ -175,10 +186,61 @@ export function usePageActions(chat: Chat): PageActions {
         setProblem({ message: 'Nothing is selected. Select some text and try again.' });
         return;
       }
-      if (action.style === 'custom') setPending(pending);
+      if (instruction !== undefined) start(pending, instruction);
+      else if (action.style === 'custom') setPending(pending);
       else start(pending, '');
     },
     [start],
+  );
+
+  const runPrompt: PageActions['runPrompt'] = useCallback(
+    async (prompt, target, from) => {
+      if (target === 'page') {
+        await summarize(from ? { tabId: from.tabId, frameId: 0 } : undefined, prompt.text);
+        return;
+      }
+      if (from) {
+        await rewrite(
+          {
+            type: 'action/rewrite',
+            actionId: from.actionId,
+            tabId: from.tabId,
+            frameId: from.frameId,
+            style: 'custom',
+            selectionText: from.selectionText ?? '',
+            ...(from.pageUrl ? { pageUrl: from.pageUrl } : {}),
+            ...(from.pageTitle ? { pageTitle: from.pageTitle } : {}),
+          },
+          prompt.text,
+        );
+        return;
+      }
+      setProblem(undefined);
+      setBusy(true);
+      try {
+        const tab = await activeTab();
+        const sel = await sendPageMessage(tab, 'page/selection', {});
+        if (!sel?.text.trim()) {
+          setProblem({ message: 'Select some text on the page first, then run the prompt.' });
+          return;
+        }
+        start(
+          {
+            text: sel.text,
+            style: 'custom',
+            target: { ...tab, selectionId: sel.selectionId, editable: sel.editable },
+            ...(tab.url ? { pageUrl: tab.url } : {}),
+            ...(tab.title ? { pageTitle: tab.title } : {}),
+          },
+          prompt.text,
+        );
+      } catch (e) {
+        setProblem(describe(e));
+      } finally {
+        setBusy(false);
+      }
+    },
+    [summarize, rewrite, start],
   );
 
   const rewriteSelection = useCallback(async () => {
@@ -245,6 +307,7 @@ export function usePageActions(chat: Chat): PageActions {
     problem,
     pendingRewrite,
     summarize,
+    runPrompt,
     rewrite,
     rewriteSelection,
     submitRewrite,

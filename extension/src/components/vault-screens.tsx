@@ -25,8 +25,15 @@ function messageOf(e: unknown): string {
 /** What a page action waiting for the unlock will do, in a few words. */
 export function waitingActionText(action: PageAction): string {
   const where = action.pageTitle || action.pageUrl;
+  // A saved prompt's name is sealed: while locked it is not known, so it is not shown.
   const what =
-    action.type === 'action/summarize' ? 'Summarize this page' : 'Rewrite the selected text';
+    action.type === 'action/summarize'
+      ? 'Summarize this page'
+      : action.type === 'action/rewrite'
+        ? 'Rewrite the selected text'
+        : action.target === 'page'
+          ? 'A saved prompt on this page'
+          : 'A saved prompt on the selected text';
   return `${what}${where ? ` (${where})` : ''} is waiting. Unlock to run it; nothing was sent yet.`;
 }
 

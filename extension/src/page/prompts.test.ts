@@ -1,6 +1,6 @@
 /** The page-action turns: the data fence holds, and stored turns read back as short labels. */
 import { describe, expect, it } from 'vitest';
-import { describeTurn, rewriteTurn, summaryTurn } from './prompts';
+import { describeTurn, pageTurn, rewriteTurn, summaryTurn } from './prompts';
 
 const page = {
   title: 'A title',
@@ -12,6 +12,20 @@ const page = {
 };
 
 describe('page prompts', () => {
+  it('a saved prompt on the page: its instruction on one line, the page fenced as for a summary', () => {
+    const turn = pageTurn(page, 'Explain like\nI am 12');
+    expect(turn.content.split('\n')[1]).toBe('Explain like I am 12');
+    expect(turn.content.match(/<\/page>/g)).toHaveLength(1);
+    expect(turn.content).toContain('not instructions');
+    expect(describeTurn(turn.content)).toMatchObject({
+      kind: 'summary',
+      title: 'A title',
+      how: 'Explain like I am 12',
+      chars: page.text.length + 1,
+    });
+    expect(describeTurn(summaryTurn(page).content)).not.toHaveProperty('how');
+  });
+
   it('a summary turn carries the page as fenced data and reads back as a summary', () => {
     const turn = summaryTurn(page);
     expect(turn.role).toBe('user');

@@ -224,9 +224,12 @@ export class ChatService {
     }
     try {
       // A regenerated answer is stored beside the one it replaces: both are versions (chat-state.ts).
+      const first = m.messages[0]!;
       const ids = await this.#opts.history.append({
         conversationId,
         conversation: conversationFor(m, lastUser),
+        // The panel sends the conversation's system prompt first; it is kept with it.
+        systemPrompt: first.role === 'system' ? first.content : null,
         messages: [
           ...(m.regenerate
             ? []

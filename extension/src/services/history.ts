@@ -51,6 +51,8 @@ export interface ConversationPlain {
   ledger?: Ledger;
   /** Pinned to the top of the list. */
   pinned?: boolean;
+  /** The conversation's system prompt (sent first with each request). */
+  systemPrompt?: string;
 }
 
 /** What a message row's `sealed` opens to. */
@@ -122,6 +124,9 @@ export class HistoryService {
       updatedAt: ledger?.updatedAt ?? row.updatedAt,
       messageCount: ledger?.messages.length ?? row.messageCount,
       ...(plain.pinned === true ? { pinned: true } : {}),
+      ...(typeof plain.systemPrompt === 'string' && plain.systemPrompt
+        ? { systemPrompt: plain.systemPrompt }
+        : {}),
     };
   }
 
@@ -251,6 +256,8 @@ export class HistoryService {
     replaceLastAssistant?: boolean;
     /** Imported conversations keep their times. */
     times?: { createdAt: number; updatedAt: number };
+    /** The system prompt now: a string sets it, `null` clears it, absent leaves it. */
+    systemPrompt?: string | null;
   }): Promise<string[]> {
     const key = await this.#vault.key();
     const { conversationId } = input;
@@ -301,7 +308,14 @@ export class HistoryService {
           ? { createdAt: current!.plain.ledger?.createdAt ?? existing.createdAt, updatedAt: now }
           : (input.times ?? { createdAt: this.#now(), updatedAt: now });
         const version = (current?.plain.ledger?.version ?? 0) + 1;
-        const base = existing ? current!.plain : input.conversation;
+        const stored = existing ? current!.plain : input.conversation;
+        const { systemPrompt: _sp, ...withoutPrompt } = stored;
+        const base: ConversationPlain =
+          input.systemPrompt === undefined
+            ? stored
+            : input.systemPrompt === null
+              ? withoutPrompt
+              : { ...withoutPrompt, systemPrompt: input.systemPrompt };
         const row = this.#sealConversation(
           key,
           conversationId,

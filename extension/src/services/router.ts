@@ -21,6 +21,7 @@ import type { EvidenceService } from './evidence';
 import { ServiceFailure, toErrorInfo } from './failure';
 import type { HistoryService } from './history';
 import type { PanelHub } from './panel-hub';
+import type { SavedPromptsService } from './saved-prompts';
 import type { SettingsStore } from './settings-store';
 import { syncHandlers } from './sync/handlers';
 import type { PairingService } from './sync/pairing-service';
@@ -35,6 +36,7 @@ export interface Services {
   vault: VaultService;
   history: HistoryService;
   backup: BackupService;
+  prompts: SavedPromptsService;
   evidence: EvidenceService;
   settings: SettingsStore;
   panels: PanelHub;
@@ -147,6 +149,7 @@ export function createHandlers(s: Services): Handlers {
         data: toBase64Url(out.bytes),
         conversations: out.conversations,
         messages: out.messages,
+        prompts: out.prompts,
       };
     },
     'history/import': (r) => s.backup.import(fromBase64Url(r.data)),
@@ -157,6 +160,10 @@ export function createHandlers(s: Services): Handlers {
       await s.devTrust.clear();
       return s.vault.status();
     },
+    'prompts/list': () => s.prompts.list(),
+    'prompts/save': (r) => s.prompts.save(r?.prompt),
+    'prompts/delete': (r) => s.prompts.delete(r?.id),
+    'prompts/reorder': (r) => s.prompts.reorder(r?.ids),
     'settings/get': () => s.settings.get(),
     'settings/set': (r) => s.settings.set(r),
     'action/take': async (r) => s.panels.take(r?.windowId),
