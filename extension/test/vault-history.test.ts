@@ -495,9 +495,11 @@ describe('backup and erase', () => {
     expect((await h.history.list()).map((x) => x.id)).toEqual(['m']);
   });
 
-  it('erase-all removes history, the vault and custom settings', async () => {
+  it('erase-all removes history, saved prompts, the vault and custom settings', async () => {
     const h = await withVault();
     await h.settings.set({ developmentMode: true });
+    await h.prompts.save({ name: 'p', text: 'q' });
+    await h.history.setOpen('e');
     await h.history.append({
       conversationId: 'e',
       conversation: { title: 'e', kind: 'chat' },
@@ -520,5 +522,8 @@ describe('backup and erase', () => {
     expect(await h.db.vault.count()).toBe(0);
     expect(h.holder.peek()).toBeUndefined();
     expect((await h.settings.get()).developmentMode).toBe(false);
+    expect(
+      (await h.db.settings.toArray()).map((r) => r.key).filter((k) => k !== 'settings'),
+    ).toEqual([]);
   });
 });

@@ -155,6 +155,7 @@ export function createHandlers(s: Services): Handlers {
     'history/import': (r) => s.backup.import(fromBase64Url(r.data)),
     'history/erase-all': async () => {
       await s.history.clear();
+      await s.prompts.clear();
       await s.vault.erase();
       await s.settings.reset();
       await s.devTrust.clear();

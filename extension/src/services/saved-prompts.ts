@@ -109,6 +109,12 @@ export class SavedPromptsService {
     return this.#write(ids.map((id) => list.find((x) => x.id === id)!));
   }
 
+  /** Erase everything: the record goes with the vault (no key could open it again). */
+  async clear(): Promise<void> {
+    await this.#db.settings.delete(ROW_KEY as SettingsRow['key']);
+    this.#onChange([]);
+  }
+
   /** Backup import: adds the prompts whose ids are not here yet, in their order. Returns how many. */
   async merge(incoming: unknown): Promise<number> {
     if (incoming === undefined) return 0;
