@@ -41,6 +41,18 @@ function relayUrlFromEnv(value: string | undefined): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+/**
+ * The oldest Chrome with both APIs Sotto cannot work without: `chrome.sidePanel`
+ * (Chrome 114, https://developer.chrome.com/docs/extensions/reference/api/sidePanel
+ * "Availability: Chrome 114+ MV3+") and the WebAuthn PRF extension that derives the
+ * vault key (shipped in Chrome 116: blink-dev "Intent to Ship: WebAuthn PRF extension",
+ * https://groups.google.com/a/chromium.org/g/blink-dev/c/iTNOgLwD2bI, and
+ * https://chromestatus.com/feature/5138422207348736). Passkey providers add their own
+ * floor on top (Google Password Manager returns PRF from Chrome 128 on desktop), which
+ * the onboarding reports when a provider gives no PRF.
+ */
+export const MINIMUM_CHROME_VERSION = '116';
+
 /** Sites the user may let Sotto read (asked one origin at a time, or all when the tab's origin is hidden). */
 const OPTIONAL_SITES = ['http://*/*', 'https://*/*'] as const;
 
@@ -53,6 +65,8 @@ export default defineConfig({
   outDir: process.env.SOTTO_OUTPUT_DIR || '.output',
   publicDir: 'extension/public',
   imports: false,
+  // Typed messages from extension/locales/*.yml, built into _locales/ for browser.i18n.
+  modules: ['@wxt-dev/i18n/module'],
   vite: () => ({
     plugins: [preact()],
     // @sigstore/verify (release verification in the worker) requires Node's `crypto` and
@@ -61,12 +75,12 @@ export default defineConfig({
     define: { __SOTTO_DEFAULT_RELAY_URL__: JSON.stringify(DEFAULT_RELAY_URL) },
   }),
   manifest: ({ browser }) => ({
-    name: 'Sotto',
-    description:
-      'End-to-end encrypted AI for any web page: verified enclave, sealed requests, passkey-locked history.',
+    name: '__MSG_ext_name__',
+    description: '__MSG_ext_description__',
+    default_locale: 'en',
     ...(browser === 'firefox'
       ? { browser_specific_settings: { gecko: { id: 'sotto@sotto.invalid' } } }
-      : { key: MANIFEST_KEY }),
+      : { key: MANIFEST_KEY, minimum_chrome_version: MINIMUM_CHROME_VERSION }),
     permissions: ['storage', 'contextMenus', 'activeTab', 'scripting', 'alarms'].concat(
       browser === 'firefox' ? [] : ['sidePanel'],
     ),
@@ -76,15 +90,15 @@ export default defineConfig({
       ? { optional_permissions: [...OPTIONAL_SITES] }
       : { optional_host_permissions: [...OPTIONAL_SITES] }),
     content_security_policy: { extension_pages: EXTENSION_PAGES_CSP },
-    action: { default_title: 'Open Sotto' },
+    action: { default_title: '__MSG_ext_actionTitle__' },
     commands: {
       'summarize-page': {
         suggested_key: { default: 'Alt+Shift+S' },
-        description: 'Summarize this page privately',
+        description: '__MSG_ext_commandSummarize__',
       },
       'toggle-panel': {
         suggested_key: { default: 'Alt+Shift+O' },
-        description: 'Open or close the Sotto side panel',
+        description: '__MSG_ext_commandToggle__',
       },
     },
   }),

@@ -137,7 +137,8 @@ describe.skipIf(!hasChromium)('first run, development mode off (issue 11)', () =
       await panel.click('[data-testid="message"]:last-child [data-testid="continue"]');
       await waitForAnswer(panel, before + 2, ['done']);
       const users = await panel.$$eval('[data-role="user"]', (u) => u.map((e) => e.textContent));
-      expect(users.at(-1)).toBe('Continue.');
+      // The model is sent 'Continue.' (prompts.ts); the transcript shows the UI's label for it.
+      expect(users.at(-1)).toBe('Continue');
       // Only the newest cut-off answer offers Continue.
       expect(await panel.$$eval('[data-testid="continue"]', (b) => b.length)).toBe(1);
     },

@@ -31,6 +31,8 @@ export function launchChromium(options: {
   userDataDir: string;
   extensionDir?: string;
   protocolTimeout?: number;
+  /** More command-line flags (e.g. `--lang=de` for the UI language). */
+  args?: readonly string[];
 }): Promise<Browser> {
   const ext = options.extensionDir;
   const launch: LaunchOptions = {
@@ -40,6 +42,7 @@ export function launchChromium(options: {
     args: [
       ...CHROMIUM_ARGS,
       ...(ext ? [`--disable-extensions-except=${ext}`, `--load-extension=${ext}`] : []),
+      ...(options.args ?? []),
     ],
     ...(ext ? { ignoreDefaultArgs: ['--disable-extensions'] } : {}),
     ...(options.protocolTimeout ? { protocolTimeout: options.protocolTimeout } : {}),

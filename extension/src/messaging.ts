@@ -14,6 +14,7 @@
  * strings ({@link Base64Url}); never as `Uint8Array`.
  */
 import { browser } from 'wxt/browser';
+import type { MessageKey } from './i18n';
 
 /** Bytes as unpadded base64url text (RFC 4648 §5). */
 export type Base64Url = string;
@@ -164,6 +165,13 @@ export interface ErrorInfo {
   relayUrl?: string;
   /** `dev-key-changed`: hex SHA-256 of the dev signing key the relay serves now. */
   devKeySha256?: string;
+  /**
+   * The locale key (extension/locales/) that says `message` in the UI's language, with its
+   * `{name}` values: pages show that; `message` stays English (logs, tests, unknown keys).
+   * The worker names the key without calling `browser.i18n`, so its services run in Node.
+   */
+  messageKey?: MessageKey;
+  messageArgs?: Record<string, string>;
 }
 
 export type ConversationKind = 'chat' | 'summarize' | 'rewrite';
@@ -428,6 +436,7 @@ export async function sendMessage<K extends MessageType>(
     throw new MessageError({
       code: 'internal',
       message: 'The extension did not answer. Reload it and try again.',
+      messageKey: 'errors.noAnswer',
       retryable: true,
     });
   }

@@ -13,6 +13,7 @@ import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvidenceSummary } from '../src/messaging';
 import { type Harness, hasChromium, startHarness } from './browser-harness';
+import { chromeI18nScript } from './support/locale-messages';
 
 const SRC = fileURLToPath(new URL('../src/components/', import.meta.url));
 const CSS = ['base.css', 'chat.css']
@@ -29,7 +30,9 @@ export { h, render, MessageItem, LockBadge, Composer, summaryTurn };
 `;
 
 const PAGE = `<!doctype html><html lang="en"><meta charset="utf-8"><link rel="stylesheet" href="/styles.css">
-<body><div id="root"></div><script src="/bundle.js"></script>
+<body><div id="root"></div>
+<script>${chromeI18nScript('en')}</script>
+<script src="/bundle.js"></script>
 <script>
   window.calls = [];
   window.mount = (name, props) => {

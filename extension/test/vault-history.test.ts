@@ -3,7 +3,14 @@
  * fake-indexeddb: create / lock / unlock / wrong passkey, and nothing readable at
  * rest (a random canary in every field a user types is found in no row).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+// importSummary speaks through the locale files: English via chrome.i18n, bound before imports.
+await vi.hoisted(async () => {
+  const { installChromeI18n } = await import('./support/locale-messages');
+  installChromeI18n('en');
+});
+
 import { importSummary } from '../src/components/format';
 import { fromBase64Url, PANEL_PORT, toBase64Url } from '../src/messaging';
 import { ServiceFailure } from '../src/services/failure';
@@ -447,7 +454,7 @@ describe('backup and erase', () => {
     await h.history.delete('c3');
     const one = await h.handlers['history/import']({ data: out.data });
     expect(one).toEqual({ conversations: 1, messages: 1, present: 7, prompts: 0 });
-    expect(importSummary(one)).toBe('Imported: 7 already present, 1 new (1 messages).');
+    expect(importSummary(one)).toBe('Imported: 7 already present, 1 new (1 message).');
   });
 
   it('restores a backup on a device with no vault, with the passkey that made it', async () => {

@@ -44,11 +44,13 @@ function watch(page: Page, lines: string[], label: string): void {
 export async function launchBrowser(
   extensionDir: string,
   profileDir: string,
+  options: { args?: readonly string[] } = {},
 ): Promise<ExtensionBrowser> {
   const browser = await launchChromium({
     userDataDir: profileDir,
     extensionDir,
     protocolTimeout: 120_000,
+    ...(options.args ? { args: options.args } : {}),
   });
   const lines: string[] = [];
   const target = await browser.waitForTarget(

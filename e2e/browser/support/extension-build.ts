@@ -26,6 +26,7 @@ const INPUTS = [
   'wxt.config.ts',
   'extension/src',
   'extension/entrypoints',
+  'extension/locales',
   'extension/package.json',
   'protocol/src',
 ];

@@ -16,7 +16,14 @@ import {
   toBase64Url,
   type VaultState,
 } from '../../src/messaging';
-import { importSummary } from '../../src/components/format';
+import {
+  errorMessage,
+  formatCount,
+  importSummary,
+  passkeyMessage,
+} from '../../src/components/format';
+import { i18n } from '../../src/i18n';
+import { Shortcuts } from '../../src/components/shortcuts';
 import { SyncSettings } from '../../src/components/sync-settings';
 import { PasskeyError, restoreFromBackup } from '../../src/passkey';
 
@@ -46,9 +53,8 @@ function Feedback({ notice, at }: { notice: Notice; at: Area }) {
 }
 
 function errorText(e: unknown): string {
-  return e instanceof MessageError || e instanceof PasskeyError
-    ? e.message
-    : 'Something went wrong. Try again.';
+  if (e instanceof MessageError) return errorMessage(e.info);
+  return e instanceof PasskeyError ? passkeyMessage(e) : i18n.t('options.somethingWrong');
 }
 
 /** Asks for access to a relay origin not in the manifest (must run inside the click). */
@@ -97,7 +103,11 @@ export function OptionsApp() {
     })();
   }, []);
 
-  async function save(patch: Partial<Settings>, at: Area, done = 'Saved.'): Promise<void> {
+  async function save(
+    patch: Partial<Settings>,
+    at: Area,
+    done = i18n.t('options.saved'),
+  ): Promise<void> {
     try {
       const next = await sendMessage('settings/set', patch);
       setSettings(next);
@@ -110,15 +120,15 @@ export function OptionsApp() {
 
   async function saveRelay(): Promise<void> {
     if (!(await allowOrigin(relayUrl))) {
-      setNotice({ text: 'Sotto needs permission to reach that relay.', error: true, at: 'relay' });
+      setNotice({ text: i18n.t('options.relayPermission'), error: true, at: 'relay' });
       return;
     }
-    await save({ relayUrl }, 'relay', 'Relay saved.');
+    await save({ relayUrl }, 'relay', i18n.t('options.relaySaved'));
     setEvidence(null);
   }
 
   async function checkRelay(): Promise<void> {
-    setEvidence('Checking…');
+    setEvidence(i18n.t('options.checking'));
     const r = await sendMessage('evidence/get', { fresh: true }).catch((e) => ({
       error: { message: errorText(e) },
     }));
@@ -129,7 +139,10 @@ export function OptionsApp() {
     try {
       const out = await sendMessage('history/export');
       download(out.fileName, fromBase64Url(out.data));
-      setNotice({ text: `Exported ${out.conversations} conversations (encrypted).`, at: 'data' });
+      setNotice({
+        text: i18n.t('options.exported', out.conversations, [formatCount(out.conversations)]),
+        at: 'data',
+      });
     } catch (e) {
       setNotice({ text: errorText(e), error: true, at: 'data' });
     }
@@ -141,11 +154,16 @@ export function OptionsApp() {
       const bytes = new Uint8Array(await file.arrayBuffer());
       if (vault === 'no-vault') {
         // No vault here yet: the backup's own passkey restores its vault key.
-        setNotice({ text: 'Use the passkey this backup was made with…', at: 'data' });
+        setNotice({ text: i18n.t('options.usePasskey'), at: 'data' });
         const out = await restoreFromBackup(bytes);
         setVault(out.status.state);
         setNotice({
-          text: `Restored ${out.conversations} conversations, ${out.messages} messages.`,
+          text: i18n.t('options.restored', {
+            conversations: i18n.t('options.conversations', out.conversations, [
+              formatCount(out.conversations),
+            ]),
+            messages: i18n.t('format.messages', out.messages, [formatCount(out.messages)]),
+          }),
           at: 'data',
         });
         return;
@@ -159,7 +177,7 @@ export function OptionsApp() {
 
   async function lockNow(): Promise<void> {
     setVault((await sendMessage('vault/lock')).state);
-    setNotice({ text: 'Locked.', at: 'lock' });
+    setNotice({ text: i18n.t('options.locked'), at: 'lock' });
   }
 
   async function eraseAll(): Promise<void> {
@@ -175,7 +193,7 @@ export function OptionsApp() {
       setSettings(fresh);
       setRelayUrl(fresh.relayUrl);
       setNotice({
-        text: 'Everything was erased. Open the side panel to set Sotto up again.',
+        text: i18n.t('options.erased'),
         at: 'data',
       });
     } catch (e) {
@@ -186,21 +204,19 @@ export function OptionsApp() {
   if (!settings) {
     return (
       <p class={`status${loadError ? ' error' : ''}`} role="status">
-        {loadError ?? 'Loading…'}
+        {loadError ?? i18n.t('app.loading')}
       </p>
     );
   }
 
   return (
     <>
-      <h1>Sotto options</h1>
-      <p class="lede">
-        Private AI for any page. Everything you store stays encrypted on this device.
-      </p>
+      <h1>{i18n.t('options.pageTitle')}</h1>
+      <p class="lede">{i18n.t('options.lede')}</p>
 
       <section aria-labelledby="relay-h">
-        <h2 id="relay-h">Relay</h2>
-        <label for="relay-url">Relay URL</label>
+        <h2 id="relay-h">{i18n.t('options.relay')}</h2>
+        <label for="relay-url">{i18n.t('options.relayUrl')}</label>
         <input
           id="relay-url"
           type="url"
@@ -208,16 +224,13 @@ export function OptionsApp() {
           spellcheck={false}
           onInput={(e) => setRelayUrl((e.target as HTMLInputElement).value)}
         />
-        <p class="hint">
-          The relay only ever sees ciphertext. Sotto checks the enclave’s evidence itself before
-          sending anything.
-        </p>
+        <p class="hint">{i18n.t('options.relayHint')}</p>
         <div class="row">
           <button type="button" class="primary" id="save-relay" onClick={saveRelay}>
-            Save relay
+            {i18n.t('options.saveRelay')}
           </button>
           <button type="button" id="check-relay" onClick={checkRelay}>
-            Check evidence
+            {i18n.t('options.checkEvidence')}
           </button>
         </div>
         <Feedback notice={notice} at="relay" />
@@ -225,13 +238,18 @@ export function OptionsApp() {
           <p class="status" id="evidence-result" role="status">
             {typeof evidence === 'string'
               ? evidence
-              : `Verified: ${evidence.platform}${evidence.development ? ' (development, no hardware proof)' : ''}, model ${evidence.model.name} (${evidence.model.sha256.slice(0, 12)}…), key ${evidence.keyId}.`}
+              : i18n.t(evidence.development ? 'options.verifiedDev' : 'options.verified', {
+                  platform: evidence.platform,
+                  model: evidence.model.name,
+                  sha: evidence.model.sha256.slice(0, 12),
+                  key: String(evidence.keyId),
+                })}
           </p>
         )}
       </section>
 
       <section aria-labelledby="dev-h">
-        <h2 id="dev-h">Development mode</h2>
+        <h2 id="dev-h">{i18n.t('options.devMode')}</h2>
         <label class="toggle">
           <input
             id="development-mode"
@@ -241,25 +259,19 @@ export function OptionsApp() {
               save({ developmentMode: (e.target as HTMLInputElement).checked }, 'dev')
             }
           />
-          Accept development evidence
+          {i18n.t('options.acceptDev')}
         </label>
         <div class="warning" role="note">
-          Development evidence comes from an enclave running without TEE hardware: nothing proves
-          who can read your prompts. Turn this on only for a relay and enclave you run yourself.
-          Every answer will carry a development banner.
+          {i18n.t('options.devWarning')}
         </div>
         <DevEnclaves />
         <Feedback notice={notice} at="dev" />
       </section>
 
       <section aria-labelledby="releases-h">
-        <h2 id="releases-h">Trusted releases</h2>
-        <p class="hint">
-          Sotto accepts an enclave only when it runs a release signed by the release workflow below
-          and logged in Sigstore&apos;s transparency log, with the measurement and model that
-          release lists. Nothing to configure for the project&apos;s own releases.
-        </p>
-        <label for="release-repository">Release repository (owner/name)</label>
+        <h2 id="releases-h">{i18n.t('options.releases')}</h2>
+        <p class="hint">{i18n.t('options.releasesHint')}</p>
+        <label for="release-repository">{i18n.t('options.releaseRepository')}</label>
         <input
           id="release-repository"
           data-testid="release-repository"
@@ -273,7 +285,7 @@ export function OptionsApp() {
             )
           }
         />
-        <label for="release-tag">Release tag prefix</label>
+        <label for="release-tag">{i18n.t('options.releaseTag')}</label>
         <input
           id="release-tag"
           data-testid="release-tag"
@@ -288,11 +300,12 @@ export function OptionsApp() {
           }
         />
         <p class="hint">
-          Signed by {settings.release.workflow} through {settings.release.issuer}.
+          {i18n.t('options.signedBy', {
+            workflow: settings.release.workflow,
+            issuer: settings.release.issuer,
+          })}
         </p>
-        <label for="release-root">
-          Custom Sigstore trusted root (trusted_root.json; empty: Sigstore&apos;s public-good root)
-        </label>
+        <label for="release-root">{i18n.t('options.trustedRoot')}</label>
         <textarea
           id="release-root"
           data-testid="release-root"
@@ -311,7 +324,7 @@ export function OptionsApp() {
             )
           }
         />
-        <label for="release-keys">Release signing keys for local releases (PEM public keys)</label>
+        <label for="release-keys">{i18n.t('options.releaseKeys')}</label>
         <textarea
           id="release-keys"
           data-testid="release-keys"
@@ -335,11 +348,8 @@ export function OptionsApp() {
       </section>
 
       <section aria-labelledby="override-h">
-        <h2 id="override-h">Expert override: measurements</h2>
-        <label for="allowed-measurements">
-          Launch measurements to accept instead of the verified release (one per line, 96 hex
-          digits)
-        </label>
+        <h2 id="override-h">{i18n.t('options.override')}</h2>
+        <label for="allowed-measurements">{i18n.t('options.measurements')}</label>
         <textarea
           id="allowed-measurements"
           data-testid="allowed-measurements"
@@ -357,17 +367,13 @@ export function OptionsApp() {
             )
           }
         />
-        <p class="hint">
-          For experts only. While any measurement is listed here, your list, not a signed and logged
-          release, decides which enclave code is accepted, and every answer says so. Leave it empty
-          to rely on verified releases.
-        </p>
+        <p class="hint">{i18n.t('options.overrideHint')}</p>
         <Feedback notice={notice} at="releases" />
       </section>
 
       <section aria-labelledby="gen-h">
-        <h2 id="gen-h">Generation</h2>
-        <label for="max-tokens">Max tokens per answer</label>
+        <h2 id="gen-h">{i18n.t('options.generation')}</h2>
+        <label for="max-tokens">{i18n.t('options.maxTokens')}</label>
         <input
           id="max-tokens"
           type="number"
@@ -386,7 +392,7 @@ export function OptionsApp() {
             )
           }
         />
-        <label for="temperature">Temperature</label>
+        <label for="temperature">{i18n.t('options.temperature')}</label>
         <input
           id="temperature"
           type="number"
@@ -410,10 +416,8 @@ export function OptionsApp() {
       </section>
 
       <section aria-labelledby="lock-h">
-        <h2 id="lock-h">Lock</h2>
-        <label for="idle-lock">
-          Lock after this many idle minutes (0 = when the browser closes)
-        </label>
+        <h2 id="lock-h">{i18n.t('options.lock')}</h2>
+        <label for="idle-lock">{i18n.t('options.idleLock')}</label>
         <input
           id="idle-lock"
           type="number"
@@ -426,14 +430,25 @@ export function OptionsApp() {
         />
         <div class="row">
           <button type="button" id="lock-now" onClick={lockNow} disabled={vault !== 'unlocked'}>
-            Lock now
+            {i18n.t('options.lockNow')}
           </button>
           <span class="hint" id="vault-state">
-            {vault === 'unlocked' ? 'Unlocked' : vault === 'locked' ? 'Locked' : 'Not set up'}
+            {vault === 'unlocked'
+              ? i18n.t('options.stateUnlocked')
+              : vault === 'locked'
+                ? i18n.t('options.stateLocked')
+                : i18n.t('options.stateNone')}
           </span>
         </div>
         <Feedback notice={notice} at="lock" />
       </section>
+
+      <Shortcuts
+        hint={i18n.t('options.shortcutsHint')}
+        {...(import.meta.env.FIREFOX
+          ? {}
+          : { onChange: () => void browser.tabs.create({ url: 'chrome://extensions/shortcuts' }) })}
+      />
 
       <SyncSettings
         vault={vault}
@@ -441,17 +456,14 @@ export function OptionsApp() {
       />
 
       <section aria-labelledby="data-h">
-        <h2 id="data-h">Your history</h2>
-        <p class="hint">
-          Backups are encrypted with your vault key. Import one into this vault, or restore it on a
-          new device with the passkey it was made with.
-        </p>
+        <h2 id="data-h">{i18n.t('options.history')}</h2>
+        <p class="hint">{i18n.t('options.historyHint')}</p>
         <div class="row">
           <button type="button" id="export-history" onClick={exportHistory}>
-            Export encrypted backup
+            {i18n.t('options.export')}
           </button>
           <label class="hint" for="import-history" style={{ margin: 0 }}>
-            Import backup
+            {i18n.t('options.import')}
           </label>
           <input
             id="import-history"
@@ -468,17 +480,15 @@ export function OptionsApp() {
             class={`danger${confirmErase ? ' confirm' : ''}`}
             onClick={eraseAll}
           >
-            {confirmErase ? 'Click again to erase everything' : 'Erase everything'}
+            {confirmErase ? i18n.t('options.eraseConfirm') : i18n.t('options.erase')}
           </button>
           {confirmErase && (
             <button type="button" onClick={() => setConfirmErase(false)}>
-              Cancel
+              {i18n.t('common.cancel')}
             </button>
           )}
         </div>
-        <p class="hint">
-          Erasing deletes every conversation and the vault itself. It cannot be undone.
-        </p>
+        <p class="hint">{i18n.t('options.eraseHint')}</p>
       </section>
     </>
   );

@@ -4,8 +4,10 @@ import { browser } from 'wxt/browser';
 import { App } from '../../src/components/app';
 import '../../src/components/base.css';
 import '../../src/components/chat.css';
+import { markPageLanguage } from '../../src/i18n';
 import { createPasskeyVault, unlockWithPasskey } from '../../src/passkey';
 
+markPageLanguage(document);
 const passkey = { create: createPasskeyVault, unlock: unlockWithPasskey };
 const root = document.getElementById('root');
 if (root) {

@@ -6,6 +6,7 @@
  */
 
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import { i18n } from '../i18n';
 import { MessageError, type PageAction, sendMessage, type VaultState } from '../messaging';
 import { ChatView } from './chat-view';
 import { isEvidenceState } from './format';
@@ -99,7 +100,7 @@ export function App({ passkey, windowId }: AppProps) {
     <main class="app" data-testid="app" data-vault={vault}>
       {vault === 'loading' && (
         <p class="muted" aria-busy="true">
-          Loading…
+          {i18n.t('app.loading')}
         </p>
       )}
       {vault === 'no-vault' && <Onboarding passkey={passkey} onDone={() => void refreshVault()} />}

@@ -1,5 +1,12 @@
 /** The panel's conversation reducer against the channel-2 message sequences of messaging.ts. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// Error titles come from the locale files: English, through chrome.i18n, bound before imports.
+await vi.hoisted(async () => {
+  const { installChromeI18n } = await import('../../test/support/locale-messages');
+  installChromeI18n('en');
+});
+
 import type { EvidenceSummary, WorkerToPanel } from '../messaging';
 import {
   type ChatAction,

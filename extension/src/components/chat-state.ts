@@ -315,6 +315,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return failActive(state, {
         code: 'internal',
         message: 'The connection to the extension was lost. Try again.',
+        messageKey: 'errors.connectionLost',
         retryable: true,
       });
     }

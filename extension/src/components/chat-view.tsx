@@ -5,7 +5,9 @@
  */
 
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { i18n } from '../i18n';
 import { sendMessage } from '../messaging';
+import { CONTINUE_PROMPT } from '../page/prompts';
 import { canRegenerate, hasPageText } from './chat-state';
 import { Composer } from './composer';
 import { HistoryDrawer } from './history-drawer';
@@ -14,6 +16,7 @@ import { type EvidenceView, LockBadge } from './lock-badge';
 import { MessageItem } from './message-item';
 import { PromptsPanel } from './prompts-panel';
 import { RewritePanel } from './rewrite-panel';
+import { Shortcuts, TEMPORARY_KEY_CODE, TEMPORARY_SHORTCUT } from './shortcuts';
 import type { Chat } from './use-chat';
 import type { PageActions } from './use-page-actions';
 
@@ -24,12 +27,7 @@ export interface ChatViewProps {
   onLock(): void;
 }
 
-/** The in-panel shortcut for a temporary conversation: Alt+T (by key position, any layout). */
-export const TEMPORARY_SHORTCUT = 'Alt+T';
-const TEMPORARY_KEY_CODE = 'KeyT';
-
-/** What Continue sends after an answer cut at the token limit. */
-export const CONTINUE_PROMPT = 'Continue.';
+export { CONTINUE_PROMPT };
 
 function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -41,6 +39,7 @@ function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
     if (el) el.scrollTop = el.scrollHeight;
   }, [messages.length, last?.content, last?.state]);
   const regenerable = canRegenerate(chat.state);
+  // The log takes focus (tabIndex 0) so the keyboard can scroll it: Tab goes header → transcript → composer.
   const hasPage = hasPageText(chat.state);
   return (
     <div
@@ -48,17 +47,15 @@ function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
       class="transcript"
       role="log"
       aria-live="polite"
-      aria-label="Conversation"
+      aria-label={i18n.t('chat.transcript')}
       aria-busy={chat.state.active ? 'true' : 'false'}
+      tabIndex={0}
       data-testid="transcript"
     >
       {messages.length === 0 && (
         <div class="empty" data-testid="empty-state">
-          <p>Ask anything, or summarize the page beside this panel.</p>
-          <p class="muted">
-            Select text on a page, then press Rewrite selection (or right-click it) to rewrite it
-            privately.
-          </p>
+          <p>{i18n.t('chat.emptyAsk')}</p>
+          <p class="muted">{i18n.t('chat.emptyRewrite')}</p>
         </div>
       )}
       {messages.map((m, i) => (
@@ -149,14 +146,16 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           type="button"
           class="btn-icon"
           data-testid="history-toggle"
-          aria-label="Conversations"
+          aria-label={i18n.t('chat.conversations')}
           aria-expanded={showHistory ? 'true' : 'false'}
           onClick={() => setShowHistory((v) => !v)}
         >
           <Icon name="menu" />
         </button>
         <span class="title" data-testid="conversation-title">
-          {temporary ? 'Temporary conversation' : (chat.state.title ?? 'New conversation')}
+          {temporary
+            ? i18n.t('temporary.title')
+            : (chat.state.title ?? i18n.t('chat.newConversation'))}
         </span>
         <button
           type="button"
@@ -164,8 +163,8 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           data-testid="temporary-toggle"
           aria-pressed={temporary ? 'true' : 'false'}
           aria-keyshortcuts={TEMPORARY_SHORTCUT}
-          aria-label="Temporary conversation"
-          title={`Temporary conversation: never saved (${TEMPORARY_SHORTCUT})`}
+          aria-label={i18n.t('temporary.toggle')}
+          title={i18n.t('temporary.toggleHint', { shortcut: TEMPORARY_SHORTCUT })}
           onClick={() => chat.setTemporary(!temporary)}
         >
           <Icon name="ghost" />
@@ -174,7 +173,7 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           type="button"
           class={`btn-icon${showPrompts ? ' btn-on' : ''}`}
           data-testid="prompts-toggle"
-          aria-label="Saved prompts"
+          aria-label={i18n.t('prompts.title')}
           aria-expanded={showPrompts ? 'true' : 'false'}
           onClick={() => setShowPrompts((v) => !v)}
         >
@@ -184,7 +183,7 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           type="button"
           class="btn-icon"
           data-testid="new-chat"
-          aria-label="New conversation"
+          aria-label={i18n.t('chat.newConversation')}
           onClick={chat.newChat}
         >
           <Icon name="plus" />
@@ -193,7 +192,7 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           type="button"
           class="btn-icon"
           data-testid="lock"
-          aria-label="Lock history"
+          aria-label={i18n.t('chat.lock')}
           onClick={onLock}
         >
           <Icon name="lock" />
@@ -204,7 +203,7 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
       </div>
       {temporary && (
         <p class="notice notice-info temporary-note" data-testid="temporary-note" role="note">
-          Temporary conversation: never saved or synced, gone when you close the panel or lock.
+          {i18n.t('temporary.note')}
         </p>
       )}
       {showHistory && (
@@ -227,6 +226,11 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           }}
         />
       )}
+      {showHistory && (
+        <div class="drawer drawer-foot">
+          <Shortcuts />
+        </div>
+      )}
       <Transcript chat={chat} page={page} />
       {page.problem && (
         <div class="notice notice-error" role="alert" data-testid="page-problem">
@@ -241,8 +245,8 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
                 onClick={() => void page.allowSite()}
               >
                 {page.problem.origin
-                  ? `Allow ${page.problem.origin}`
-                  : 'Allow Sotto to read sites you ask about'}
+                  ? i18n.t('chat.allowOrigin', { origin: page.problem.origin })
+                  : i18n.t('chat.allowAll')}
               </button>
             )}
             <button
@@ -251,7 +255,7 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
               data-testid="page-problem-dismiss"
               onClick={page.dismiss}
             >
-              Dismiss
+              {i18n.t('common.dismiss')}
             </button>
           </div>
         </div>

@@ -4,6 +4,7 @@
  */
 
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { i18n } from '../i18n';
 
 export interface ComposerProps {
   busy: boolean;
@@ -38,7 +39,7 @@ export function Composer({
   return (
     <form
       class="composer"
-      aria-label="Ask Sotto"
+      aria-label={i18n.t('composer.label')}
       onSubmit={(e) => {
         e.preventDefault();
         submit();
@@ -47,8 +48,8 @@ export function Composer({
       <textarea
         ref={ref}
         data-testid="composer-input"
-        aria-label="Message"
-        placeholder="Ask privately… (Enter to send, Shift+Enter for a new line)"
+        aria-label={i18n.t('composer.message')}
+        placeholder={i18n.t('composer.placeholder')}
         rows={2}
         value={text}
         disabled={disabled}
@@ -69,7 +70,7 @@ export function Composer({
           aria-busy={pageBusy ? 'true' : 'false'}
           onClick={onSummarize}
         >
-          {pageBusy ? 'Reading page…' : 'Summarize page'}
+          {pageBusy ? i18n.t('composer.readingPage') : i18n.t('composer.summarize')}
         </button>
         <button
           type="button"
@@ -78,12 +79,12 @@ export function Composer({
           disabled={busy || pageBusy || disabled}
           onClick={onRewrite}
         >
-          Rewrite selection
+          {i18n.t('composer.rewrite')}
         </button>
         <span class="spacer" />
         {busy ? (
           <button type="button" class="btn btn-stop" data-testid="stop" onClick={onStop}>
-            Stop
+            {i18n.t('composer.stop')}
           </button>
         ) : (
           <button
@@ -92,7 +93,7 @@ export function Composer({
             data-testid="send"
             disabled={!text.trim() || disabled}
           >
-            Send
+            {i18n.t('composer.send')}
           </button>
         )}
       </div>

@@ -40,7 +40,7 @@ function capitalize(text: string, locale: string | undefined): string {
   return text.charAt(0).toLocaleUpperCase(locale) + text.slice(1);
 }
 
-/** English labels for the groups Intl has no word for (the i18n catalogue replaces these). */
+/** Labels for the groups Intl has no word for: the panel passes the UI language's (`history.*`). */
 export interface GroupWords {
   pinned: string;
   week: string;

@@ -5,8 +5,9 @@
  */
 
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import { i18n } from '../i18n';
 import { MessageError, type ResponseOf, sendMessage } from '../messaging';
-import { shortHash } from './format';
+import { errorMessage, shortHash } from './format';
 
 type Entry = ResponseOf<'evidence/dev-list'>[number];
 
@@ -19,7 +20,7 @@ export function DevEnclaves() {
       setEntries(await sendMessage('evidence/dev-list'));
     } catch (e) {
       if (!(e instanceof MessageError)) throw e;
-      setProblem(e.info.message);
+      setProblem(errorMessage(e.info));
     }
   }, []);
   useEffect(() => void refresh(), [refresh]);
@@ -30,7 +31,7 @@ export function DevEnclaves() {
       setProblem(undefined);
     } catch (e) {
       if (!(e instanceof MessageError)) throw e;
-      setProblem(e.info.message);
+      setProblem(errorMessage(e.info));
     }
     await refresh();
   };
@@ -38,19 +39,19 @@ export function DevEnclaves() {
   if (!entries) return null;
   return (
     <div data-testid="dev-enclaves">
-      <h3>Development enclaves you chose to use</h3>
+      <h3>{i18n.t('dev.title')}</h3>
       {entries.length === 0 ? (
-        <p class="muted">None.</p>
+        <p class="muted">{i18n.t('dev.none')}</p>
       ) : (
         <ul>
           {entries.map((e) => (
             <li key={e.relayUrl} data-testid="dev-enclave" data-relay={e.relayUrl}>
               {e.relayUrl}
-              {e.accepted ? '' : ' (key pinned in development mode)'}
+              {e.accepted ? '' : ` ${i18n.t('dev.pinnedOnly')}`}
               {e.keySha256 && (
                 <>
                   {' '}
-                  · key <span class="mono">{shortHash(e.keySha256, 16, 8)}</span>
+                  · {i18n.t('dev.key')} <span class="mono">{shortHash(e.keySha256, 16, 8)}</span>
                 </>
               )}{' '}
               <button
@@ -58,7 +59,7 @@ export function DevEnclaves() {
                 data-testid="dev-enclave-forget"
                 onClick={() => void forget(e.relayUrl)}
               >
-                Forget
+                {i18n.t('dev.forget')}
               </button>
             </li>
           ))}

@@ -6,15 +6,18 @@
 
 import { useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
+import { i18n } from '../i18n';
 import { type ErrorInfo, MessageError, sendMessage } from '../messaging';
 import {
   CHAT_TOO_LONG,
   canRetry,
   chatOutgrewModel,
+  errorMessage,
   errorTitle,
   fixableInSettings,
   shortHash,
 } from './format';
+import { interleave, SLOT } from './interleave';
 
 /** The one-click fixes: each asks the worker, then sends the waiting prompt again. */
 function DevFix({ error, onRetry }: { error: ErrorInfo; onRetry?: (() => void) | undefined }) {
@@ -33,7 +36,7 @@ function DevFix({ error, onRetry }: { error: ErrorInfo; onRetry?: (() => void) |
       onRetry?.();
     } catch (e) {
       if (!(e instanceof MessageError)) throw e;
-      setProblem(e.info.message);
+      setProblem(errorMessage(e.info));
     }
   };
   if (error.code === 'dev-refused') {
@@ -45,7 +48,7 @@ function DevFix({ error, onRetry }: { error: ErrorInfo; onRetry?: (() => void) |
           data-testid="use-dev-enclave"
           onClick={() => void run()}
         >
-          Use this development enclave
+          {i18n.t('errors.useDev')}
         </button>
         {problem && <p role="status">{problem}</p>}
       </>
@@ -55,14 +58,15 @@ function DevFix({ error, onRetry }: { error: ErrorInfo; onRetry?: (() => void) |
     return (
       <>
         <p class="muted">
-          New key{' '}
-          <span class="mono" data-testid="dev-key">
-            {shortHash(error.devKeySha256, 16, 8)}
-          </span>{' '}
-          at {relayUrl}
+          {interleave(
+            i18n.t('errors.newKey', { key: SLOT, relay: relayUrl }),
+            <span class="mono" data-testid="dev-key">
+              {shortHash(error.devKeySha256, 16, 8)}
+            </span>,
+          )}
         </p>
         <button type="button" class="btn" data-testid="trust-dev-key" onClick={() => void run()}>
-          Trust the new key
+          {i18n.t('errors.trustKey')}
         </button>
         {problem && <p role="status">{problem}</p>}
       </>
@@ -90,10 +94,10 @@ export function ErrorNotice({ error, onRetry, hasPage = true, onNewChat }: Error
       data-code={outgrew ? 'chat-too-long' : error.code}
     >
       <strong>{outgrew ? CHAT_TOO_LONG.title : errorTitle(error)}</strong>
-      <p>{outgrew ? CHAT_TOO_LONG.message : error.message}</p>
+      <p>{outgrew ? CHAT_TOO_LONG.message : errorMessage(error)}</p>
       {outgrew && onNewChat && (
         <button type="button" class="btn" data-testid="start-new-chat" onClick={onNewChat}>
-          Start a new chat
+          {i18n.t('errors.newChat')}
         </button>
       )}
       {error.reasons && error.reasons.length > 0 && (
@@ -103,7 +107,9 @@ export function ErrorNotice({ error, onRetry, hasPage = true, onNewChat }: Error
           ))}
         </ul>
       )}
-      {error.retryAfterSeconds !== undefined && <p>Try again in {error.retryAfterSeconds} s.</p>}
+      {error.retryAfterSeconds !== undefined && (
+        <p>{i18n.t('errors.retryIn', { seconds: String(error.retryAfterSeconds) })}</p>
+      )}
       <div class="actions">
         <DevFix error={error} onRetry={onRetry} />
         {fixableInSettings(error) && (
@@ -113,12 +119,12 @@ export function ErrorNotice({ error, onRetry, hasPage = true, onNewChat }: Error
             data-testid="open-options"
             onClick={() => void browser.runtime.openOptionsPage()}
           >
-            Open settings
+            {i18n.t('errors.openSettings')}
           </button>
         )}
         {canRetry(error) && onRetry && !outgrew && (
           <button type="button" class="btn" data-testid="retry" onClick={onRetry}>
-            Retry
+            {i18n.t('errors.retry')}
           </button>
         )}
       </div>

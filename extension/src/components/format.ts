@@ -1,9 +1,15 @@
 /** Small display helpers for the side panel: platform names, short hashes, ages, error text. */
 
+import { formatNumber, i18n, type MessageKey, type PlainMessageKey } from '../i18n';
 import type { ErrorInfo, EvidenceSummary } from '../messaging';
+import type { PasskeyError } from '../passkey/errors';
 
 export function platformLabel(platform: EvidenceSummary['platform']): string {
-  return platform === 'sev-snp' ? 'AMD SEV-SNP' : platform === 'tdx' ? 'Intel TDX' : 'Development';
+  return platform === 'sev-snp'
+    ? 'AMD SEV-SNP'
+    : platform === 'tdx'
+      ? 'Intel TDX'
+      : i18n.t('format.development');
 }
 
 /** First and last few hex digits: `a1b2c3d4…9f8e`. */
@@ -15,14 +21,15 @@ export function shortHash(hex: string, head = 8, tail = 4): string {
 
 /** "40 s", "12 min", "3 h". */
 export function formatAge(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return 'unknown';
-  if (seconds < 60) return `${Math.floor(seconds)} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
-  return `${Math.floor(seconds / 3600)} h`;
+  if (!Number.isFinite(seconds) || seconds < 0) return i18n.t('format.unknown');
+  if (seconds < 60) return i18n.t('format.seconds', { n: formatCount(Math.floor(seconds)) });
+  if (seconds < 3600) return i18n.t('format.minutes', { n: formatCount(Math.floor(seconds / 60)) });
+  return i18n.t('format.hours', { n: formatCount(Math.floor(seconds / 3600)) });
 }
 
+/** A count the way the UI language writes it (`48,000`, `48.000`). */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return formatNumber(n);
 }
 
 /**
@@ -34,49 +41,68 @@ export function chatOutgrewModel(e: ErrorInfo, hasPage: boolean): boolean {
 }
 
 export const CHAT_TOO_LONG = {
-  title: 'This conversation is too long for the model',
-  message:
-    'Everything said so far is sent with each new message, and it no longer fits in what this model can read at once. Start a new chat to go on; this one stays in your history.',
-} as const;
+  get title() {
+    return i18n.t('errors.chatTooLongTitle');
+  },
+  get message() {
+    return i18n.t('errors.chatTooLong');
+  },
+};
 
 /** "Imported: 8 already present, 0 new." (with the messages added, when any). */
 export function importSummary(r: { conversations: number; messages: number; present: number }) {
-  const added = r.messages > 0 ? ` (${formatCount(r.messages)} messages)` : '';
-  return `Imported: ${formatCount(r.present)} already present, ${formatCount(r.conversations)} new${added}.`;
+  const counts = { present: formatCount(r.present), added: formatCount(r.conversations) };
+  return r.messages > 0
+    ? i18n.t('format.importedMessages', {
+        ...counts,
+        messages: i18n.t('format.messages', r.messages, [formatCount(r.messages)]),
+      })
+    : i18n.t('format.imported', counts);
 }
+
+/** A message named by key where it was made (worker, passkey ceremony), or its English text. */
+function said(
+  english: string,
+  key: MessageKey | undefined,
+  args: Record<string, string> | undefined,
+): string {
+  if (!key) return english;
+  // The key is typed where it is named; its values are whatever that message takes.
+  const t = i18n.t as unknown as (key: string, named: Record<string, string>) => string;
+  return t(key, args ?? {}) || english;
+}
+
+/** The worker's message in the UI's language (its `messageKey`), else as the worker wrote it. */
+export function errorMessage(e: ErrorInfo): string {
+  return said(e.message, e.messageKey, e.messageArgs);
+}
+
+/** A passkey ceremony's message in the UI's language. */
+export function passkeyMessage(e: PasskeyError): string {
+  return said(e.message, e.said?.messageKey, e.said?.messageArgs);
+}
+
+const ERROR_TITLES: Partial<Record<ErrorInfo['code'], PlainMessageKey>> = {
+  'relay-unreachable': 'errors.titleRelayUnreachable',
+  'evidence-refused': 'errors.titleEvidenceRefused',
+  'dev-refused': 'errors.titleDevRefused',
+  'dev-key-changed': 'errors.titleDevKeyChanged',
+  'enclave-unavailable': 'errors.titleEnclaveUnavailable',
+  locked: 'errors.titleLocked',
+  truncated: 'errors.titleTruncated',
+  busy: 'errors.titleBusy',
+  'wrong-passkey': 'errors.titleWrongPasskey',
+  'no-vault': 'errors.titleNoVault',
+  stopped: 'errors.titleStopped',
+};
 
 /** A heading for an error, by code; the worker's `message` gives the detail. */
 export function errorTitle(e: ErrorInfo): string {
-  switch (e.code) {
-    case 'relay-unreachable':
-      return 'The relay cannot be reached';
-    case 'evidence-refused':
-      return 'The enclave could not be verified, so nothing was sent';
-    case 'dev-refused':
-      return 'This is a development enclave';
-    case 'dev-key-changed':
-      return 'The development enclave’s key changed';
-    case 'enclave-unavailable':
-      return 'The enclave is down';
-    case 'locked':
-      return 'Your history is locked';
-    case 'truncated':
-      return 'The answer was cut off';
-    case 'busy':
-      return 'The enclave is busy';
-    case 'service':
-      return e.status === 413
-        ? 'Too long for this model: try a shorter text or page'
-        : 'The service answered with an error';
-    case 'wrong-passkey':
-      return 'That passkey does not unlock this history';
-    case 'no-vault':
-      return 'No history vault yet';
-    case 'stopped':
-      return 'Stopped';
-    default:
-      return 'Something went wrong';
+  if (e.code === 'service') {
+    return e.status === 413 ? i18n.t('errors.titleTooLarge') : i18n.t('errors.titleService');
   }
+  const key = ERROR_TITLES[e.code];
+  return key ? i18n.t(key) : i18n.t('errors.titleOther');
 }
 
 /** Failures a setting in the options can fix (relay URL, development mode, trusted releases). */

@@ -6,8 +6,10 @@
  */
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { formatDateTime, formatNumber, i18n, uiLanguage } from '../i18n';
 import { type ConversationSummary, MessageError, sendMessage } from '../messaging';
 import { groupConversations } from './date-groups';
+import { errorMessage } from './format';
 import { Icon } from './icons';
 
 export interface HistoryDrawerProps {
@@ -71,7 +73,7 @@ function Item({
         type="checkbox"
         class="conv-select"
         data-testid="select"
-        aria-label={`Select ${c.title}`}
+        aria-label={i18n.t('history.select', { title: c.title })}
         checked={selected}
         onChange={(e) => onSelect((e.target as HTMLInputElement).checked)}
       />
@@ -79,7 +81,7 @@ function Item({
         <input
           class="input"
           data-testid="rename-input"
-          aria-label="New title"
+          aria-label={i18n.t('history.newTitle')}
           value={title}
           ref={(el) => el?.focus()}
           onInput={(e) => setTitle((e.target as HTMLInputElement).value)}
@@ -96,9 +98,9 @@ function Item({
           aria-current={current ? 'true' : undefined}
           onClick={onOpen}
         >
-          <span class="conv-title">{c.title || 'Untitled'}</span>
+          <span class="conv-title">{c.title || i18n.t('history.untitled')}</span>
           {c.snippet && <Snippet s={c.snippet} />}
-          <span class="muted">{new Date(c.updatedAt).toLocaleString()}</span>
+          <span class="muted">{formatDateTime(c.updatedAt)}</span>
         </button>
       )}
       <button
@@ -106,7 +108,7 @@ function Item({
         class={`btn-icon${c.pinned ? ' btn-on' : ''}`}
         data-testid="pin"
         aria-pressed={c.pinned ? 'true' : 'false'}
-        aria-label={`${c.pinned ? 'Unpin' : 'Pin'} ${c.title}`}
+        aria-label={i18n.t(c.pinned ? 'history.unpin' : 'history.pin', { title: c.title })}
         onClick={() =>
           void sendMessage('history/pin', { conversationId: c.id, pinned: !c.pinned }).then(
             onPinned,
@@ -119,7 +121,7 @@ function Item({
         type="button"
         class="btn-icon"
         data-testid="rename"
-        aria-label={`Rename ${c.title}`}
+        aria-label={i18n.t('history.rename', { title: c.title })}
         onClick={() => setEditing(true)}
       >
         <Icon name="pencil" />
@@ -135,7 +137,7 @@ function Item({
               void sendMessage('history/delete', { conversationId: c.id }).then(onDeleted)
             }
           >
-            Delete
+            {i18n.t('history.deleteConfirm')}
           </button>
           <button
             type="button"
@@ -143,7 +145,7 @@ function Item({
             data-testid="delete-cancel"
             onClick={() => setConfirming(false)}
           >
-            Keep
+            {i18n.t('history.keep')}
           </button>
         </span>
       ) : (
@@ -151,7 +153,7 @@ function Item({
           type="button"
           class="btn-icon"
           data-testid="delete"
-          aria-label={`Delete ${c.title}`}
+          aria-label={i18n.t('history.delete', { title: c.title })}
           onClick={() => setConfirming(true)}
         >
           <Icon name="trash" />
@@ -183,33 +185,38 @@ export function HistoryDrawer(props: HistoryDrawerProps) {
       }
     } catch (e) {
       if (mine === seq.current)
-        setError(e instanceof MessageError ? e.message : 'History could not be read.');
+        setError(e instanceof MessageError ? errorMessage(e.info) : i18n.t('history.unreadable'));
     }
   }, []);
 
   useEffect(() => void load(query), [load, query, props.revision]);
 
   return (
-    <nav class="drawer" aria-label="Conversations" data-testid="conversation-list">
+    <nav class="drawer" aria-label={i18n.t('chat.conversations')} data-testid="conversation-list">
       <div class="drawer-head">
         <input
           type="search"
           class="input"
           data-testid="search-input"
-          aria-label="Search conversations"
-          placeholder="Search (decrypted on this device)"
+          aria-label={i18n.t('history.search')}
+          placeholder={i18n.t('history.searchPlaceholder')}
           value={query}
           onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
         />
         <button type="button" class="btn" data-testid="new-conversation" onClick={props.onNew}>
-          New
+          {i18n.t('history.new')}
         </button>
       </div>
       {error && <p class="notice notice-error">{error}</p>}
       {selected.size > 0 && (
-        <div class="bulk-bar" data-testid="bulk-bar" role="group" aria-label="Selected">
+        <div
+          class="bulk-bar"
+          data-testid="bulk-bar"
+          role="group"
+          aria-label={i18n.t('history.selectedGroup')}
+        >
           <span data-testid="bulk-count">
-            {new Intl.NumberFormat().format(selected.size)} selected
+            {i18n.t('history.selected', selected.size, [formatNumber(selected.size)])}
           </span>
           {confirmBulk ? (
             <>
@@ -227,12 +234,16 @@ export function HistoryDrawer(props: HistoryDrawerProps) {
                       setSelected(new Set());
                     })
                     .catch((e: unknown) =>
-                      setError(e instanceof MessageError ? e.message : 'Nothing was deleted.'),
+                      setError(
+                        e instanceof MessageError
+                          ? errorMessage(e.info)
+                          : i18n.t('history.nothingDeleted'),
+                      ),
                     )
                     .finally(() => void load(query));
                 }}
               >
-                Delete {new Intl.NumberFormat().format(selected.size)}
+                {i18n.t('history.deleteMany', selected.size, [formatNumber(selected.size)])}
               </button>
               <button
                 type="button"
@@ -240,7 +251,7 @@ export function HistoryDrawer(props: HistoryDrawerProps) {
                 data-testid="bulk-delete-cancel"
                 onClick={() => setConfirmBulk(false)}
               >
-                Keep
+                {i18n.t('history.keep')}
               </button>
             </>
           ) : (
@@ -251,7 +262,7 @@ export function HistoryDrawer(props: HistoryDrawerProps) {
                 data-testid="bulk-delete"
                 onClick={() => setConfirmBulk(true)}
               >
-                Delete selected
+                {i18n.t('history.deleteSelected')}
               </button>
               <button
                 type="button"
@@ -259,14 +270,17 @@ export function HistoryDrawer(props: HistoryDrawerProps) {
                 data-testid="bulk-clear"
                 onClick={() => setSelected(new Set())}
               >
-                Clear selection
+                {i18n.t('history.clearSelection')}
               </button>
             </>
           )}
         </div>
       )}
       <div class="conv-list" data-testid="conversation-results" data-count={items.length}>
-        {groupConversations(items, Date.now(), undefined).map((g) => (
+        {groupConversations(items, Date.now(), uiLanguage(), {
+          pinned: i18n.t('history.pinned'),
+          week: i18n.t('history.lastWeek'),
+        }).map((g) => (
           <section
             key={g.key}
             class="conv-group"
@@ -306,7 +320,7 @@ export function HistoryDrawer(props: HistoryDrawerProps) {
           </section>
         ))}
         {items.length === 0 && !error && (
-          <p class="muted">{query ? 'No matches.' : 'No conversations yet.'}</p>
+          <p class="muted">{query ? i18n.t('history.noMatches') : i18n.t('history.empty')}</p>
         )}
       </div>
     </nav>

@@ -8,8 +8,9 @@
  */
 
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { formatDateTime, i18n, label as say, type PlainMessageKey } from '../i18n';
 import type { ErrorCode, ErrorInfo, EvidenceSummary } from '../messaging';
-import { errorTitle, formatAge, platformLabel, shortHash } from './format';
+import { errorMessage, errorTitle, formatAge, platformLabel, shortHash } from './format';
 import { Icon } from './icons';
 
 export type EvidenceView = { summary: EvidenceSummary } | { error: ErrorInfo } | undefined;
@@ -19,13 +20,19 @@ export const STALE_AFTER_MS = 60 * 60 * 1000;
 
 type BadgeState = 'verified' | 'dev' | 'stale' | 'refused' | 'unreachable' | 'down' | 'unavailable';
 
-const ERROR_STATES: Partial<Record<ErrorCode, { state: BadgeState; label: string }>> = {
-  'evidence-refused': { state: 'refused', label: 'Not verified' },
-  'dev-refused': { state: 'refused', label: 'Development enclave: not accepted' },
-  'dev-key-changed': { state: 'refused', label: 'Development key changed' },
-  'relay-unreachable': { state: 'unreachable', label: 'Relay unreachable' },
-  'enclave-unavailable': { state: 'down', label: 'Enclave down' },
+const ERROR_STATES: Partial<Record<ErrorCode, { state: BadgeState; label: PlainMessageKey }>> = {
+  'evidence-refused': { state: 'refused', label: 'badge.refused' },
+  'dev-refused': { state: 'refused', label: 'badge.devRefused' },
+  'dev-key-changed': { state: 'refused', label: 'badge.devKeyChanged' },
+  'relay-unreachable': { state: 'unreachable', label: 'badge.unreachable' },
+  'enclave-unavailable': { state: 'down', label: 'badge.down' },
 };
+
+/** An ISO time from the evidence, in the UI's language (as given when it does not parse). */
+function when(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : formatDateTime(ms, { dateStyle: 'medium', timeStyle: 'medium' });
+}
 
 function Row({
   label,
@@ -50,26 +57,26 @@ function Row({
 
 /** How the request key is agreed: post-quantum with X-Wing, classical with X25519 alone. */
 function kemLabel(kem: EvidenceSummary['kem']): string {
-  return kem === 'X-Wing'
-    ? 'post-quantum: X-Wing (ML-KEM-768 + X25519)'
-    : 'X25519 only (not post-quantum: this enclave offers no X-Wing key)';
+  return kem === 'X-Wing' ? i18n.t('evidence.kemXWing') : i18n.t('evidence.kemX25519');
 }
 
 /** The release rows: what was signed, by whom, and where it is logged. */
 function ReleaseRows({ summary }: { summary: EvidenceSummary }) {
   const r = summary.release;
-  if (!r) return <Row label="Release" value={summary.releaseId} />;
+  if (!r) return <Row label={i18n.t('evidence.release')} value={summary.releaseId} />;
   return (
     <>
-      <Row label="Release" value={r.version} />
-      <Row label="Commit" value={r.commit} mono />
-      {r.repository && <Row label="Repository" value={r.repository} />}
-      {r.tag && <Row label="Tag" value={r.tag} />}
-      <dt>Transparency log</dt>
+      <Row label={i18n.t('evidence.release')} value={r.version} />
+      <Row label={i18n.t('evidence.commit')} value={r.commit} mono />
+      {r.repository && <Row label={i18n.t('evidence.repository')} value={r.repository} />}
+      {r.tag && <Row label={i18n.t('evidence.tag')} value={r.tag} />}
+      <dt>{i18n.t('evidence.log')}</dt>
       <dd data-testid="release-log">
-        {r.logIndex !== undefined
-          ? `logged in Sigstore, index ${r.logIndex}${r.integratedTime ? `, ${r.integratedTime}` : ''}`
-          : 'not logged (signed with a configured release key)'}
+        {r.logIndex === undefined
+          ? i18n.t('evidence.notLogged')
+          : r.integratedTime
+            ? i18n.t('evidence.loggedAt', { index: String(r.logIndex), time: r.integratedTime })
+            : i18n.t('evidence.logged', { index: String(r.logIndex) })}
       </dd>
     </>
   );
@@ -99,40 +106,41 @@ function EvidenceDialog({
         <>
           <h2 id="evidence-title">
             {view.summary.development
-              ? 'Development enclave (no hardware proof)'
-              : 'Verified enclave'}
+              ? i18n.t('evidence.titleDev')
+              : i18n.t('evidence.titleVerified')}
           </h2>
-          {view.summary.development && (
-            <p class="banner-dev">
-              Development mode: no hardware protects these answers; whoever runs this enclave can
-              read them.
-            </p>
-          )}
+          {view.summary.development && <p class="banner-dev">{i18n.t('evidence.devBanner')}</p>}
           {view.summary.override && (
             <p class="banner-dev" data-testid="override-notice">
-              Expert override: your typed measurement list admitted this enclave, not a verified
-              release.
+              {i18n.t('evidence.overrideBanner')}
             </p>
           )}
           <dl class="facts">
-            <Row label="Platform" value={platformLabel(view.summary.platform)} />
-            <Row label="Measurement" value={view.summary.measurement} mono />
-            <Row label="Model" value={view.summary.model.name} />
-            <Row label="Model SHA-256" value={view.summary.model.sha256} mono />
+            <Row label={i18n.t('evidence.platform')} value={platformLabel(view.summary.platform)} />
+            <Row label={i18n.t('evidence.measurement')} value={view.summary.measurement} mono />
+            <Row label={i18n.t('evidence.model')} value={view.summary.model.name} />
+            <Row label={i18n.t('evidence.modelSha')} value={view.summary.model.sha256} mono />
             <ReleaseRows summary={view.summary} />
-            <Row label="Key id" value={String(view.summary.keyId)} />
-            <Row label="Encryption" value={kemLabel(view.summary.kem)} testId="evidence-kem" />
+            <Row label={i18n.t('evidence.keyId')} value={String(view.summary.keyId)} />
             <Row
-              label="Key made"
-              value={`${view.summary.keyCreatedAt} (${formatAge(view.summary.keyAgeSeconds)} old)`}
+              label={i18n.t('evidence.encryption')}
+              value={kemLabel(view.summary.kem)}
+              testId="evidence-kem"
             />
-            <Row label="Verified" value={view.summary.verifiedAt} />
+            <Row
+              label={i18n.t('evidence.keyMade')}
+              value={i18n.t('evidence.keyMadeValue', {
+                time: when(view.summary.keyCreatedAt),
+                age: formatAge(view.summary.keyAgeSeconds),
+              })}
+            />
+            <Row label={i18n.t('evidence.verified')} value={when(view.summary.verifiedAt)} />
           </dl>
         </>
       ) : (
         <>
           <h2 id="evidence-title">{errorTitle(view.error)}</h2>
-          <p>{view.error.message}</p>
+          <p>{errorMessage(view.error)}</p>
           {view.error.reasons && (
             <ul class="reasons" data-testid="evidence-reasons">
               {view.error.reasons.map((r) => (
@@ -144,7 +152,7 @@ function EvidenceDialog({
       )}
       <form method="dialog">
         <button type="submit" class="btn" data-testid="evidence-close" autofocus>
-          Close
+          {i18n.t('common.close')}
         </button>
       </form>
     </dialog>
@@ -157,14 +165,14 @@ export function LockBadge({ view, now }: { view: EvidenceView; now?: number }) {
   if (!view) {
     return (
       <span class="badge badge-pending" data-testid="lock-badge" data-state="pending">
-        Checking enclave…
+        {i18n.t('badge.checking')}
       </span>
     );
   }
   const s = 'summary' in view ? view.summary : undefined;
   const code = 'error' in view ? view.error.code : undefined;
   const failed = code
-    ? (ERROR_STATES[code] ?? { state: 'unavailable', label: 'Not checked yet' })
+    ? (ERROR_STATES[code] ?? { state: 'unavailable', label: 'badge.notChecked' })
     : undefined;
   const stale = s !== undefined && (now ?? Date.now()) - Date.parse(s.verifiedAt) > STALE_AFTER_MS;
   const state: BadgeState = s
@@ -175,8 +183,14 @@ export function LockBadge({ view, now }: { view: EvidenceView; now?: number }) {
         : 'verified'
     : failed!.state;
   const label = s
-    ? `${stale ? 'Stale · ' : ''}${platformLabel(s.platform)} · ${shortHash(s.measurement, 6, 0)} · ${s.model.name} · key ${formatAge(s.keyAgeSeconds)}`
-    : failed!.label;
+    ? [
+        ...(stale ? [i18n.t('badge.stale')] : []),
+        platformLabel(s.platform),
+        shortHash(s.measurement, 6, 0),
+        s.model.name,
+        i18n.t('badge.key', { age: formatAge(s.keyAgeSeconds) }),
+      ].join(' · ')
+    : say(failed!.label);
   const look =
     state === 'verified'
       ? 'badge-ok'
@@ -195,7 +209,7 @@ export function LockBadge({ view, now }: { view: EvidenceView; now?: number }) {
         data-code={code}
         data-platform={s?.platform}
         data-model-sha256={s?.model.sha256}
-        aria-label={`Enclave: ${label}. Show the evidence.`}
+        aria-label={i18n.t('badge.aria', { label })}
         aria-haspopup="dialog"
         onClick={() => setOpen(true)}
       >

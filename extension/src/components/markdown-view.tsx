@@ -6,6 +6,7 @@
  */
 
 import { useLayoutEffect, useMemo, useRef } from 'preact/hooks';
+import { i18n } from '../i18n';
 import { renderMarkdown } from '../markdown/render';
 
 /** The fence language from the highlighter's `language-…` class, or '' when none. */
@@ -35,24 +36,24 @@ function addCodeControls(root: HTMLElement): void {
     const label = document.createElement('span');
     label.className = 'code-lang';
     label.dataset.testid = 'code-lang';
-    label.textContent = languageOf(code) || 'text';
-    const wrap = button('Wrap', 'code-wrap', (b) => {
+    label.textContent = languageOf(code) || i18n.t('code.plain');
+    const wrap = button(i18n.t('code.wrap'), 'code-wrap', (b) => {
       const on = pre.classList.toggle('wrap');
       b.setAttribute('aria-pressed', String(on));
     });
     wrap.setAttribute('aria-pressed', 'false');
-    wrap.setAttribute('aria-label', 'Wrap long lines');
-    const copy = button('Copy', 'code-copy', (b) => {
+    wrap.setAttribute('aria-label', i18n.t('code.wrapLabel'));
+    const copy = button(i18n.t('code.copy'), 'code-copy', (b) => {
       void navigator.clipboard.writeText(code.textContent ?? '').then(
         () => {
-          b.textContent = 'Copied';
+          b.textContent = i18n.t('code.copied');
         },
         () => {
-          b.textContent = 'Copy failed';
+          b.textContent = i18n.t('code.copyFailed');
         },
       );
     });
-    copy.setAttribute('aria-label', 'Copy code');
+    copy.setAttribute('aria-label', i18n.t('code.copyLabel'));
     bar.append(label, wrap, copy);
     pre.before(bar);
   }

@@ -8,20 +8,20 @@
  */
 
 import { useState } from 'preact/hooks';
+import { formatNumber, i18n, label, type PlainMessageKey } from '../i18n';
 import type { PageInsertResult } from '../messaging';
-import { describeTurn } from '../page/prompts';
+import { describeTurn, REWRITE_STYLES } from '../page/prompts';
 import { shownIndex, shownVersion, type UiMessage, versionCount } from './chat-state';
 import { ErrorNotice } from './error-notice';
-import { formatCount } from './format';
 import { Icon } from './icons';
 import { MarkdownView } from './markdown-view';
 import { insertFailure } from './use-page-actions';
 
-const RETRYING_NOTES: Record<NonNullable<UiMessage['retrying']>, string> = {
-  truncated: 'The answer was cut off; verifying the enclave again and asking once more…',
-  'key-rotated': 'The enclave changed its key; verifying again…',
-  'enclave-down': 'The enclave holding the key is down; verifying another and asking again…',
-  busy: 'The enclave is busy; waiting as it asked, then asking again…',
+const RETRYING_NOTES: Record<NonNullable<UiMessage['retrying']>, PlainMessageKey> = {
+  truncated: 'answer.retryTruncated',
+  'key-rotated': 'answer.retryKeyRotated',
+  'enclave-down': 'answer.retryEnclaveDown',
+  busy: 'answer.retryBusy',
 };
 
 function UserTurn({ content }: { content: string }) {
@@ -29,20 +29,48 @@ function UserTurn({ content }: { content: string }) {
   if (d.kind === 'summary') {
     return (
       <div class="turn-label">
-        <Icon name="page" /> {d.how ?? 'Summarize'} <strong>{d.title || d.url}</strong>
-        <div class="muted">{formatCount(d.chars)} characters of page text</div>
+        <Icon name="page" />{' '}
+        {d.how !== undefined ? (
+          // A saved prompt's own words, as the user wrote them, then the page.
+          <>
+            {d.how} <strong>{d.title || d.url}</strong>
+          </>
+        ) : (
+          i18n.t('answer.summarize', { title: d.title || d.url })
+        )}
+        <div class="muted">
+          {i18n.t('answer.pageChars', d.chars, [formatNumber(d.chars)])}
+          {d.cut &&
+            ` ${i18n.t('answer.pageCut', {
+              included: formatNumber(d.cut.included),
+              total: formatNumber(d.cut.total),
+            })}`}
+        </div>
       </div>
     );
   }
   if (d.kind === 'rewrite') {
     return (
       <div class="turn-label">
-        <Icon name="pencil" /> Rewrite: {d.how}
+        <Icon name="pencil" />{' '}
+        {d.style === 'custom' ? (
+          <>
+            {i18n.t('answer.rewriteCustom')} <em>{d.how}</em>
+          </>
+        ) : (
+          i18n.t('answer.rewriteStyle', { style: styleLabel(d.style) })
+        )}
         <blockquote class="quote">{d.text}</blockquote>
       </div>
     );
   }
+  if (d.kind === 'continue') return <div class="turn-label">{i18n.t('answer.continueTurn')}</div>;
   return <div class="plain">{d.text}</div>;
+}
+
+function styleLabel(style: string): string {
+  const s = REWRITE_STYLES.find((r) => r.style === style);
+  return s ? label(s.labelKey) : style;
 }
 
 export interface AnswerActions {
@@ -66,25 +94,30 @@ function VersionNav({ m, onShow }: { m: UiMessage; onShow?: (index: number) => v
   const at = shownIndex(m);
   const locked = m.state === 'streaming' || !onShow;
   return (
-    <span class="versions" data-testid="versions" role="group" aria-label="Answer versions">
+    <span
+      class="versions"
+      data-testid="versions"
+      role="group"
+      aria-label={i18n.t('versions.group')}
+    >
       <button
         type="button"
         class="btn-small"
         data-testid="version-prev"
-        aria-label="Previous version"
+        aria-label={i18n.t('versions.previous')}
         disabled={locked || at === 0}
         onClick={() => onShow?.(at - 1)}
       >
         ‹
       </button>
       <span data-testid="version-label" aria-live="polite">
-        {at + 1}/{count}
+        {i18n.t('versions.position', { at: formatNumber(at + 1), count: formatNumber(count) })}
       </span>
       <button
         type="button"
         class="btn-small"
         data-testid="version-next"
-        aria-label="Next version"
+        aria-label={i18n.t('versions.next')}
         disabled={locked || at === count - 1}
         onClick={() => onShow?.(at + 1)}
       >
@@ -110,12 +143,12 @@ function Answer({ m: outer, actions }: { m: UiMessage; actions: AnswerActions })
     >
       {m.development && (
         <p class="banner-dev" data-testid="dev-banner" role="note">
-          Development mode: no hardware protects this answer; whoever runs the enclave can read it.
+          {i18n.t('answer.devBanner')}
         </p>
       )}
       {m.override && (
         <p class="banner-dev" data-testid="override-banner" role="note">
-          Expert override: your own measurement list, not a verified release, admitted this enclave.
+          {i18n.t('answer.overrideBanner')}
         </p>
       )}
       {m.note && (
@@ -127,19 +160,17 @@ function Answer({ m: outer, actions }: { m: UiMessage; actions: AnswerActions })
         <MarkdownView text={m.content} testId="answer-text" />
       ) : streaming ? (
         <p class="muted" data-testid="answer-waiting">
-          {m.retrying
-            ? RETRYING_NOTES[m.retrying]
-            : 'Verifying the enclave and sealing your request…'}
+          {m.retrying ? label(RETRYING_NOTES[m.retrying]) : i18n.t('answer.waiting')}
         </p>
       ) : null}
       {m.state === 'stopped' && (
         <p class="muted" data-testid="stopped-note">
-          Stopped. The answer above is incomplete.
+          {i18n.t('answer.stopped')}
         </p>
       )}
       {m.state === 'done' && m.finishReason === 'length' && (
         <p class="notice notice-info" data-testid="cut-off" role="note">
-          Cut off: the answer reached the length limit before it ended.
+          {i18n.t('answer.cutOff')}
           {actions.onContinue && (
             <>
               {' '}
@@ -149,7 +180,7 @@ function Answer({ m: outer, actions }: { m: UiMessage; actions: AnswerActions })
                 data-testid="continue"
                 onClick={actions.onContinue}
               >
-                Continue
+                {i18n.t('answer.continue')}
               </button>
             </>
           )}
@@ -177,7 +208,7 @@ function Answer({ m: outer, actions }: { m: UiMessage; actions: AnswerActions })
             data-testid="copy"
             onClick={() => void actions.onCopy(m.content).then(() => setCopied(true))}
           >
-            {copied ? 'Copied' : 'Copy'}
+            {copied ? i18n.t('answer.copied') : i18n.t('answer.copy')}
           </button>
           {actions.onRegenerate && (
             <button
@@ -186,7 +217,7 @@ function Answer({ m: outer, actions }: { m: UiMessage; actions: AnswerActions })
               data-testid="regenerate"
               onClick={actions.onRegenerate}
             >
-              Regenerate
+              {i18n.t('answer.regenerate')}
             </button>
           )}
           {m.insert?.editable && actions.onInsert && (
@@ -201,12 +232,12 @@ function Answer({ m: outer, actions }: { m: UiMessage; actions: AnswerActions })
                     // A refusal after a success (another panel, a repeat) keeps Insert disabled.
                     was?.ok && !r.ok
                       ? was
-                      : { ok: r.ok, text: insertFailure(r) ?? 'Inserted into the page.' },
+                      : { ok: r.ok, text: insertFailure(r) ?? i18n.t('answer.inserted') },
                   ),
                 )
               }
             >
-              Insert
+              {i18n.t('answer.insert')}
             </button>
           )}
           {inserted && (
@@ -231,7 +262,7 @@ export function MessageItem({ m, actions }: { m: UiMessage; actions: AnswerActio
       class={`msg msg-${m.role}`}
       data-testid="message"
       data-role={m.role}
-      aria-label={m.role === 'user' ? 'You' : 'Sotto'}
+      aria-label={m.role === 'user' ? i18n.t('answer.you') : i18n.t('answer.sotto')}
     >
       {m.role === 'user' ? <UserTurn content={m.content} /> : <Answer m={m} actions={actions} />}
     </article>

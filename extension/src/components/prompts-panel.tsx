@@ -5,8 +5,10 @@
  */
 
 import { useEffect, useState } from 'preact/hooks';
+import { i18n, label, type PlainMessageKey } from '../i18n';
 import { MessageError, type PromptTarget, type SavedPrompt, sendMessage } from '../messaging';
 import { MAX_SYSTEM_PROMPT } from './chat-state';
+import { errorMessage } from './format';
 
 export interface PromptsPanelProps {
   busy: boolean;
@@ -16,10 +18,10 @@ export interface PromptsPanelProps {
   onClose(): void;
 }
 
-const TARGETS: { target: PromptTarget; label: string }[] = [
-  { target: 'chat', label: 'In chat' },
-  { target: 'page', label: 'On page' },
-  { target: 'selection', label: 'On selection' },
+const TARGETS: { target: PromptTarget; label: PlainMessageKey }[] = [
+  { target: 'chat', label: 'prompts.inChat' },
+  { target: 'page', label: 'prompts.onPage' },
+  { target: 'selection', label: 'prompts.onSelection' },
 ];
 
 export function PromptsPanel({
@@ -43,7 +45,8 @@ export function PromptsPanel({
         setList(l);
         setError(undefined);
       },
-      (e: unknown) => setError(e instanceof MessageError ? e.message : 'That did not work.'),
+      (e: unknown) =>
+        setError(e instanceof MessageError ? errorMessage(e.info) : i18n.t('prompts.failed')),
     );
   useEffect(() => act(sendMessage('prompts/list')), []);
   useEffect(() => setSystem(systemPrompt ?? ''), [systemPrompt]);
@@ -56,11 +59,11 @@ export function PromptsPanel({
   };
 
   return (
-    <section class="prompts" data-testid="prompts-panel" aria-label="Saved prompts">
+    <section class="prompts" data-testid="prompts-panel" aria-label={i18n.t('prompts.title')}>
       <div class="prompts-head">
-        <h2>Saved prompts</h2>
+        <h2>{i18n.t('prompts.title')}</h2>
         <button type="button" class="btn-small" data-testid="prompts-close" onClick={onClose}>
-          Close
+          {i18n.t('common.close')}
         </button>
       </div>
       {error && (
@@ -75,17 +78,17 @@ export function PromptsPanel({
               {p.name}
             </span>
             <span class="prompt-run">
-              {TARGETS.map(({ target, label }) => (
+              {TARGETS.map(({ target, label: where }) => (
                 <button
                   key={target}
                   type="button"
                   class="btn-small"
                   data-testid={`prompt-run-${target}`}
-                  aria-label={`${p.name}: ${label.toLowerCase()}`}
+                  aria-label={i18n.t('prompts.runLabel', { name: p.name, where: label(where) })}
                   disabled={busy}
                   onClick={() => onRun(p, target)}
                 >
-                  {label}
+                  {label(where)}
                 </button>
               ))}
             </span>
@@ -94,7 +97,7 @@ export function PromptsPanel({
                 type="button"
                 class="btn-small"
                 data-testid="prompt-up"
-                aria-label={`Move ${p.name} up`}
+                aria-label={i18n.t('prompts.up', { name: p.name })}
                 disabled={i === 0}
                 onClick={() => move(i, -1)}
               >
@@ -104,7 +107,7 @@ export function PromptsPanel({
                 type="button"
                 class="btn-small"
                 data-testid="prompt-down"
-                aria-label={`Move ${p.name} down`}
+                aria-label={i18n.t('prompts.down', { name: p.name })}
                 disabled={i === list.length - 1}
                 onClick={() => move(i, 1)}
               >
@@ -114,28 +117,28 @@ export function PromptsPanel({
                 type="button"
                 class="btn-small"
                 data-testid="prompt-edit"
-                aria-label={`Edit ${p.name}`}
+                aria-label={i18n.t('prompts.editLabel', { name: p.name })}
                 onClick={() => setEditing({ id: p.id, name: p.name, text: p.text })}
               >
-                Edit
+                {i18n.t('prompts.edit')}
               </button>
               <button
                 type="button"
                 class="btn-small btn-danger"
                 data-testid="prompt-delete"
-                aria-label={`Delete ${p.name}`}
+                aria-label={i18n.t('prompts.deleteLabel', { name: p.name })}
                 onClick={() => act(sendMessage('prompts/delete', { id: p.id }))}
               >
-                Delete
+                {i18n.t('prompts.delete')}
               </button>
             </span>
           </li>
         ))}
-        {list.length === 0 && <li class="muted">No saved prompts yet.</li>}
+        {list.length === 0 && <li class="muted">{i18n.t('prompts.none')}</li>}
       </ol>
       <form
         class="prompt-form"
-        aria-label={editing.id ? 'Edit prompt' : 'New prompt'}
+        aria-label={i18n.t(editing.id ? 'prompts.editPrompt' : 'prompts.newPrompt')}
         onSubmit={(e) => {
           e.preventDefault();
           const { id, name, text } = editing;
@@ -152,16 +155,16 @@ export function PromptsPanel({
         <input
           class="input"
           data-testid="prompt-name-input"
-          aria-label="Prompt name"
-          placeholder="Name, e.g. Explain like I'm 12"
+          aria-label={i18n.t('prompts.name')}
+          placeholder={i18n.t('prompts.namePlaceholder')}
           value={editing.name}
           onInput={(e) => setEditing({ ...editing, name: (e.target as HTMLInputElement).value })}
         />
         <textarea
           class="input"
           data-testid="prompt-text-input"
-          aria-label="Prompt text"
-          placeholder="What Sotto should do"
+          aria-label={i18n.t('prompts.text')}
+          placeholder={i18n.t('prompts.textPlaceholder')}
           rows={2}
           value={editing.text}
           onInput={(e) => setEditing({ ...editing, text: (e.target as HTMLTextAreaElement).value })}
@@ -172,19 +175,19 @@ export function PromptsPanel({
           data-testid="prompt-save"
           disabled={!editing.name.trim() || !editing.text.trim()}
         >
-          {editing.id ? 'Save changes' : 'Save prompt'}
+          {i18n.t(editing.id ? 'prompts.saveChanges' : 'prompts.save')}
         </button>
       </form>
       <form
         class="prompt-form"
-        aria-label="System prompt"
+        aria-label={i18n.t('prompts.system')}
         onSubmit={(e) => {
           e.preventDefault();
           onSystemPrompt(system);
         }}
       >
         <label class="muted" for="system-prompt">
-          System prompt for this conversation (sent first with every message, kept with it)
+          {i18n.t('prompts.systemHint')}
         </label>
         <textarea
           id="system-prompt"
@@ -196,7 +199,7 @@ export function PromptsPanel({
           onInput={(e) => setSystem((e.target as HTMLTextAreaElement).value)}
         />
         <button type="submit" class="btn" data-testid="system-prompt-save">
-          {system.trim() ? 'Use this system prompt' : 'No system prompt'}
+          {i18n.t(system.trim() ? 'prompts.systemUse' : 'prompts.systemNone')}
         </button>
       </form>
     </section>

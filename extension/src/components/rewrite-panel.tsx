@@ -1,6 +1,7 @@
 /** The custom rewrite: shows the selection and asks for an instruction (or another style). */
 
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { i18n, label } from '../i18n';
 import type { RewriteStyle } from '../messaging';
 import { REWRITE_STYLES } from '../page/prompts';
 import type { PendingRewrite } from './use-page-actions';
@@ -22,7 +23,7 @@ export function RewritePanel({
     <form
       class="rewrite"
       data-testid="rewrite-panel"
-      aria-label="Rewrite selection"
+      aria-label={i18n.t('rewrite.panelLabel')}
       onSubmit={(e) => {
         e.preventDefault();
         if (style === 'custom' && !instruction.trim()) return;
@@ -33,7 +34,7 @@ export function RewritePanel({
         {pending.text}
       </blockquote>
       <fieldset class="styles">
-        <legend>How should Sotto rewrite it?</legend>
+        <legend>{i18n.t('rewrite.how')}</legend>
         {REWRITE_STYLES.map((s) => (
           <label key={s.style} class="chip">
             <input
@@ -44,7 +45,7 @@ export function RewritePanel({
               checked={style === s.style}
               onChange={() => setStyle(s.style)}
             />
-            {s.label}
+            {label(s.labelKey)}
           </label>
         ))}
       </fieldset>
@@ -53,15 +54,15 @@ export function RewritePanel({
           ref={ref}
           class="input"
           data-testid="rewrite-instruction"
-          aria-label="Instruction"
-          placeholder="e.g. friendlier, as a bullet list"
+          aria-label={i18n.t('rewrite.instruction')}
+          placeholder={i18n.t('rewrite.instructionPlaceholder')}
           value={instruction}
           onInput={(e) => setInstruction((e.target as HTMLInputElement).value)}
         />
       )}
       <div class="composer-row">
         <button type="button" class="btn" data-testid="rewrite-cancel" onClick={onCancel}>
-          Cancel
+          {i18n.t('common.cancel')}
         </button>
         <button
           type="submit"
@@ -69,7 +70,7 @@ export function RewritePanel({
           data-testid="rewrite-go"
           disabled={style === 'custom' && !instruction.trim()}
         >
-          Rewrite
+          {i18n.t('rewrite.go')}
         </button>
       </div>
     </form>

@@ -7,25 +7,27 @@
 import { browser } from 'wxt/browser';
 import { useEffect, useState } from 'preact/hooks';
 import QRCode from 'qrcode';
+import { i18n, type PlainMessageKey, label } from '../i18n';
 import { MessageError, sendMessage, type VaultState } from '../messaging';
 import { createPasskeyVault, PasskeyError, unlockWithPasskey } from '../passkey';
 import type { SyncStatus } from '../sync-messaging';
+import { errorMessage, passkeyMessage } from './format';
+import { interleave, SLOT } from './interleave';
 
-const STATE_TEXT: Record<SyncStatus['state'], string> = {
-  off: 'Off: history stays on this device.',
-  synced: 'Synced.',
-  pending: 'Changes waiting to upload.',
-  conflict: 'Synced; a conflicting edit was kept as a copy.',
-  unreachable: 'The sync server cannot be reached; changes wait here.',
-  tampered: 'The sync server changed or lost history. Nothing from it was applied.',
-  removed: 'This device was removed from sync. Pair it again to rejoin.',
-  locked: 'Unlock Sotto to sync.',
+const STATE_TEXT: Record<SyncStatus['state'], PlainMessageKey> = {
+  off: 'sync.off',
+  synced: 'sync.synced',
+  pending: 'sync.pending',
+  conflict: 'sync.conflict',
+  unreachable: 'sync.unreachable',
+  tampered: 'sync.tampered',
+  removed: 'sync.removed',
+  locked: 'sync.locked',
 };
 
 function message(e: unknown): string {
-  return e instanceof MessageError || e instanceof PasskeyError
-    ? e.message
-    : 'Something went wrong.';
+  if (e instanceof MessageError) return errorMessage(e.info);
+  return e instanceof PasskeyError ? passkeyMessage(e) : i18n.t('sync.wrong');
 }
 
 async function allow(url: string): Promise<boolean> {
@@ -77,6 +79,7 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
         throw new MessageError({
           code: 'invalid',
           message: 'Sotto needs access to that server.',
+          messageKey: 'sync.needsAccess',
           retryable: false,
         });
       setStatus(await sendMessage('sync/configure', { url }));
@@ -102,7 +105,7 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
   const makePasskey = () =>
     run(async () => {
       await createPasskeyVault();
-      setPairing({ step: 'done', text: 'This device is paired. History will appear as it syncs.' });
+      setPairing({ step: 'done', text: i18n.t('sync.paired') });
       props.onVaultChange?.();
       await refresh();
     });
@@ -120,7 +123,7 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
       await sendMessage('sync/pair-approve');
       setPairing({
         step: 'done',
-        text: 'Approved. The other device now asks for its own passkey.',
+        text: i18n.t('sync.approvedOther'),
       });
       setCode('');
     });
@@ -155,17 +158,16 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
 
   return (
     <section aria-labelledby="sync-h">
-      <h2 id="sync-h">Sync</h2>
-      <p class="hint">
-        Your devices share history through a sync server that stores only ciphertext. No account, no
-        e-mail: your vault key is the account.
-      </p>
+      <h2 id="sync-h">{i18n.t('sync.title')}</h2>
+      <p class="hint">{i18n.t('sync.hint')}</p>
       <p class="status" role="status" id="sync-state" data-state={status?.state ?? ''}>
-        {status ? STATE_TEXT[status.state] : '…'}
-        {status && status.pending > 0 ? ` (${status.pending} waiting)` : ''}
+        {status ? label(STATE_TEXT[status.state]) : '…'}
+        {status && status.pending > 0
+          ? ` ${i18n.t('sync.waiting', { count: String(status.pending) })}`
+          : ''}
       </p>
       <div class="row">
-        <label for="sync-url">Sync server</label>
+        <label for="sync-url">{i18n.t('sync.server')}</label>
         <input
           id="sync-url"
           type="url"
@@ -175,7 +177,7 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
         {props.vault === 'unlocked' &&
           (status?.state === 'off' ? (
             <button type="button" id="sync-on" onClick={turnOn}>
-              Turn on
+              {i18n.t('sync.turnOn')}
             </button>
           ) : (
             <>
@@ -184,7 +186,7 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
                 id="sync-now"
                 onClick={() => run(async () => setStatus(await sendMessage('sync/now')))}
               >
-                Sync now
+                {i18n.t('sync.now')}
               </button>
               <button
                 type="button"
@@ -193,7 +195,7 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
                   run(async () => setStatus(await sendMessage('sync/configure', { url: null })))
                 }
               >
-                Turn off
+                {i18n.t('sync.turnOff')}
               </button>
             </>
           ))}
@@ -201,7 +203,7 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
 
       {props.vault === 'unlocked' && pairing.step === 'idle' && (
         <div class="row">
-          <label for="pair-code">Add a device: its code</label>
+          <label for="pair-code">{i18n.t('sync.pairCode')}</label>
           <input
             id="pair-code"
             value={code}
@@ -210,7 +212,7 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
             onInput={(e) => setCode((e.target as HTMLInputElement).value)}
           />
           <button type="button" id="pair-accept" onClick={accept} disabled={code.trim().length < 8}>
-            Pair
+            {i18n.t('sync.pair')}
           </button>
         </div>
       )}
@@ -220,52 +222,58 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
         pairing.step === 'idle' && (
           <div class="row">
             <button type="button" id="sync-remove-others" class="danger" onClick={removeOthers}>
-              Remove all other devices
+              {i18n.t('sync.removeOthers')}
             </button>
-            <span class="hint">
-              A new vault key for what is written from now on; devices you keep pair again.
-            </span>
+            <span class="hint">{i18n.t('sync.removeHint')}</span>
           </div>
         )}
       {props.vault === 'no-vault' && pairing.step === 'idle' && (
         <div class="row">
           <button type="button" id="pair-join" onClick={join}>
-            Join from another device
+            {i18n.t('sync.join')}
           </button>
         </div>
       )}
       {pairing.step === 'code' && (
         <div class="row" id="pair-offer">
-          <img src={pairing.qr} alt={`Pairing code ${pairing.code}`} width={160} height={160} />
+          <img
+            src={pairing.qr}
+            alt={i18n.t('sync.qrAlt', { code: pairing.code })}
+            width={160}
+            height={160}
+          />
           <p>
-            On your other device, open Sotto’s options and enter{' '}
-            <strong id="pair-shown-code">{pairing.code}</strong>.
+            {interleave(
+              i18n.t('sync.enterCode', { code: SLOT }),
+              <strong id="pair-shown-code">{pairing.code}</strong>,
+            )}
           </p>
         </div>
       )}
       {pairing.step === 'sas' && (
         <div class="row" id="pair-sas">
           <p>
-            Both screens must show <strong id="pair-sas-code">{pairing.sas}</strong>.
-            {pairing.approver
-              ? ' Approve only if they do.'
-              : ' Approve on the other device if they do.'}
+            {interleave(
+              i18n.t('sync.sas', { sas: SLOT }),
+              <strong id="pair-sas-code">{pairing.sas}</strong>,
+            )}{' '}
+            {pairing.approver ? i18n.t('sync.approveIf') : i18n.t('sync.approveOtherIf')}
           </p>
           {pairing.approver && (
             <button type="button" id="pair-approve" onClick={approve}>
-              They match: approve
+              {i18n.t('sync.match')}
             </button>
           )}
           <button type="button" id="pair-cancel" onClick={cancel}>
-            They differ: cancel
+            {i18n.t('sync.differ')}
           </button>
         </div>
       )}
       {pairing.step === 'passkey' && (
         <div class="row">
-          <p>Approved. Make this device’s own passkey to keep the vault key here.</p>
+          <p>{i18n.t('sync.makePasskey')}</p>
           <button type="button" id="pair-passkey" onClick={makePasskey}>
-            Create passkey
+            {i18n.t('onboarding.create')}
           </button>
         </div>
       )}

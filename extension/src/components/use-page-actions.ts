@@ -7,6 +7,7 @@
  * original selection only when the user presses Insert.
  */
 
+import { i18n, label, type PlainMessageKey } from '../i18n';
 import { useCallback, useRef, useState } from 'preact/hooks';
 import {
   MessageError,
@@ -24,7 +25,7 @@ import {
 } from '../page/client';
 import { pageTurn, rewriteTurn, summaryTurn } from '../page/prompts';
 import type { InsertTarget } from './chat-state';
-import { formatCount } from './format';
+import { errorMessage, formatCount } from './format';
 import type { Chat } from './use-chat';
 
 /** A problem reaching the page, shown above the composer. */
@@ -72,17 +73,19 @@ export interface PageActions {
   dismiss(): void;
 }
 
-const INSERT_REASONS: Record<string, string> = {
-  gone: 'The field is no longer on the page.',
-  changed: 'The text was edited since; select it again and rewrite.',
-  'read-only': 'That text is not editable. Copy the rewrite instead.',
-  'already-inserted': 'This rewrite was already inserted into the page.',
-  'unknown-selection': 'The page was reloaded. Select the text again.',
+const INSERT_REASONS: Record<string, PlainMessageKey> = {
+  gone: 'page.insertGone',
+  changed: 'page.insertChanged',
+  'read-only': 'page.insertReadOnly',
+  'already-inserted': 'page.insertAlready',
+  'unknown-selection': 'page.insertReloaded',
 };
 
 /** The user-facing reason an insert failed. */
 export function insertFailure(r: PageInsertResult): string | undefined {
-  return r.ok ? undefined : (INSERT_REASONS[r.reason] ?? 'Could not insert.');
+  if (r.ok) return undefined;
+  const key = Object.hasOwn(INSERT_REASONS, r.reason) ? INSERT_REASONS[r.reason] : undefined;
+  return key ? label(key) : i18n.t('page.insertFailed');
 }
 
 function describe(e: unknown): PageProblem {
@@ -93,8 +96,8 @@ function describe(e: unknown): PageProblem {
       ...(e.origin ? { origin: e.origin } : {}),
     };
   }
-  if (e instanceof MessageError) return { message: e.message };
-  return { message: 'Sotto could not read the page. Reload it and try again.' };
+  if (e instanceof MessageError) return { message: errorMessage(e.info) };
+  return { message: i18n.t('page.unreadable') };
 }
 
 export function usePageActions(chat: Chat): PageActions {
@@ -112,11 +115,14 @@ export function usePageActions(chat: Chat): PageActions {
         tab ??= await activeTab();
         const page = await sendPageMessage(tab, 'page/extract', {});
         if (!page.text.trim()) {
-          setProblem({ message: 'This page has no text to summarize.' });
+          setProblem({ message: i18n.t('page.noText') });
           return;
         }
         const note = page.truncated
-          ? `The page was long; Sotto used the first ${formatCount(page.text.length)} of ${formatCount(page.totalChars)} characters.`
+          ? i18n.t('page.cutNote', {
+              included: formatCount(page.text.length),
+              total: formatCount(page.totalChars),
+            })
           : undefined;
         chat.newChat();
         chat.send(instruction === undefined ? summaryTurn(page) : pageTurn(page, instruction), {
@@ -177,13 +183,13 @@ export function usePageActions(chat: Chat): PageActions {
       } catch (e) {
         // The menu's copy of the selection still works; only Insert is lost.
         setProblem({
-          message: `${describe(e).message} The rewrite can be copied but not inserted.`,
+          message: i18n.t('page.copyOnly', { problem: describe(e).message }),
         });
       } finally {
         setBusy(false);
       }
       if (!pending.text.trim()) {
-        setProblem({ message: 'Nothing is selected. Select some text and try again.' });
+        setProblem({ message: i18n.t('page.nothingSelected') });
         return;
       }
       if (instruction !== undefined) start(pending, instruction);
@@ -221,7 +227,7 @@ export function usePageActions(chat: Chat): PageActions {
         const tab = await activeTab();
         const sel = await sendPageMessage(tab, 'page/selection', {});
         if (!sel?.text.trim()) {
-          setProblem({ message: 'Select some text on the page first, then run the prompt.' });
+          setProblem({ message: i18n.t('prompts.selectFirst') });
           return;
         }
         start(
@@ -251,7 +257,7 @@ export function usePageActions(chat: Chat): PageActions {
       const sel = await sendPageMessage(tab, 'page/selection', {});
       if (!sel?.text.trim()) {
         setProblem({
-          message: 'Select some text on the page first, then press Rewrite selection.',
+          message: i18n.t('page.selectFirst'),
         });
         return;
       }

@@ -5,9 +5,10 @@
  */
 
 import { useState } from 'preact/hooks';
+import { i18n } from '../i18n';
 import { MessageError, type PageAction } from '../messaging';
 import { PasskeyError } from '../passkey/errors';
-import { errorTitle } from './format';
+import { errorMessage, errorTitle, passkeyMessage } from './format';
 
 export interface PasskeyActions {
   create(): Promise<unknown>;
@@ -15,11 +16,17 @@ export interface PasskeyActions {
 }
 
 function messageOf(e: unknown): string {
-  if (e instanceof MessageError) return `${errorTitle(e.info)}. ${e.message}`;
-  if (e instanceof DOMException && e.name === 'NotAllowedError') {
-    return 'No passkey for this vault was used: the request was cancelled or timed out, or this device holds a different passkey.';
+  if (e instanceof MessageError) {
+    return i18n.t('passkey.errorWithTitle', {
+      title: errorTitle(e.info),
+      message: errorMessage(e.info),
+    });
   }
-  return e instanceof Error ? e.message : 'The passkey did not work. Try again.';
+  if (e instanceof DOMException && e.name === 'NotAllowedError') {
+    return i18n.t('passkey.notAllowed');
+  }
+  if (e instanceof PasskeyError) return passkeyMessage(e);
+  return e instanceof Error ? e.message : i18n.t('passkey.failed');
 }
 
 /** What a page action waiting for the unlock will do, in a few words. */
@@ -28,13 +35,13 @@ export function waitingActionText(action: PageAction): string {
   // A saved prompt's name is sealed: while locked it is not known, so it is not shown.
   const what =
     action.type === 'action/summarize'
-      ? 'Summarize this page'
+      ? i18n.t('unlock.waitingSummarize')
       : action.type === 'action/rewrite'
-        ? 'Rewrite the selected text'
+        ? i18n.t('unlock.waitingRewrite')
         : action.target === 'page'
-          ? 'A saved prompt on this page'
-          : 'A saved prompt on the selected text';
-  return `${what}${where ? ` (${where})` : ''} is waiting. Unlock to run it; nothing was sent yet.`;
+          ? i18n.t('unlock.waitingPromptPage')
+          : i18n.t('unlock.waitingPromptSelection');
+  return where ? i18n.t('unlock.waitingOn', { what, where }) : i18n.t('unlock.waiting', { what });
 }
 
 function useRun(fn: () => Promise<unknown>, onDone: () => void) {
@@ -61,12 +68,10 @@ export function Onboarding({ passkey, onDone }: { passkey: PasskeyActions; onDon
   const { busy, error, run } = useRun(passkey.create, onDone);
   return (
     <section class="screen" data-testid="onboarding" aria-labelledby="onboarding-title">
-      <h1 id="onboarding-title">Private AI for any page</h1>
-      <p>
-        Sotto seals your questions and the pages you share on this device, to a language model whose
-        hardware and code it has verified; the relay in between sees only ciphertext.
-      </p>
-      <p>Your history stays here, encrypted under a key that only your passkey can unlock.</p>
+      <h1 id="onboarding-title">{i18n.t('onboarding.title')}</h1>
+      <p>{i18n.t('onboarding.sealed')}</p>
+      <p data-testid="onboarding-passkey">{i18n.t('onboarding.passkey')}</p>
+      <p data-testid="onboarding-lock">{i18n.t('onboarding.lock')}</p>
       <button
         type="button"
         class="btn btn-primary btn-large"
@@ -75,7 +80,7 @@ export function Onboarding({ passkey, onDone }: { passkey: PasskeyActions; onDon
         aria-busy={busy ? 'true' : 'false'}
         onClick={() => void run()}
       >
-        {busy ? 'Waiting for your passkey…' : 'Create passkey'}
+        {busy ? i18n.t('passkey.waiting') : i18n.t('onboarding.create')}
       </button>
       {error && (
         <p class="notice notice-error" role="alert" data-testid="onboarding-error">
@@ -97,8 +102,8 @@ export function Unlock({ passkey, onDone, waiting }: UnlockProps) {
   const { busy, error, run } = useRun(passkey.unlock, onDone);
   return (
     <section class="screen" data-testid="unlock" aria-labelledby="unlock-title">
-      <h1 id="unlock-title">Sotto is locked</h1>
-      <p>Unlock your encrypted history with your passkey.</p>
+      <h1 id="unlock-title">{i18n.t('unlock.title')}</h1>
+      <p>{i18n.t('unlock.text')}</p>
       {waiting && (
         <p
           class="notice notice-info"
@@ -118,7 +123,7 @@ export function Unlock({ passkey, onDone, waiting }: UnlockProps) {
         ref={(el) => el?.focus()}
         onClick={() => void run()}
       >
-        {busy ? 'Waiting for your passkey…' : 'Unlock with passkey'}
+        {busy ? i18n.t('passkey.waiting') : i18n.t('unlock.button')}
       </button>
       {error && (
         <p class="notice notice-error" role="alert" data-testid="unlock-error">

@@ -6,6 +6,7 @@
  * Nothing here runs unless the user acted (a click, a menu, a shortcut).
  */
 
+import { i18n } from '../i18n';
 import { browser } from 'wxt/browser';
 import {
   CONTENT_SCRIPT_FILE,
@@ -28,12 +29,12 @@ export class PageAccessError extends Error {
   constructor(reason: PageAccessError['reason'], origin?: string) {
     super(
       reason === 'no-tab'
-        ? 'There is no page open in this window.'
+        ? i18n.t('page.noTab')
         : reason === 'restricted'
-          ? 'Sotto cannot read browser pages such as settings, the Web Store or built-in viewers.'
+          ? i18n.t('page.restricted')
           : origin
-            ? `Sotto has no permission to read ${origin} yet. Allow it below, or right-click the page and choose "Summarize this page privately" (or press Alt+Shift+S) to let Sotto read this tab once.`
-            : 'Sotto has no permission to read this tab yet, so the browser does not even tell it which site it shows. Allow Sotto to read the sites you ask about (it reads a page only when you press Summarize or Rewrite), or right-click the page and choose "Summarize this page privately" (or press Alt+Shift+S) to let it read this tab once.',
+            ? i18n.t('page.noAccessOrigin', { origin, menu: i18n.t('menus.summarize') })
+            : i18n.t('page.noAccess', { menu: i18n.t('menus.summarize') }),
     );
     this.name = 'PageAccessError';
     this.reason = reason;
@@ -142,6 +143,7 @@ export async function sendPageMessage<K extends PageMessageType>(
     throw new MessageError({
       code: 'not-found',
       message: 'The page did not answer. Reload it and try again.',
+      messageKey: 'page.noAnswer',
       retryable: true,
     });
   }

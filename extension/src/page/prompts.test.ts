@@ -39,6 +39,7 @@ describe('page prompts', () => {
       url: 'https://news.example/a?b=1',
       chars: page.text.length + 1, // the fence adds one zero-width space
       note: `Only the first ${page.text.length} of 90000 characters are included.`,
+      cut: { included: page.text.length, total: 90_000 },
     });
   });
 
@@ -47,10 +48,14 @@ describe('page prompts', () => {
       kind: 'rewrite',
       how: 'Fix spelling and grammar only; change nothing else.',
       text: 'teh cat',
+      style: 'grammar',
     });
+    // A custom instruction is the user's own text: shown as typed, under no English label.
     expect(describeTurn(rewriteTurn('x', 'custom', '  as a pirate ').content)).toMatchObject({
       how: 'as a pirate',
+      style: 'custom',
     });
+    expect(describeTurn('Continue.')).toEqual({ kind: 'continue' });
   });
 
   it('anything else is plain text, even if it imitates the format', () => {

@@ -7,30 +7,39 @@
  * 48k-character page is not printed back at the user.
  */
 
+import type { PlainMessageKey } from '../i18n';
 import type { ChatTurn, PageText, RewriteStyle } from '../messaging';
 
 export interface RewriteStyleInfo {
   readonly style: RewriteStyle;
-  readonly label: string;
+  /** The UI's name for the style (a locale key: the panel and the context menu show it). */
+  readonly labelKey: PlainMessageKey;
+  /** What the model is told (English: data for the model, not UI). */
   readonly instruction: string;
 }
 
 export const REWRITE_STYLES: readonly RewriteStyleInfo[] = [
-  { style: 'shorter', label: 'Shorter', instruction: 'Make it shorter, keeping the meaning.' },
-  { style: 'clearer', label: 'Clearer', instruction: 'Make it clearer and easier to read.' },
-  { style: 'formal', label: 'More formal', instruction: 'Make it more formal and polite.' },
+  {
+    style: 'shorter',
+    labelKey: 'rewrite.shorter',
+    instruction: 'Make it shorter, keeping the meaning.',
+  },
+  {
+    style: 'clearer',
+    labelKey: 'rewrite.clearer',
+    instruction: 'Make it clearer and easier to read.',
+  },
+  { style: 'formal', labelKey: 'rewrite.formal', instruction: 'Make it more formal and polite.' },
   {
     style: 'grammar',
-    label: 'Fix grammar',
+    labelKey: 'rewrite.grammar',
     instruction: 'Fix spelling and grammar only; change nothing else.',
   },
-  { style: 'custom', label: 'Custom…', instruction: '' },
+  { style: 'custom', labelKey: 'rewrite.custom', instruction: '' },
 ];
 
-/** The label shown for `style`. */
-export function rewriteLabel(style: RewriteStyle): string {
-  return REWRITE_STYLES.find((s) => s.style === style)?.label ?? style;
-}
+/** What Continue sends after an answer cut at the token limit (to the model; the transcript shows a label). */
+export const CONTINUE_PROMPT = 'Continue.';
 
 const PAGE_OPEN = '<page>';
 const PAGE_CLOSE = '</page>';
@@ -99,8 +108,13 @@ export function rewriteTurn(text: string, style: RewriteStyle, instruction = '')
   };
 }
 
+/**
+ * A stored user turn for display. The English around the user's text (the prompt
+ * lines) is not shown: `style`, `cut` and `continue` let the UI say it in its own language.
+ */
 export type TurnDescription =
   | { kind: 'plain'; text: string }
+  | { kind: 'continue' }
   | {
       kind: 'summary';
       title: string;
@@ -109,8 +123,10 @@ export type TurnDescription =
       note: string;
       /** A saved prompt's instruction run on the page (absent: a plain summary). */
       how?: string;
+      /** Set when only the start of the page was sent: characters sent, of the page's total. */
+      cut?: { included: number; total: number };
     }
-  | { kind: 'rewrite'; how: string; text: string };
+  | { kind: 'rewrite'; how: string; text: string; style: RewriteStyle };
 
 function between(content: string, open: string, close: string): string | undefined {
   const a = content.indexOf(`\n${open}\n`);
@@ -126,8 +142,8 @@ export function describeTurn(content: string): TurnDescription {
     const body = between(content, PAGE_OPEN, PAGE_CLOSE);
     const title = /\nTitle: (.*)\n/.exec(content)?.[1] ?? '';
     const url = /\nAddress: (\S*)/.exec(content)?.[1] ?? '';
-    const note =
-      /\n(Only the first \d+ of \d+ characters are included\.)\n/.exec(content)?.[1] ?? '';
+    const cut = /\n(Only the first (\d+) of (\d+) characters are included\.)\n/.exec(content);
+    const note = cut?.[1] ?? '';
     if (body !== undefined)
       return {
         kind: 'summary',
@@ -136,12 +152,15 @@ export function describeTurn(content: string): TurnDescription {
         chars: body.length,
         note,
         ...(how !== undefined ? { how } : {}),
+        ...(cut ? { cut: { included: Number(cut[2]), total: Number(cut[3]) } } : {}),
       };
   }
   if (content.startsWith(`${REWRITE_HEAD}\n`)) {
     const body = between(content, TEXT_OPEN, TEXT_CLOSE);
     const how = content.split('\n')[1] ?? '';
-    if (body !== undefined) return { kind: 'rewrite', how, text: body };
+    const style = REWRITE_STYLES.find((s) => s.style !== 'custom' && s.instruction === how)?.style;
+    if (body !== undefined) return { kind: 'rewrite', how, text: body, style: style ?? 'custom' };
   }
+  if (content === CONTINUE_PROMPT) return { kind: 'continue' };
   return { kind: 'plain', text: content };
 }

@@ -1,4 +1,5 @@
 /** Passkey failures, each with a plain message for the person at the keyboard. */
+import type { Said } from '../i18n';
 
 export type PasskeyErrorCode =
   | 'no-prf'
@@ -10,13 +11,19 @@ export type PasskeyErrorCode =
   | 'backup-invalid'
   | 'failed';
 
-/** What went wrong with a passkey ceremony; `message` is shown to the user as is. */
+/**
+ * What went wrong with a passkey ceremony. `message` is English; `said` names the
+ * same text in the locale files, which pages show (the ceremonies also run in Node tests,
+ * where there is no `browser.i18n`).
+ */
 export class PasskeyError extends Error {
   readonly code: PasskeyErrorCode;
-  constructor(code: PasskeyErrorCode, message: string, options?: { cause?: unknown }) {
+  readonly said: Said | undefined;
+  constructor(code: PasskeyErrorCode, message: string, options?: { cause?: unknown; said?: Said }) {
     super(message, options);
     this.name = 'PasskeyError';
     this.code = code;
+    this.said = options?.said;
   }
 }
 
@@ -26,12 +33,15 @@ export const NO_PRF_MESSAGE =
   'iCloud Keychain on macOS/iOS 18+, Windows Hello on Windows 11 (recent builds), 1Password or Bitwarden, ' +
   'or a FIDO2 security key with the hmac-secret extension (e.g. a YubiKey 5).';
 
+export const NO_PRF: Said = { messageKey: 'passkey.noPrf' };
+
 /** Firefox (and any browser whose extension pages have no stable passkey RP ID). */
 export const BROWSER_CANNOT_MAKE_VAULT =
   'This browser cannot create Sotto’s vault. Its extension pages live at a random address ' +
   'that changes with every install, and a passkey bound to it would be lost with the next ' +
   'reinstall, taking your history with it. Nothing was stored. Use Sotto in Chrome, Edge ' +
   'or another Chromium browser.';
+export const BROWSER_CANNOT: Said = { messageKey: 'passkey.browserCannot' };
 
 /**
  * Onboarding without PRF: the registration already made a passkey ("Sotto vault") that
@@ -50,6 +60,11 @@ export function noPrfLeftBehindMessage(signalled: boolean): string {
   );
 }
 
+/** {@link noPrfLeftBehindMessage} in the locale files. */
+export function noPrfLeftBehind(signalled: boolean): Said {
+  return { messageKey: signalled ? 'passkey.noPrfLeftSignalled' : 'passkey.noPrfLeft' };
+}
+
 /** Maps a WebAuthn/SimpleWebAuthn failure to a {@link PasskeyError}. */
 export function ceremonyError(e: unknown): PasskeyError {
   if (e instanceof PasskeyError) return e;
@@ -66,17 +81,18 @@ export function ceremonyError(e: unknown): PasskeyError {
       'cancelled',
       // WebAuthn reports a cancel, a time-out and "no such passkey here" alike, on purpose.
       'No passkey for this vault was used: the request was cancelled or timed out, or this device holds a different passkey. Nothing was changed.',
-      { cause: e },
+      { cause: e, said: { messageKey: 'passkey.cancelled' } },
     );
   }
   if (/not supported/i.test(String((e as Error)?.message)) || name === 'NotSupportedError') {
     return new PasskeyError(
       'unsupported',
       'This browser cannot use passkeys here. Sotto needs WebAuthn with the PRF extension.',
-      { cause: e },
+      { cause: e, said: { messageKey: 'passkey.unsupported' } },
     );
   }
   return new PasskeyError('failed', 'The passkey request failed. Nothing was changed; try again.', {
     cause: e,
+    said: { messageKey: 'passkey.requestFailed' },
   });
 }

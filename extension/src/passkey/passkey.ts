@@ -28,9 +28,12 @@ import {
   type VaultStatus,
 } from '../messaging';
 import {
+  BROWSER_CANNOT,
   BROWSER_CANNOT_MAKE_VAULT,
   ceremonyError,
+  NO_PRF,
   NO_PRF_MESSAGE,
+  noPrfLeftBehind,
   noPrfLeftBehindMessage,
   PasskeyError,
 } from './errors';
@@ -71,11 +74,13 @@ function defaultRpId(): string {
   // domain the extension has host access to, and Sotto has no domain of its own), so
   // say plainly that the vault cannot be made here rather than bind it to a throwaway id.
   if (globalThis.location?.protocol === 'moz-extension:') {
-    throw new PasskeyError('unsupported', BROWSER_CANNOT_MAKE_VAULT);
+    throw new PasskeyError('unsupported', BROWSER_CANNOT_MAKE_VAULT, { said: BROWSER_CANNOT });
   }
   const id = (globalThis as { chrome?: { runtime?: { id?: string } } }).chrome?.runtime?.id;
   if (!id) {
-    throw new PasskeyError('unsupported', 'Passkeys can only be made from Sotto’s own pages.');
+    throw new PasskeyError('unsupported', 'Passkeys can only be made from Sotto’s own pages.', {
+      said: { messageKey: 'passkey.ownPagesOnly' },
+    });
   }
   return id;
 }
@@ -155,6 +160,7 @@ export async function createPasskeyVault(options: PasskeyOptions = {}): Promise<
     throw new PasskeyError(
       'vault-exists',
       'Sotto already has a vault. Unlock it, or erase everything in the options first.',
+      { said: { messageKey: 'passkey.vaultExists' } },
     );
   }
   const salt = await prfSaltV1();
@@ -190,7 +196,9 @@ export async function createPasskeyVault(options: PasskeyOptions = {}): Promise<
   }
   if (!prf) {
     const signalled = await forgetCredential(rpId, created.rawId);
-    throw new PasskeyError('no-prf', noPrfLeftBehindMessage(signalled));
+    throw new PasskeyError('no-prf', noPrfLeftBehindMessage(signalled), {
+      said: noPrfLeftBehind(signalled),
+    });
   }
   try {
     return await ask('vault/create', {
@@ -219,7 +227,9 @@ export async function unlockWithPasskey(
   const status = await ask('vault/status', {});
   if (status.state === 'unlocked') return status;
   if (status.state === 'no-vault' || !status.prfSalt || !status.credentialId) {
-    throw new PasskeyError('no-vault', 'Sotto is not set up yet. Create a passkey first.');
+    throw new PasskeyError('no-vault', 'Sotto is not set up yet. Create a passkey first.', {
+      said: { messageKey: 'passkey.notSetUp' },
+    });
   }
   const rpId = options.rpId ?? defaultRpId();
   const asserted = await assertWithPrf(
@@ -233,9 +243,10 @@ export async function unlockWithPasskey(
       throw new PasskeyError(
         'wrong-passkey',
         'That passkey does not unlock this vault. Use the passkey you set Sotto up with. Nothing was decrypted and nothing was erased.',
+        { said: { messageKey: 'passkey.wrong' } },
       );
     }
-    throw new PasskeyError('no-prf', NO_PRF_MESSAGE);
+    throw new PasskeyError('no-prf', NO_PRF_MESSAGE, { said: NO_PRF });
   }
   try {
     return await ask('vault/unlock', {
@@ -267,6 +278,7 @@ export async function restoreFromBackup(
     throw new PasskeyError(
       'vault-exists',
       'Sotto already has a vault here: unlock it and import the backup, or erase everything first.',
+      { said: { messageKey: 'passkey.restoreVaultExists' } },
     );
   }
   let envelope: ReturnType<typeof readBackupEnvelope>;
@@ -275,10 +287,13 @@ export async function restoreFromBackup(
   } catch (e) {
     throw new PasskeyError('backup-invalid', 'This file is not a Sotto history backup.', {
       cause: e,
+      said: { messageKey: 'passkey.notBackup' },
     });
   }
   if (!envelope) {
-    throw new PasskeyError('backup-invalid', 'This backup carries no vault key to restore.');
+    throw new PasskeyError('backup-invalid', 'This backup carries no vault key to restore.', {
+      said: { messageKey: 'passkey.backupNoKey' },
+    });
   }
   const salt = await prfSaltV1();
   const asserted = await assertWithPrf(
@@ -287,7 +302,7 @@ export async function restoreFromBackup(
     options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     toBase64Url(envelope.credentialId),
   );
-  if (!asserted.prf) throw new PasskeyError('no-prf', NO_PRF_MESSAGE);
+  if (!asserted.prf) throw new PasskeyError('no-prf', NO_PRF_MESSAGE, { said: NO_PRF });
   try {
     return await ask('vault/restore', {
       data: toBase64Url(file),

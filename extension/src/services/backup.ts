@@ -24,6 +24,7 @@ import { ServiceFailure } from './failure';
 import type { ConversationPlain, HistoryService, MessagePlain } from './history';
 import type { SavedPromptsService } from './saved-prompts';
 import type { VaultService } from './vault';
+import type { MessageKey } from '../i18n';
 
 export const BACKUP_FORMAT = 'sotto-history/1';
 /** Largest backup file accepted for import. */
@@ -44,8 +45,12 @@ interface BackupPayload {
   prompts?: SavedPrompt[];
 }
 
-function invalidBackup(message: string, cause?: unknown): ServiceFailure {
-  return new ServiceFailure({ code: 'backup-invalid', message, retryable: false }, { cause });
+/** `key`: the locale key the pages show instead of `message`. */
+function invalidBackup(message: string, key: MessageKey, cause?: unknown): ServiceFailure {
+  return new ServiceFailure(
+    { code: 'backup-invalid', message, messageKey: key, retryable: false },
+    { cause },
+  );
 }
 
 const KINDS: readonly ConversationKind[] = ['chat', 'summarize', 'rewrite'];
@@ -62,7 +67,7 @@ function isTime(v: unknown): v is number {
 function checkPayload(v: unknown): BackupPayload {
   const p = v as BackupPayload;
   if (!p || p.format !== BACKUP_FORMAT || !Array.isArray(p.conversations)) {
-    throw invalidBackup('This file is not a Sotto history backup.');
+    throw invalidBackup('This file is not a Sotto history backup.', 'backup.notBackup');
   }
   for (const c of p.conversations) {
     const ok =
@@ -85,7 +90,8 @@ function checkPayload(v: unknown): BackupPayload {
           typeof m.message.content === 'string' &&
           (m.message.status === 'complete' || m.message.status === 'stopped'),
       );
-    if (!ok) throw invalidBackup('The backup holds a record that is not well formed.');
+    if (!ok)
+      throw invalidBackup('The backup holds a record that is not well formed.', 'backup.malformed');
   }
   return p;
 }
@@ -99,10 +105,13 @@ export function backupEnvelope(bytes: Uint8Array): BackupEnvelope {
   try {
     envelope = readBackupEnvelope(bytes);
   } catch (e) {
-    throw invalidBackup('This file is not a Sotto history backup.', e);
+    throw invalidBackup('This file is not a Sotto history backup.', 'backup.notBackup', e);
   }
   if (!envelope)
-    throw invalidBackup('This backup carries no vault key; it cannot be restored here.');
+    throw invalidBackup(
+      'This backup carries no vault key; it cannot be restored here.',
+      'backup.noKey',
+    );
   return envelope;
 }
 
@@ -169,7 +178,8 @@ export class BackupService {
   async import(
     bytes: Uint8Array,
   ): Promise<{ conversations: number; messages: number; present: number; prompts: number }> {
-    if (bytes.length > MAX_BACKUP_BYTES) throw invalidBackup('The backup file is too large.');
+    if (bytes.length > MAX_BACKUP_BYTES)
+      throw invalidBackup('The backup file is too large.', 'backup.tooLarge');
     const key = await this.#vault.key();
     let payload: BackupPayload;
     try {
@@ -179,20 +189,26 @@ export class BackupService {
       if (e instanceof DecryptError) {
         throw invalidBackup(
           'This backup was made by another vault or was altered; it cannot be opened here.',
+          'backup.otherVault',
           e,
         );
       }
-      throw invalidBackup('This file is not a Sotto history backup.', e);
+      throw invalidBackup('This file is not a Sotto history backup.', 'backup.notBackup', e);
     }
     // Prompts first: a malformed one refuses the whole file before any conversation is added.
     let prompts = 0;
     if (payload.prompts !== undefined) {
-      if (!this.#prompts) throw invalidBackup('Saved prompts cannot be imported here.');
+      if (!this.#prompts)
+        throw invalidBackup('Saved prompts cannot be imported here.', 'backup.promptsUnsupported');
       try {
         prompts = await this.#prompts.merge(payload.prompts);
       } catch (e) {
         if (e instanceof ServiceFailure && e.info.code === 'invalid')
-          throw invalidBackup('The backup holds a saved prompt that is not well formed.', e);
+          throw invalidBackup(
+            'The backup holds a saved prompt that is not well formed.',
+            'backup.promptMalformed',
+            e,
+          );
         throw e;
       }
     }

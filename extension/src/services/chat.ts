@@ -37,6 +37,7 @@ import type { EvidenceService } from './evidence';
 import { ServiceFailure, toErrorInfo } from './failure';
 import { type ConversationPlain, type HistoryService, newId, titleFrom } from './history';
 import type { VaultService } from './vault';
+import type { MessageKey } from '../i18n';
 
 export type ChatStart = Extract<PanelToWorker, { type: 'chat/start' }>;
 export type Send = (message: WorkerToPanel) => void;
@@ -59,8 +60,14 @@ export interface ChatOptions {
   fetch?: FetchLike;
 }
 
-function invalid(message: string): ServiceFailure {
-  return new ServiceFailure({ code: 'invalid', message, retryable: false });
+/** `key`: the locale key the pages show instead of `message` (when the user can act on it). */
+function invalid(message: string, key?: MessageKey): ServiceFailure {
+  return new ServiceFailure({
+    code: 'invalid',
+    message,
+    retryable: false,
+    ...(key ? { messageKey: key } : {}),
+  });
 }
 
 /** Checks a `chat/start` from a panel. @throws {ServiceFailure} `invalid`. */
@@ -78,7 +85,7 @@ export function checkChatStart(m: ChatStart): void {
     }
     chars += t.content.length;
   }
-  if (chars > MAX_PROMPT_CHARS) throw invalid('The prompt is too long.');
+  if (chars > MAX_PROMPT_CHARS) throw invalid('The prompt is too long.', 'chatRequest.tooLong');
   if (m.messages[m.messages.length - 1]!.role !== 'user') {
     throw invalid('The last message must be the user’s.');
   }
@@ -144,7 +151,7 @@ export class ChatService {
       send({
         type: 'chat/error',
         requestId,
-        ...toErrorInfo(invalid('That request is already running.')),
+        ...toErrorInfo(invalid('That request is already running.', 'chatRequest.running')),
       });
       return;
     }

@@ -43,6 +43,7 @@ export function devRefused(relayUrl?: string, cause?: unknown): ServiceFailure {
       code: 'dev-refused',
       message:
         'This enclave runs in development mode: it proves no hardware, so whoever runs it can read this conversation.',
+      messageKey: 'errors.devRefused',
       retryable: false,
       ...(relayUrl ? { relayUrl } : {}),
     },
@@ -56,6 +57,7 @@ export function devKeyChanged(relayUrl: string, devKeySha256: string): ServiceFa
     code: 'dev-key-changed',
     message:
       'The development enclave behind this relay now signs with a different key than the one you accepted, so nothing was sent. Accept the new key only if you restarted or replaced that enclave yourself.',
+    messageKey: 'errors.devKeyChanged',
     retryable: false,
     relayUrl,
     devKeySha256,
@@ -71,6 +73,7 @@ export function toErrorInfo(e: unknown): ErrorInfo {
     return {
       code: 'evidence-refused',
       message: 'The enclave’s evidence was refused, so nothing was sent.',
+      messageKey: 'errors.evidenceRefused',
       retryable: false,
       reasons,
     };
@@ -79,6 +82,7 @@ export function toErrorInfo(e: unknown): ErrorInfo {
     return {
       code: 'relay-unreachable',
       message: 'Cannot reach the relay. Check the relay URL in the options, then retry.',
+      messageKey: 'errors.relayUnreachable',
       retryable: true,
     };
   }
@@ -86,6 +90,7 @@ export function toErrorInfo(e: unknown): ErrorInfo {
     return {
       code: 'truncated',
       message: 'The answer was cut off before it finished. Nothing partial was saved.',
+      messageKey: 'errors.truncated',
       retryable: true,
     };
   }
@@ -95,6 +100,7 @@ export function toErrorInfo(e: unknown): ErrorInfo {
         code: 'enclave-unavailable',
         message:
           'The enclave is down: the relay has no running enclave to send this to. Try again once it is back.',
+        messageKey: 'errors.enclaveDown',
         retryable: true,
         status: e.status,
       };
@@ -103,6 +109,7 @@ export function toErrorInfo(e: unknown): ErrorInfo {
       return {
         code: 'busy',
         message: 'The enclave is busy with other requests. Try again in a moment.',
+        messageKey: 'errors.busy',
         retryable: true,
         status: e.status,
         ...(e.retryAfterSeconds !== undefined ? { retryAfterSeconds: e.retryAfterSeconds } : {}),
@@ -111,6 +118,8 @@ export function toErrorInfo(e: unknown): ErrorInfo {
     return {
       code: 'service',
       message: `The ${e.inner ? 'enclave' : 'relay'} answered with an error (${e.status}).`,
+      messageKey: e.inner ? 'errors.enclaveError' : 'errors.relayError',
+      messageArgs: { status: String(e.status) },
       retryable: e.status >= 500,
       status: e.status,
     };
@@ -119,6 +128,7 @@ export function toErrorInfo(e: unknown): ErrorInfo {
     return {
       code: 'locked',
       message: 'Sotto is locked. Unlock it with your passkey.',
+      messageKey: 'errors.locked',
       retryable: false,
     };
   }
@@ -126,12 +136,14 @@ export function toErrorInfo(e: unknown): ErrorInfo {
     return {
       code: 'internal',
       message: 'A sealed message failed to open; it was treated as hostile and dropped.',
+      messageKey: 'errors.decrypt',
       retryable: true,
     };
   }
   return {
     code: 'internal',
     message: 'Something went wrong inside the extension.',
+    messageKey: 'errors.internal',
     retryable: true,
   };
 }

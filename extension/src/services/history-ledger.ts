@@ -61,6 +61,7 @@ export function tampered(cause: unknown): ServiceFailure {
       code: 'tampered',
       message:
         'This conversation was changed outside Sotto (a message removed, moved or replaced, or an older copy put back). It is not shown.',
+      messageKey: 'errors.tampered',
       retryable: false,
     },
     { cause },

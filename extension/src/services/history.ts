@@ -73,6 +73,7 @@ function notFound(): ServiceFailure {
   return new ServiceFailure({
     code: 'not-found',
     message: 'That conversation no longer exists.',
+    messageKey: 'errors.notFound',
     retryable: false,
   });
 }
@@ -350,6 +351,7 @@ export class HistoryService {
       throw new ServiceFailure({
         code: 'invalid',
         message: 'A title cannot be empty.',
+        messageKey: 'errors.titleEmpty',
         retryable: false,
       });
     }
@@ -428,6 +430,7 @@ export class HistoryService {
       throw new ServiceFailure({
         code: 'invalid',
         message: 'Choose the conversations to delete.',
+        messageKey: 'history.chooseToDelete',
         retryable: false,
       });
     }

@@ -7,7 +7,9 @@
  * user's behalf, starts a request.
  */
 import type { Browser } from 'wxt/browser';
-import type { PageAction, RewriteStyle, SavedPrompt } from '../messaging';
+import { i18n, label } from '../i18n';
+import type { PageAction, SavedPrompt } from '../messaging';
+import { REWRITE_STYLES } from '../page/prompts';
 import type { PanelHub } from './panel-hub';
 
 export const MENU_SUMMARIZE = 'sotto-summarize';
@@ -17,14 +19,6 @@ export const MENU_PROMPTS = 'sotto-prompts';
 const PROMPT_ITEM = 'sotto-prompt:';
 export const COMMAND_SUMMARIZE = 'summarize-page';
 export const COMMAND_TOGGLE = 'toggle-panel';
-
-export const REWRITE_STYLES: readonly { style: RewriteStyle; title: string }[] = [
-  { style: 'shorter', title: 'Shorter' },
-  { style: 'clearer', title: 'Clearer' },
-  { style: 'formal', title: 'More formal' },
-  { style: 'grammar', title: 'Fix grammar' },
-  { style: 'custom', title: 'Custom…' },
-];
 
 type Tab = Browser.tabs.Tab;
 
@@ -68,19 +62,19 @@ export async function createMenus(b: MenuBrowser): Promise<void> {
   await b.contextMenus.removeAll();
   b.contextMenus.create({
     id: MENU_SUMMARIZE,
-    title: 'Summarize this page privately',
+    title: i18n.t('menus.summarize'),
     contexts: ['page', 'frame'],
   });
   b.contextMenus.create({
     id: MENU_REWRITE,
-    title: 'Rewrite selection privately',
+    title: i18n.t('menus.rewrite'),
     contexts: ['selection', 'editable'],
   });
-  for (const { style, title } of REWRITE_STYLES) {
+  for (const { style, labelKey } of REWRITE_STYLES) {
     b.contextMenus.create({
       id: `${MENU_REWRITE}:${style}`,
       parentId: MENU_REWRITE,
-      title,
+      title: label(labelKey),
       contexts: ['selection', 'editable'],
     });
   }
@@ -103,7 +97,7 @@ export async function updatePromptMenus(b: MenuBrowser, prompts: SavedPrompt[]):
     'selection',
     'editable',
   ];
-  b.contextMenus.create({ id: MENU_PROMPTS, title: 'Saved prompts', contexts });
+  b.contextMenus.create({ id: MENU_PROMPTS, title: i18n.t('menus.savedPrompts'), contexts });
   for (const p of prompts) {
     b.contextMenus.create({
       id: `${PROMPT_ITEM}${p.id}`,

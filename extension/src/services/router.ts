@@ -54,6 +54,7 @@ async function currentRelay(s: Services, relayUrl: unknown): Promise<string> {
     throw new ServiceFailure({
       code: 'invalid',
       message: 'The relay changed meanwhile; try again.',
+      messageKey: 'errors.relayChanged',
       retryable: false,
     });
   }

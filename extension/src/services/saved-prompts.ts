@@ -6,6 +6,7 @@
  * Validation is strict: the list crosses from the panel and from backups.
  */
 import { openJson, type RecordMeta, sealJson } from '@sotto/protocol';
+import type { MessageKey } from '../i18n';
 import type { SavedPrompt } from '../messaging';
 import type { SettingsRow, SottoDb } from './db';
 import { ServiceFailure } from './failure';
@@ -18,21 +19,35 @@ export const MAX_PROMPT_TEXT = 8000;
 const ROW_KEY = 'saved-prompts';
 const META: RecordMeta = { id: ROW_KEY, type: 'sotto/saved-prompts', schemaVersion: 1 };
 
-function invalid(message: string): ServiceFailure {
-  return new ServiceFailure({ code: 'invalid', message, retryable: false });
+function invalid(
+  message: string,
+  messageKey: MessageKey,
+  messageArgs?: Record<string, string>,
+): ServiceFailure {
+  return new ServiceFailure({
+    code: 'invalid',
+    message,
+    messageKey,
+    ...(messageArgs ? { messageArgs } : {}),
+    retryable: false,
+  });
 }
 
 /** A prompt as given (panel or backup), checked and trimmed. @throws {ServiceFailure} `invalid`. */
 export function checkPrompt(v: unknown): SavedPrompt {
   const p = v as Partial<SavedPrompt> | null;
-  if (!p || typeof p !== 'object') throw invalid('A saved prompt needs a name and a text.');
+  if (!p || typeof p !== 'object')
+    throw invalid('A saved prompt needs a name and a text.', 'prompts.needsNameText');
   const name = typeof p.name === 'string' ? p.name.replace(/\s+/g, ' ').trim() : '';
   const text = typeof p.text === 'string' ? p.text.trim() : '';
-  if (!name || !text) throw invalid('A saved prompt needs a name and a text.');
-  if (name.length > MAX_PROMPT_NAME) throw invalid('That name is too long.');
-  if (text.length > MAX_PROMPT_TEXT) throw invalid('That prompt is too long.');
+  if (!name || !text)
+    throw invalid('A saved prompt needs a name and a text.', 'prompts.needsNameText');
+  if (name.length > MAX_PROMPT_NAME) throw invalid('That name is too long.', 'prompts.nameTooLong');
+  if (text.length > MAX_PROMPT_TEXT)
+    throw invalid('That prompt is too long.', 'prompts.textTooLong');
   const id = typeof p.id === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(p.id) ? p.id : undefined;
-  if (p.id !== undefined && !id) throw invalid('That saved prompt does not exist.');
+  if (p.id !== undefined && !id)
+    throw invalid('That saved prompt does not exist.', 'prompts.missing');
   return { id: id ?? crypto.randomUUID(), name, text };
 }
 
@@ -83,9 +98,11 @@ export class SavedPromptsService {
     const at = list.findIndex((x) => x.id === p.id);
     if (at >= 0) list[at] = p;
     else if ((input as { id?: unknown }).id !== undefined)
-      throw invalid('That saved prompt does not exist.');
+      throw invalid('That saved prompt does not exist.', 'prompts.missing');
     else if (list.length >= MAX_PROMPTS)
-      throw invalid(`At most ${MAX_PROMPTS} prompts can be saved.`);
+      throw invalid(`At most ${MAX_PROMPTS} prompts can be saved.`, 'prompts.tooMany', {
+        max: String(MAX_PROMPTS),
+      });
     else list.push(p);
     return this.#write(list);
   }
@@ -104,7 +121,7 @@ export class SavedPromptsService {
       new Set(ids).size !== ids.length ||
       !ids.every((id) => list.some((x) => x.id === id))
     ) {
-      throw invalid('The new order must name every saved prompt once.');
+      throw invalid('The new order must name every saved prompt once.', 'prompts.badOrder');
     }
     return this.#write(ids.map((id) => list.find((x) => x.id === id)!));
   }
@@ -118,7 +135,8 @@ export class SavedPromptsService {
   /** Backup import: adds the prompts whose ids are not here yet, in their order. Returns how many. */
   async merge(incoming: unknown): Promise<number> {
     if (incoming === undefined) return 0;
-    if (!Array.isArray(incoming)) throw invalid('The saved prompts in the backup are not a list.');
+    if (!Array.isArray(incoming))
+      throw invalid('The saved prompts in the backup are not a list.', 'backup.promptMalformed');
     const add = incoming.map(checkPrompt);
     const list = await this.list();
     const fresh = add.filter((p) => !list.some((x) => x.id === p.id));

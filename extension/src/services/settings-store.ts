@@ -42,6 +42,8 @@ export class SettingsStore {
         throw new ServiceFailure({
           code: 'invalid',
           message: `Sotto has no permission to reach ${origin}. Allow it when asked, then save again.`,
+          messageKey: 'errors.noPermission',
+          messageArgs: { origin },
           retryable: false,
         });
       }

@@ -6,6 +6,7 @@
 import { checkIdentityPolicy, parseTrustedRootJson, SOTTO_RELEASE_IDENTITY } from '@sotto/protocol';
 import type { ReleaseSettings, Settings } from '../messaging';
 import { ServiceFailure } from './failure';
+import type { Said } from '../i18n';
 
 /** Set by the build (wxt.config.ts, `SOTTO_RELAY_URL`); absent in Node tests. */
 declare const __SOTTO_DEFAULT_RELAY_URL__: string | undefined;
@@ -41,7 +42,10 @@ function mergeRelease(current: ReleaseSettings, patch: Partial<ReleaseSettings>)
   try {
     checkIdentityPolicy(next);
   } catch (e) {
-    throw invalid(`Release identity: ${(e as Error).message}.`);
+    throw invalid(`Release identity: ${(e as Error).message}.`, {
+      messageKey: 'settings.releaseIdentity',
+      messageArgs: { detail: (e as Error).message },
+    });
   }
   if (patch.trustedRoot !== undefined) {
     const text = String(patch.trustedRoot).trim();
@@ -49,7 +53,9 @@ function mergeRelease(current: ReleaseSettings, patch: Partial<ReleaseSettings>)
       try {
         parseTrustedRootJson(text);
       } catch {
-        throw invalid('The trusted root must be a Sigstore trusted_root.json.');
+        throw invalid('The trusted root must be a Sigstore trusted_root.json.', {
+          messageKey: 'settings.trustedRoot',
+        });
       }
     }
     next.trustedRoot = text;
@@ -57,11 +63,16 @@ function mergeRelease(current: ReleaseSettings, patch: Partial<ReleaseSettings>)
   if (patch.managedKeys !== undefined) {
     const keys = patch.managedKeys;
     if (!Array.isArray(keys) || keys.length > MAX_MANAGED_KEYS) {
-      throw invalid(`Release keys must be a list of at most ${MAX_MANAGED_KEYS}.`);
+      throw invalid(`Release keys must be a list of at most ${MAX_MANAGED_KEYS}.`, {
+        messageKey: 'settings.keysList',
+        messageArgs: { max: String(MAX_MANAGED_KEYS) },
+      });
     }
     const pems = keys.map((k) => `${String(k).trim().replace(/\r\n/g, '\n')}\n`);
     if (!pems.every((k) => PEM_PUBLIC_KEY.test(k))) {
-      throw invalid('Each release key must be a PEM public key (-----BEGIN PUBLIC KEY-----).');
+      throw invalid('Each release key must be a PEM public key (-----BEGIN PUBLIC KEY-----).', {
+        messageKey: 'settings.keyPem',
+      });
     }
     next.managedKeys = [...new Set(pems)];
   }
@@ -75,8 +86,9 @@ export const MAX_ALLOWED_MEASUREMENTS = 64;
 export const MAX_TOKENS_LIMIT = 8192;
 export const MAX_IDLE_LOCK_MINUTES = 24 * 60;
 
-function invalid(message: string): ServiceFailure {
-  return new ServiceFailure({ code: 'invalid', message, retryable: false });
+/** `said`: the locale key (and its `{name}` values) the pages show instead of `message`. */
+function invalid(message: string, said: Said): ServiceFailure {
+  return new ServiceFailure({ code: 'invalid', message, retryable: false, ...said });
 }
 
 /**
@@ -88,13 +100,23 @@ export function normaliseRelayUrl(input: string): string {
   try {
     url = new URL(input.trim());
   } catch {
-    throw invalid('The relay URL is not a valid URL.');
+    throw invalid('The relay URL is not a valid URL.', { messageKey: 'settings.relayInvalid' });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw invalid('The relay URL must start with http:// or https://.');
+    throw invalid('The relay URL must start with http:// or https://.', {
+      messageKey: 'settings.relayScheme',
+    });
   }
-  if (url.username || url.password) throw invalid('The relay URL must not contain credentials.');
-  if (url.search || url.hash) throw invalid('The relay URL must not have a query or fragment.');
+  if (url.username || url.password) {
+    throw invalid('The relay URL must not contain credentials.', {
+      messageKey: 'settings.relayCredentials',
+    });
+  }
+  if (url.search || url.hash) {
+    throw invalid('The relay URL must not have a query or fragment.', {
+      messageKey: 'settings.relayQuery',
+    });
+  }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
@@ -112,20 +134,25 @@ export function mergeSettings(current: Settings, patch: Partial<Settings>): Sett
   if (patch.relayUrl !== undefined) next.relayUrl = normaliseRelayUrl(String(patch.relayUrl));
   if (patch.developmentMode !== undefined) {
     if (typeof patch.developmentMode !== 'boolean')
-      throw invalid('Development mode must be on or off.');
+      throw invalid('Development mode must be on or off.', { messageKey: 'settings.devMode' });
     next.developmentMode = patch.developmentMode;
   }
   if (patch.generation !== undefined) {
     const g = patch.generation as Partial<Settings['generation']>;
     if (g.maxTokens !== undefined) {
       if (!Number.isInteger(g.maxTokens) || g.maxTokens < 1 || g.maxTokens > MAX_TOKENS_LIMIT) {
-        throw invalid(`Max tokens must be a whole number from 1 to ${MAX_TOKENS_LIMIT}.`);
+        throw invalid(`Max tokens must be a whole number from 1 to ${MAX_TOKENS_LIMIT}.`, {
+          messageKey: 'settings.maxTokens',
+          messageArgs: { max: String(MAX_TOKENS_LIMIT) },
+        });
       }
       next.generation.maxTokens = g.maxTokens;
     }
     if (g.temperature !== undefined) {
       if (typeof g.temperature !== 'number' || !(g.temperature >= 0 && g.temperature <= 2)) {
-        throw invalid('Temperature must be between 0 and 2.');
+        throw invalid('Temperature must be between 0 and 2.', {
+          messageKey: 'settings.temperature',
+        });
       }
       next.generation.temperature = g.temperature;
     }
@@ -135,6 +162,7 @@ export function mergeSettings(current: Settings, patch: Partial<Settings>): Sett
     if (!Number.isInteger(m) || m < 0 || m > MAX_IDLE_LOCK_MINUTES) {
       throw invalid(
         `Idle lock must be a whole number of minutes from 0 to ${MAX_IDLE_LOCK_MINUTES}.`,
+        { messageKey: 'settings.idleLock', messageArgs: { max: String(MAX_IDLE_LOCK_MINUTES) } },
       );
     }
     next.idleLockMinutes = m;
@@ -142,17 +170,24 @@ export function mergeSettings(current: Settings, patch: Partial<Settings>): Sett
   if (patch.allowedMeasurements !== undefined) {
     const list = patch.allowedMeasurements;
     if (!Array.isArray(list) || list.length > MAX_ALLOWED_MEASUREMENTS) {
-      throw invalid(`Allowed measurements must be a list of at most ${MAX_ALLOWED_MEASUREMENTS}.`);
+      throw invalid(`Allowed measurements must be a list of at most ${MAX_ALLOWED_MEASUREMENTS}.`, {
+        messageKey: 'settings.measurementsList',
+        messageArgs: { max: String(MAX_ALLOWED_MEASUREMENTS) },
+      });
     }
     const normalised = list.map((m) => String(m).trim().toLowerCase());
     if (!normalised.every((m) => MEASUREMENT_HEX.test(m))) {
-      throw invalid('Each allowed measurement must be 96 hexadecimal digits (SHA-384).');
+      throw invalid('Each allowed measurement must be 96 hexadecimal digits (SHA-384).', {
+        messageKey: 'settings.measurementHex',
+      });
     }
     next.allowedMeasurements = [...new Set(normalised)];
   }
   if (patch.release !== undefined) {
     if (typeof patch.release !== 'object' || patch.release === null) {
-      throw invalid('Release settings must be an object.');
+      throw invalid('Release settings must be an object.', {
+        messageKey: 'settings.releaseObject',
+      });
     }
     next.release = mergeRelease(next.release, patch.release);
   }

@@ -54,6 +54,7 @@ function noVault(): ServiceFailure {
   return new ServiceFailure({
     code: 'no-vault',
     message: 'Sotto is not set up yet. Create a passkey to make your encrypted vault.',
+    messageKey: 'errors.noVault',
     retryable: false,
   });
 }
@@ -62,6 +63,7 @@ function vaultExists(): ServiceFailure {
   return new ServiceFailure({
     code: 'vault-exists',
     message: 'A vault already exists. Unlock it, or erase everything first.',
+    messageKey: 'errors.vaultExists',
     retryable: false,
   });
 }
@@ -70,6 +72,7 @@ function locked(): ServiceFailure {
   return new ServiceFailure({
     code: 'locked',
     message: 'Sotto is locked. Unlock it with your passkey.',
+    messageKey: 'errors.locked',
     retryable: false,
   });
 }
@@ -80,6 +83,7 @@ function wrongPasskey(cause?: unknown): ServiceFailure {
       code: 'wrong-passkey',
       message:
         'That passkey does not unlock this vault. Use the passkey you set Sotto up with. Nothing was decrypted and nothing was erased.',
+      messageKey: 'errors.wrongPasskey',
       retryable: false,
     },
     { cause },

@@ -23,9 +23,14 @@ import {
 import { ServiceFailure } from '../failure';
 import type { VaultService } from '../vault';
 import type { SyncService } from './sync-service';
+import type { MessageKey } from '../../i18n';
 
-function failure(message: string, cause?: unknown): ServiceFailure {
-  return new ServiceFailure({ code: 'invalid', message, retryable: false }, { cause });
+/** `key`: the locale key the pages show instead of `message` (when the user can act on it). */
+function failure(message: string, cause?: unknown, key?: MessageKey): ServiceFailure {
+  return new ServiceFailure(
+    { code: 'invalid', message, retryable: false, ...(key ? { messageKey: key } : {}) },
+    { cause },
+  );
 }
 
 export class PairingService {
@@ -69,7 +74,8 @@ export class PairingService {
 
   /** New device, step 2: waits for the other device, then the SAS to show. */
   async offerSas(): Promise<{ sas: string }> {
-    if (!this.#offer) throw failure('Start pairing on this device first.');
+    if (!this.#offer)
+      throw failure('Start pairing on this device first.', undefined, 'pairing.startFirst');
     const { sas, receive } = await this.#offer.offer.sas(this.#poll);
     this.#offer.receive = receive;
     return { sas };
@@ -78,17 +84,27 @@ export class PairingService {
   /** New device, step 3: waits for the approval; the vault key then waits for this device's passkey. */
   async receive(): Promise<{ syncUrl: string }> {
     const pending = this.#offer;
-    if (!pending?.receive) throw failure('Compare the codes on both screens first.');
+    if (!pending?.receive)
+      throw failure('Compare the codes on both screens first.', undefined, 'pairing.compareFirst');
     const payload = decodePairingJson(await pending.receive(this.#poll)) as Record<string, unknown>;
     if (
       payload?.v !== 1 ||
       typeof payload.vaultKey !== 'string' ||
       typeof payload.syncUrl !== 'string'
     ) {
-      throw failure('The other device sent something that is not a Sotto pairing.');
+      throw failure(
+        'The other device sent something that is not a Sotto pairing.',
+        undefined,
+        'pairing.notPairing',
+      );
     }
     const vaultKey = fromBase64Url(payload.vaultKey);
-    if (vaultKey.length !== 32) throw failure('The other device sent a key of the wrong size.');
+    if (vaultKey.length !== 32)
+      throw failure(
+        'The other device sent a key of the wrong size.',
+        undefined,
+        'pairing.wrongKeySize',
+      );
     this.#received = { vaultKey, syncUrl: pending.url };
     this.#offer = undefined;
     return { syncUrl: pending.url };
@@ -117,7 +133,7 @@ export class PairingService {
   /** Unlocked device, step 2: the person saw the same SAS on both screens. */
   async approve(): Promise<Record<string, never>> {
     const a = this.#acceptance;
-    if (!a) throw failure('Enter the other device’s code first.');
+    if (!a) throw failure('Enter the other device’s code first.', undefined, 'pairing.enterCode');
     const key = await this.#vault.key();
     await a.acceptance.approve(
       utf8(JSON.stringify({ v: 1, vaultKey: toBase64Url(key), syncUrl: a.url })),

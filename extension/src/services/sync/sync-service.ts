@@ -301,6 +301,7 @@ export class SyncService {
       throw new ServiceFailure({
         code: 'invalid',
         message: 'Turn sync on first.',
+        messageKey: 'errors.syncOff',
         retryable: false,
       });
     }
