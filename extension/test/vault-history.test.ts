@@ -391,7 +391,9 @@ describe('saved prompts (issue 19)', () => {
     expect(containsBytes(fromBase64Url(out.data), needle)).toBe(false);
     await h.handlers['prompts/delete']({ id: a!.id });
     expect((await h.handlers['prompts/list']({})).map((p) => p.id)).toEqual([b!.id]);
-    expect((await h.handlers['history/import']({ data: out.data })).prompts).toBe(1);
+    const back = await h.handlers['history/import']({ data: out.data });
+    expect(back.prompts).toBe(1);
+    expect(importSummary(back)).toBe('Imported: 0 already present, 0 new. 1 saved prompt added.');
     expect((await h.handlers['history/import']({ data: out.data })).prompts).toBe(0);
     expect((await h.handlers['prompts/list']({})).map((p) => p.id)).toEqual([b!.id, a!.id]);
 
