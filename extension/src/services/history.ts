@@ -464,7 +464,12 @@ export class HistoryService {
   /** Remembers (sealed) which conversation is open; `null` for an empty chat. */
   async setOpen(conversationId: string | null): Promise<void> {
     const key = await this.#vault.key();
-    const id = typeof conversationId === 'string' && conversationId ? conversationId : null;
+    const id =
+      typeof conversationId === 'string' &&
+      conversationId.length > 0 &&
+      conversationId.length <= 100
+        ? conversationId
+        : null;
     await this.#db.settings.put({
       key: OPEN_KEY as SettingsRow['key'],
       value: sealJson(key, OPEN_META, { conversationId: id }),
