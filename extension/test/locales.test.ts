@@ -81,4 +81,19 @@ describe('i18n.t over chrome.i18n', () => {
       '„A {where} $1“ (B) wartet. Entsperre, um es auszuführen; noch wurde nichts gesendet.',
     );
   });
+
+  it("shows a worker failure in the UI's language by its messageKey, and as written without one", async () => {
+    const { errorMessage, errorTitle } = await import('../src/components/format');
+    const { toErrorInfo } = await import('../src/services/failure');
+    const { ServiceError } = await import('@sotto/protocol');
+    const info = toErrorInfo(new ServiceError('bad gateway', { status: 502, inner: false }));
+    expect(info.message).toBe('The relay answered with an error (502).');
+    expect([errorTitle(info), errorMessage(info)]).toEqual([
+      'Der Dienst hat mit einem Fehler geantwortet',
+      'Das Relay hat mit einem Fehler geantwortet (502).',
+    ]);
+    expect(errorMessage({ code: 'invalid', message: 'Unknown request.', retryable: false })).toBe(
+      'Unknown request.',
+    );
+  });
 });

@@ -14,6 +14,7 @@ import { describeTurn, REWRITE_STYLES } from '../page/prompts';
 import { shownIndex, shownVersion, type UiMessage, versionCount } from './chat-state';
 import { ErrorNotice } from './error-notice';
 import { Icon } from './icons';
+import { interleave, SLOT } from './interleave';
 import { MarkdownView } from './markdown-view';
 import { insertFailure } from './use-page-actions';
 
@@ -36,7 +37,10 @@ function UserTurn({ content }: { content: string }) {
             {d.how} <strong>{d.title || d.url}</strong>
           </>
         ) : (
-          i18n.t('answer.summarize', { title: d.title || d.url })
+          interleave(
+            i18n.t('answer.summarize', { title: SLOT }),
+            <strong>{d.title || d.url}</strong>,
+          )
         )}
         <div class="muted">
           {i18n.t('answer.pageChars', d.chars, [formatNumber(d.chars)])}
