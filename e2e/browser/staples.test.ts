@@ -86,14 +86,22 @@ async function menuExists(ext: ExtensionBrowser, id: string): Promise<boolean> {
   )) as boolean;
 }
 
-/** Waits until the newest user turn's label mentions `text`, then for its answer to end. */
-async function waitForTurn(panel: Page, text: string): Promise<string> {
+/**
+ * Waits until the newest user turn is of this shape (`.plain` chat text, or a page or
+ * rewrite `.turn-label`) and mentions `text`, then for its answer to end.
+ */
+async function waitForTurn(
+  panel: Page,
+  shape: '.plain' | '.turn-label',
+  text: string,
+): Promise<string> {
   await panel.waitForFunction(
-    (t: string) => {
+    (sel: string, t: string) => {
       const users = document.querySelectorAll('[data-role="user"]');
-      return users[users.length - 1]?.textContent?.includes(t) === true;
+      return users[users.length - 1]?.querySelector(sel)?.textContent?.includes(t) === true;
     },
     { timeout: 120_000, polling: 'mutation' },
+    shape,
     text,
   );
   return (await waitForAnswer(panel, await answerCount(panel), ['done', 'error'])).state;
@@ -208,7 +216,7 @@ describe.skipIf(!hasChromium)(
         await copies[0]!.click();
         await panel.waitForFunction(
           () => document.querySelector('[data-testid="code-copy"]')?.textContent === 'Copied',
-          { polling: 'mutation' },
+          { polling: 100 },
         );
         expect(await panel.evaluate(() => navigator.clipboard.readText())).toBe(CODE);
 
@@ -305,10 +313,18 @@ describe.skipIf(!hasChromium)(
 
         await openHistory(panel);
         await panel.type('[data-testid="search-input"]', 'zorbl');
-        await panel.waitForSelector('[data-testid="conversation-results"][data-count="1"]');
-        expect(await panel.$eval('[data-testid="snippet-match"]', (e) => e.textContent)).toBe(
-          'Zorbl',
+        // Each keystroke searches: wait for the answer to the whole word, not to "zor".
+        await panel.waitForFunction(
+          () => document.querySelector('[data-testid="snippet-match"]')?.textContent === 'Zorbl',
+          // Interval polling: a changed text node is a characterData mutation, which
+          // puppeteer's mutation poller does not watch.
+          { polling: 100 },
         );
+        expect(
+          await panel.$eval('[data-testid="conversation-results"]', (e) =>
+            e.getAttribute('data-count'),
+          ),
+        ).toBe('1');
         expect(await panel.$eval('[data-testid="snippet"]', (e) => e.textContent)).toContain(
           'Zorblax',
         );
@@ -370,19 +386,26 @@ describe.skipIf(!hasChromium)(
         await panel.waitForFunction(
           (t: string) =>
             document.querySelector('[data-testid="conversation-title"]')?.textContent === t,
-          { polling: 'mutation' },
+          { polling: 100 },
           target.title,
         );
+        // The worker has noted it (the panel tells it as the conversation opens).
+        await expect
+          .poll(() => askOk(panel, 'history/get-open'), { timeout: 30_000 })
+          .toEqual({ conversationId: target.id });
         await lockAndUnlock(panel);
         await panel.waitForFunction(
           (t: string) =>
             document.querySelector('[data-testid="conversation-title"]')?.textContent === t,
-          { polling: 'mutation' },
+          { polling: 100 },
           target.title,
         );
         expect(await answerCount(panel)).toBe(1);
         // A new chat is remembered as such: the next unlock shows an empty chat.
         await newChat(panel);
+        await expect
+          .poll(() => askOk(panel, 'history/get-open'), { timeout: 30_000 })
+          .toEqual({ conversationId: null });
         await lockAndUnlock(panel);
         await panel.waitForSelector('[data-testid="empty-state"]');
       },
@@ -452,7 +475,7 @@ describe.skipIf(!hasChromium)(
         await (await panel.$$('[data-testid="prompt-up"]'))[1]!.click();
         await panel.waitForFunction(
           () => document.querySelector('[data-testid="prompt-name"]')?.textContent === 'Polite',
-          { polling: 'mutation' },
+          { polling: 100 },
         );
         const saved = await askOk<{ id: string; name: string; text: string }[]>(
           panel,
@@ -468,7 +491,7 @@ describe.skipIf(!hasChromium)(
         await panel.type('[data-testid="system-prompt-input"]', system);
         await panel.click('[data-testid="system-prompt-save"]');
         await (await panel.$$('[data-testid="prompt-run-chat"]'))[1]!.click();
-        expect(await waitForTurn(panel, explain)).toBe('done');
+        expect(await waitForTurn(panel, '.plain', explain)).toBe('done');
         const [chatConv] = await askOk<Conversation[]>(panel, 'history/list');
         const got = await askOk<{ conversation: { systemPrompt?: string }; messages: Message[] }>(
           panel,
@@ -487,7 +510,7 @@ describe.skipIf(!hasChromium)(
         await clickMenu(ext!.worker, site.articleUrl, {
           menuItemId: `sotto-prompt:${explainPrompt!.id}`,
         });
-        expect(await waitForTurn(panel, explain)).toBe('done');
+        expect(await waitForTurn(panel, '.turn-label', explain)).toBe('done');
         const [pageConv] = await askOk<(Conversation & { kind: string })[]>(panel, 'history/list');
         expect(pageConv!.kind).toBe('summarize');
         const pageTurn = (
@@ -511,7 +534,7 @@ describe.skipIf(!hasChromium)(
           selectionText: TEXTAREA_TEXT(canary),
           editable: true,
         });
-        expect(await waitForTurn(panel, 'Reply politely.')).toBe('done');
+        expect(await waitForTurn(panel, '.turn-label', 'Reply politely.')).toBe('done');
         const [rewriteConv] = await askOk<(Conversation & { kind: string })[]>(
           panel,
           'history/list',
