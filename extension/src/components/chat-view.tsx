@@ -193,7 +193,12 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           class="btn-icon"
           data-testid="lock"
           aria-label={i18n.t('chat.lock')}
-          onClick={onLock}
+          // The open conversation is noted first, so a lock right after opening one still returns to it.
+          onClick={() =>
+            void sendMessage('history/set-open', { conversationId: openId })
+              .catch(() => undefined)
+              .finally(onLock)
+          }
         >
           <Icon name="lock" />
         </button>
