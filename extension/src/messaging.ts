@@ -192,6 +192,12 @@ export interface ConversationSummary {
   createdAt: number;
   updatedAt: number;
   messageCount: number;
+  /** Pinned to the top of the list (sealed with the title). */
+  pinned?: boolean;
+  /** The conversation's system prompt, if one was set. */
+  systemPrompt?: string;
+  /** `history/search` only: where the query matched, to show it highlighted. */
+  snippet?: { before: string; match: string; after: string };
 }
 
 export interface StoredMessage {
@@ -232,6 +238,17 @@ export interface PlanStep {
   index: number;
   count: number;
 }
+
+/** A saved prompt or custom action (sealed in the vault; saved-prompts.ts). */
+export interface SavedPrompt {
+  id: string;
+  name: string;
+  /** The instruction: sent as the message in chat, or applied to the page or the selection. */
+  text: string;
+}
+
+/** Where a saved prompt runs. */
+export type PromptTarget = 'chat' | 'page' | 'selection';
 
 /** Page context attached to a chat request; stored (sealed) with the conversation. */
 export interface ChatContext {
@@ -284,6 +301,18 @@ export type PageAction =
       language?: string;
       pageUrl?: string;
       pageTitle?: string;
+    }
+  /** A saved prompt picked from the context menu, to run on the page or the selection. */
+  | {
+      type: 'action/prompt';
+      actionId: string;
+      tabId: number;
+      frameId: number;
+      promptId: string;
+      target: 'page' | 'selection';
+      selectionText?: string;
+      pageUrl?: string;
+      pageTitle?: string;
     };
 
 // ---------------------------------------------------------------------------
@@ -308,7 +337,14 @@ export interface MessageMap {
    */
   'vault/restore': {
     request: { data: Base64Url; prf: Base64Url; salt: Base64Url; credentialId: Base64Url };
-    response: { status: VaultStatus; conversations: number; messages: number; present: number };
+    response: {
+      status: VaultStatus;
+      conversations: number;
+      messages: number;
+      present: number;
+      /** Saved prompts added. */
+      prompts: number;
+    };
   };
 
   /**
@@ -344,12 +380,39 @@ export interface MessageMap {
     response: ConversationSummary;
   };
   'history/delete': { request: { conversationId: string }; response: Record<string, never> };
+  /** Deletes several conversations at once (all or none). */
+  'history/delete-many': {
+    request: { conversationIds: string[] };
+    response: { deleted: number };
+  };
+  'history/pin': {
+    request: { conversationId: string; pinned: boolean };
+    response: ConversationSummary;
+  };
+  /**
+   * The conversation open in the panel, remembered sealed so that unlocking returns to
+   * it (`null`: an empty chat). Temporary conversations are never named here.
+   */
+  'history/set-open': {
+    request: { conversationId: string | null };
+    response: Record<string, never>;
+  };
+  'history/get-open': {
+    request: Record<string, never>;
+    response: { conversationId: string | null };
+  };
   /** Case-insensitive search over titles, page URLs and message text, decrypted in the worker. */
   'history/search': { request: { query: string }; response: ConversationSummary[] };
   /** An encrypted backup file (sealed under the vault key). The page downloads it. */
   'history/export': {
     request: Record<string, never>;
-    response: { fileName: string; data: Base64Url; conversations: number; messages: number };
+    response: {
+      fileName: string;
+      data: Base64Url;
+      conversations: number;
+      messages: number;
+      prompts: number;
+    };
   };
   /**
    * Imports a backup made by this vault. Existing ids are kept; new ones are added.
@@ -357,10 +420,21 @@ export interface MessageMap {
    */
   'history/import': {
     request: { data: Base64Url };
-    response: { conversations: number; messages: number; present: number };
+    response: { conversations: number; messages: number; present: number; prompts: number };
   };
   /** Erases every conversation, message and the vault itself; settings return to defaults. */
   'history/erase-all': { request: Record<string, never>; response: VaultStatus };
+
+  /** Saved prompts, in the user's order. */
+  'prompts/list': { request: Record<string, never>; response: SavedPrompt[] };
+  /** Adds a prompt (no `id`) or replaces one; returns the new list. */
+  'prompts/save': {
+    request: { prompt: { id?: string; name: string; text: string } };
+    response: SavedPrompt[];
+  };
+  'prompts/delete': { request: { id: string }; response: SavedPrompt[] };
+  /** `ids` names every saved prompt once, in the new order. */
+  'prompts/reorder': { request: { ids: string[] }; response: SavedPrompt[] };
 
   'settings/get': { request: Record<string, never>; response: Settings };
   /** Partial update; returns the whole result. A new relay origin needs its host permission first. */
@@ -446,10 +520,15 @@ export type PanelToWorker =
       settings?: Partial<GenerationSettings>;
       context?: ChatContext;
       /**
-       * Regenerate: replace the last assistant answer instead of adding a user turn.
-       * The worker then stores only the new answer.
+       * Regenerate: a new version of the last assistant answer instead of a user turn.
+       * The worker then stores only the new answer, after the earlier versions.
        */
       regenerate?: boolean;
+      /**
+       * A temporary conversation: the worker stores nothing of it (no history row, so
+       * nothing to sync either) and answers `chat/done` with `messageId: ''`.
+       */
+      temporary?: boolean;
     }
   | { type: 'chat/stop'; requestId: string };
 

@@ -201,6 +201,82 @@ describe('chat service against the real enclave', () => {
     expect(await h.db.conversations.count()).toBe(0);
   });
 
+  it('Regenerate stores the new answer after the one it replaces: both versions stay', async () => {
+    const h = await ready({ developmentMode: true });
+    const first = await run(h, start('Once upon a time'));
+    const { conversationId } = first.at(-1) as Extract<WorkerToPanel, { type: 'chat/done' }>;
+    const text = first
+      .filter((m) => m.type === 'chat/delta')
+      .map((d) => (d as { text: string }).text)
+      .join('');
+    const again = await run(h, start('Once upon a time', { conversationId, regenerate: true }));
+    const done = again.at(-1) as Extract<WorkerToPanel, { type: 'chat/done' }>;
+    expect(done).toMatchObject({ type: 'chat/done', conversationId });
+    const stored = await h.history.get(conversationId);
+    expect(stored.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'assistant']);
+    expect(stored.messages[1]?.content).toBe(text);
+    expect(stored.messages[2]?.id).toBe(done.messageId);
+  });
+
+  it('a system prompt sent first is kept sealed with the conversation, and cleared when no longer sent', async () => {
+    const h = await ready({ developmentMode: true });
+    const c = canary();
+    const system = { role: 'system' as const, content: `Speak like a pirate ${c}` };
+    const out = await run(
+      h,
+      start('Once upon a time', {
+        messages: [system, { role: 'user', content: 'Once upon a time' }],
+      }),
+    );
+    const { conversationId } = out.at(-1) as Extract<WorkerToPanel, { type: 'chat/done' }>;
+    expect((await h.history.get(conversationId)).conversation.systemPrompt).toBe(system.content);
+    expect((await h.history.get(conversationId)).messages.map((m) => m.role)).toEqual([
+      'user',
+      'assistant',
+    ]);
+    const needle = new TextEncoder().encode(c);
+    for (const table of h.db.tables)
+      for (const row of await table.toArray())
+        for (const bytes of rowBytes(row)) expect(containsBytes(bytes, needle)).toBe(false);
+    await run(
+      h,
+      start('More', {
+        conversationId,
+        messages: [
+          { role: 'user', content: 'Once upon a time' },
+          { role: 'assistant', content: 'x' },
+          { role: 'user', content: 'More' },
+        ],
+      }),
+    );
+    expect((await h.history.get(conversationId)).conversation.systemPrompt).toBeUndefined();
+  });
+
+  it('a temporary conversation is answered and never stored, not even its conversation row', async () => {
+    const h = await ready({ developmentMode: true });
+    const c = canary();
+    const out = await run(h, start(`Once upon a time ${c}`, { temporary: true }));
+    expect(out.filter((m) => m.type === 'chat/delta').length).toBeGreaterThan(0);
+    expect(out.at(-1)).toMatchObject({ type: 'chat/done', messageId: '' });
+    const { conversationId } = out.at(-1) as Extract<WorkerToPanel, { type: 'chat/done' }>;
+    // A follow-up turn in it stores nothing either.
+    await run(
+      h,
+      start('And then?', {
+        conversationId,
+        temporary: true,
+        messages: [
+          { role: 'user', content: `Once upon a time ${c}` },
+          { role: 'assistant', content: 'x' },
+          { role: 'user', content: 'And then?' },
+        ],
+      }),
+    );
+    expect(await h.db.messages.count()).toBe(0);
+    expect(await h.db.conversations.count()).toBe(0);
+    expect(await h.history.list()).toEqual([]);
+  });
+
   it('validates requests from the panel', async () => {
     const h = await ready({ developmentMode: true });
     const out = await run(h, {

@@ -41,6 +41,8 @@ const SAME_IN_GERMAN = new Set([
   'answer.sotto',
   'format.seconds',
   'passkey.errorWithTitle',
+  // Only the user's own words around punctuation.
+  'prompts.runLabel',
   // Words German software keeps in English.
   'options.relay',
   'evidence.release',

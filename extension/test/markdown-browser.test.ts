@@ -96,6 +96,17 @@ const CASES: Case[] = [
     markdownOnly: true,
   },
   { name: 'video poster', input: '<video poster="https://remote.example/p.png"></video>' },
+  {
+    name: 'hostile fence language',
+    input: `\`\`\`js" onmouseover="${P('fence')}" class="lock-badge\nlet a = 1;\n\`\`\``,
+    keep: 'let a = 1;',
+    markdownOnly: true,
+  },
+  {
+    name: 'class spoofing beside highlighter tokens',
+    input: '<code class="hljs lock-badge"><span class="hljs-keyword btn-primary">x</span></code>',
+    keep: 'x',
+  },
 ];
 
 const BENIGN = [
@@ -138,6 +149,7 @@ const TAGS = [
   'p',
   'pre',
   's',
+  'span',
   'strong',
   'sub',
   'sup',
@@ -156,6 +168,7 @@ const ATTRS = [
   'start',
   'colspan',
   'rowspan',
+  'class',
   'target',
   'rel',
   'referrerpolicy',
@@ -165,6 +178,8 @@ interface Inspection {
   badTags: string[];
   badAttrs: string[];
   badHrefs: string[];
+  /** Class tokens that are not the highlighter's (`hljs…`, `…_`, `language-…`). */
+  badClasses: string[];
   linksWithoutRel: number;
   text: string;
 }
@@ -181,6 +196,7 @@ async function mount(page: Page, fn: 'renderMarkdown' | 'sanitizeHtml', input: s
         badTags: [],
         badAttrs: [],
         badHrefs: [],
+        badClasses: [],
         linksWithoutRel: 0,
         text: box.textContent ?? '',
       };
@@ -189,6 +205,11 @@ async function mount(page: Page, fn: 'renderMarkdown' | 'sanitizeHtml', input: s
         if (!tags.includes(tag)) out.badTags.push(tag);
         for (const a of el.getAttributeNames())
           if (!attrs.includes(a)) out.badAttrs.push(`${tag}[${a}]`);
+        for (const c of el.classList)
+          if (!/^(?:hljs|hljs-[a-z_-]+|[a-z]+_+|language-[a-z0-9+#-]+)$/.test(c))
+            out.badClasses.push(`${tag}.${c}`);
+        if (el.classList.length > 0 && tag !== 'span' && tag !== 'code')
+          out.badClasses.push(`${tag}[class]`);
         const href = el.getAttribute('href');
         if (href !== null && !/^(?:https?:|mailto:)/i.test(href)) out.badHrefs.push(href);
         if (tag === 'a' && href !== null) {
@@ -263,6 +284,7 @@ describe.skipIf(!hasChromium)('answer renderer in headless Chromium', () => {
         expect(r.badTags, c.name).toEqual([]);
         expect(r.badAttrs, c.name).toEqual([]);
         expect(r.badHrefs, c.name).toEqual([]);
+        expect(r.badClasses, c.name).toEqual([]);
         expect(r.linksWithoutRel, c.name).toBe(0);
         if (c.keep && (fn === 'renderMarkdown' || !c.markdownOnly))
           expect(r.text, c.name).toContain(c.keep);
@@ -275,6 +297,39 @@ describe.skipIf(!hasChromium)('answer renderer in headless Chromium', () => {
       await page.close();
     });
   }
+
+  it('renderMarkdown highlights fenced code: token spans, the fence language, escaped text', async () => {
+    const page = await h.browser.newPage();
+    await page.goto(h.url);
+    const r = await mount(
+      page,
+      'renderMarkdown',
+      '```typescript\nconst greet = (n: string) => `hi ${n}` < 2; // <b>not bold</b>\n```\n\n```\nplain <i>text</i>\n```',
+    );
+    expect(r.badTags).toEqual([]);
+    expect(r.badAttrs).toEqual([]);
+    expect(r.badClasses).toEqual([]);
+    const shape = await page.evaluate(() => {
+      const codes = [...document.querySelectorAll('pre code')];
+      return {
+        classes: codes.map((c) => c.className),
+        tokens: [...codes[0]!.querySelectorAll('span')].map(
+          (s) => `${s.className}:${s.textContent}`,
+        ),
+        text: codes.map((c) => c.textContent),
+        bold: document.querySelectorAll('pre b, pre i').length,
+      };
+    });
+    expect(shape.classes).toEqual(['hljs language-typescript', 'hljs']);
+    expect(shape.tokens).toContain('hljs-keyword:const');
+    expect(shape.tokens).toContain('hljs-comment:// <b>not bold</b>');
+    expect(shape.text).toEqual([
+      'const greet = (n: string) => `hi ${n}` < 2; // <b>not bold</b>\n',
+      'plain <i>text</i>\n',
+    ]);
+    expect(shape.bold).toBe(0);
+    await page.close();
+  });
 
   it('renderMarkdown shows raw HTML as text and images as their alt text', async () => {
     const page = await h.browser.newPage();

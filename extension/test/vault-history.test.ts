@@ -266,6 +266,142 @@ describe('sealed history', () => {
   });
 });
 
+describe('history staples (issue 19)', () => {
+  async function three(h: Harness, c: string): Promise<void> {
+    for (const id of ['a', 'b', 'c']) {
+      await h.history.append({
+        conversationId: id,
+        conversation: { title: `title ${id}`, kind: 'chat' },
+        messages: [
+          { conversationId: id, role: 'user', content: `question ${id}`, status: 'complete' },
+          {
+            conversationId: id,
+            role: 'assistant',
+            content: `a long answer about the ${id === 'b' ? c : 'weather'} and more words after it`,
+            status: 'complete',
+          },
+        ],
+      });
+    }
+  }
+
+  it('search returns a snippet of the match; pin is sealed; the open conversation is remembered sealed', async () => {
+    const h = await withVault();
+    const c = canary();
+    await three(h, c);
+    const found = await h.handlers['history/search']({ query: c.toLowerCase() });
+    expect(found.map((x) => x.id)).toEqual(['b']);
+    expect(found[0]?.snippet).toEqual({
+      before: 'a long answer about the ',
+      match: c,
+      after: ' and more words after it',
+    });
+    expect((await h.handlers['history/search']({ query: 'TITLE A' }))[0]?.snippet?.match).toBe(
+      'title a',
+    );
+
+    expect(await h.handlers['history/pin']({ conversationId: 'a', pinned: true })).toMatchObject({
+      id: 'a',
+      pinned: true,
+    });
+    expect((await h.history.list()).map((x) => [x.id, x.pinned === true])).toEqual([
+      ['c', false],
+      ['b', false],
+      ['a', true],
+    ]);
+    expect((await h.history.get('a')).messages).toHaveLength(2);
+    await h.handlers['history/pin']({ conversationId: 'a', pinned: false });
+    expect((await h.history.list()).find((x) => x.id === 'a')?.pinned).toBeUndefined();
+
+    expect(await h.handlers['history/get-open']({})).toEqual({ conversationId: null });
+    await h.handlers['history/set-open']({ conversationId: 'b' });
+    expect(await h.handlers['history/get-open']({})).toEqual({ conversationId: 'b' });
+    // The remembered id is sealed: no row carries it in clear beside its own conversation row.
+    const needle = new TextEncoder().encode('"b"');
+    const settingsRows = await h.db.settings.toArray();
+    for (const row of settingsRows)
+      for (const bytes of rowBytes(row)) expect(containsBytes(bytes, needle)).toBe(false);
+    await h.vault.lock();
+    expect(await failureCode(h.history.getOpen())).toBe('locked');
+    await h.vault.unlock({ prf: prfBytes(7), credentialId: CRED });
+    expect(await h.history.getOpen()).toBe('b');
+    // A conversation deleted since names nothing.
+    await h.history.delete('b');
+    expect(await h.history.getOpen()).toBeNull();
+  });
+
+  it('bulk delete removes exactly the chosen conversations with their messages, and refuses bad input whole', async () => {
+    const h = await withVault();
+    await three(h, canary());
+    expect(await failureCode(h.history.deleteMany('a'))).toBe('invalid');
+    expect(await failureCode(h.history.deleteMany(['a', 7]))).toBe('invalid');
+    expect((await h.history.list()).length).toBe(3);
+    expect(
+      await h.handlers['history/delete-many']({ conversationIds: ['a', 'c', 'a', 'zz'] }),
+    ).toEqual({ deleted: 2 });
+    expect((await h.history.list()).map((x) => x.id)).toEqual(['b']);
+    expect(await h.db.messages.count()).toBe(2);
+    expect((await h.history.get('b')).messages).toHaveLength(2);
+  });
+});
+
+describe('saved prompts (issue 19)', () => {
+  it('saves, edits, reorders and deletes prompts sealed; refuses bad input whole; round-trips through the backup', async () => {
+    const h = await withVault();
+    const c = canary();
+    let list = await h.handlers['prompts/save']({
+      prompt: { name: `Explain ${c}`, text: `Explain like I'm 12 ${c}` },
+    });
+    list = await h.handlers['prompts/save']({
+      prompt: { name: '  Polite   reply ', text: 'Reply politely.' },
+    });
+    expect(list.map((p) => p.name)).toEqual([`Explain ${c}`, 'Polite reply']);
+    const [a, b] = list;
+    list = await h.handlers['prompts/reorder']({ ids: [b!.id, a!.id] });
+    expect(list.map((p) => p.id)).toEqual([b!.id, a!.id]);
+    list = await h.handlers['prompts/save']({
+      prompt: { id: b!.id, name: 'Polite', text: 'Be kind.' },
+    });
+    expect(list[0]).toEqual({ id: b!.id, name: 'Polite', text: 'Be kind.' });
+
+    for (const bad of [
+      { name: '', text: 'x' },
+      { name: 'x', text: '   ' },
+      { name: 'x'.repeat(81), text: 'x' },
+      { id: 'no-such-id', name: 'x', text: 'x' },
+      { id: '<script>', name: 'x', text: 'x' },
+    ]) {
+      expect(await failureCode(h.handlers['prompts/save']({ prompt: bad }))).toBe('invalid');
+    }
+    expect(await failureCode(h.handlers['prompts/reorder']({ ids: [a!.id] }))).toBe('invalid');
+    expect(await failureCode(h.handlers['prompts/reorder']({ ids: [a!.id, a!.id] }))).toBe(
+      'invalid',
+    );
+    expect(await h.handlers['prompts/list']({})).toEqual(list);
+
+    // Sealed: no row carries a prompt's name or text.
+    const needle = new TextEncoder().encode(c);
+    for (const table of h.db.tables)
+      for (const row of await table.toArray())
+        for (const bytes of rowBytes(row)) expect(containsBytes(bytes, needle)).toBe(false);
+
+    // The encrypted backup carries them; an import after deleting one brings it back, once.
+    const out = await h.handlers['history/export']({});
+    expect(out.prompts).toBe(2);
+    expect(containsBytes(fromBase64Url(out.data), needle)).toBe(false);
+    await h.handlers['prompts/delete']({ id: a!.id });
+    expect((await h.handlers['prompts/list']({})).map((p) => p.id)).toEqual([b!.id]);
+    const back = await h.handlers['history/import']({ data: out.data });
+    expect(back.prompts).toBe(1);
+    expect(importSummary(back)).toBe('Imported: 0 already present, 0 new. 1 saved prompt added.');
+    expect((await h.handlers['history/import']({ data: out.data })).prompts).toBe(0);
+    expect((await h.handlers['prompts/list']({})).map((p) => p.id)).toEqual([b!.id, a!.id]);
+
+    await h.vault.lock();
+    expect(await failureCode(h.handlers['prompts/list']({}))).toBe('locked');
+  });
+});
+
 describe('backup and erase', () => {
   it('exports an encrypted file that imports back after a delete, and not into another vault', async () => {
     const h = await withVault();
@@ -284,6 +420,7 @@ describe('backup and erase', () => {
       conversations: 1,
       messages: 1,
       present: 0,
+      prompts: 0,
     });
     expect((await h.history.get('k')).messages[0]?.content).toBe(`body ${c}`);
     // Importing again adds nothing (ids kept).
@@ -291,6 +428,7 @@ describe('backup and erase', () => {
       conversations: 0,
       messages: 0,
       present: 1,
+      prompts: 0,
     });
     const other = await withVault();
     await expect(other.handlers['history/import']({ data: out.data })).rejects.toMatchObject({
@@ -313,11 +451,11 @@ describe('backup and erase', () => {
     }
     const out = await h.handlers['history/export']({});
     const again = await h.handlers['history/import']({ data: out.data });
-    expect(again).toEqual({ conversations: 0, messages: 0, present: 8 });
+    expect(again).toEqual({ conversations: 0, messages: 0, present: 8, prompts: 0 });
     expect(importSummary(again)).toBe('Imported: 8 already present, 0 new.');
     await h.history.delete('c3');
     const one = await h.handlers['history/import']({ data: out.data });
-    expect(one).toEqual({ conversations: 1, messages: 1, present: 7 });
+    expect(one).toEqual({ conversations: 1, messages: 1, present: 7, prompts: 0 });
     expect(importSummary(one)).toBe('Imported: 7 already present, 1 new (1 message).');
   });
 
@@ -366,9 +504,11 @@ describe('backup and erase', () => {
     expect((await h.history.list()).map((x) => x.id)).toEqual(['m']);
   });
 
-  it('erase-all removes history, the vault and custom settings', async () => {
+  it('erase-all removes history, saved prompts, the vault and custom settings', async () => {
     const h = await withVault();
     await h.settings.set({ developmentMode: true });
+    await h.prompts.save({ name: 'p', text: 'q' });
+    await h.history.setOpen('e');
     await h.history.append({
       conversationId: 'e',
       conversation: { title: 'e', kind: 'chat' },
@@ -391,5 +531,8 @@ describe('backup and erase', () => {
     expect(await h.db.vault.count()).toBe(0);
     expect(h.holder.peek()).toBeUndefined();
     expect((await h.settings.get()).developmentMode).toBe(false);
+    expect(
+      (await h.db.settings.toArray()).map((r) => r.key).filter((k) => k !== 'settings'),
+    ).toEqual([]);
   });
 });

@@ -22,9 +22,11 @@ import {
   type MenuBrowser,
   openPanel,
   type ToolbarBrowser,
+  updatePromptMenus,
 } from '../../src/services/menus';
 import { PanelHub } from '../../src/services/panel-hub';
 import { createHandlers, dispatch, isForWorker } from '../../src/services/router';
+import { SavedPromptsService } from '../../src/services/saved-prompts';
 import { SettingsStore } from '../../src/services/settings-store';
 import { PairingService } from '../../src/services/sync/pairing-service';
 import { SYNC_ALARM, SyncService } from '../../src/services/sync/sync-service';
@@ -38,6 +40,13 @@ export default defineBackground({
     let evidence: EvidenceService | undefined;
     let vault: VaultService | undefined;
     let sync: SyncService | undefined;
+    let prompts: SavedPromptsService | undefined;
+    const b = browser as unknown as MenuBrowser;
+    // The saved prompts' menu shows only while the vault is open (their names are sealed).
+    const refreshPromptMenus = (state: string) =>
+      void (state === 'unlocked' && prompts ? prompts.list() : Promise.resolve([]))
+        .catch(() => [])
+        .then((list) => updatePromptMenus(b, list));
     const settings = new SettingsStore(db, {
       canReach: (origin) => browser.permissions.contains({ origins: [`${origin}/*`] }),
       onChange: async (next, previous) => {
@@ -59,13 +68,15 @@ export default defineBackground({
       idleLockMinutes: async () => (await settings.get()).idleLockMinutes,
       onChange: (state) => {
         panels?.broadcast({ type: 'vault/changed', state });
+        refreshPromptMenus(state);
         if (state === 'unlocked') void sync?.syncNow();
       },
     });
     const devTrust = new DevTrustStore(db);
     evidence = new EvidenceService({ settings: () => settings.get(), devTrust });
     const history = new HistoryService(db, vault);
-    const backup = new BackupService(history, vault);
+    prompts = new SavedPromptsService(db, vault, (list) => void updatePromptMenus(b, list));
+    const backup = new BackupService(history, vault, { prompts });
     const chat = new ChatService({ evidence, history, vault, settings: () => settings.get() });
     const extensionOrigin = browser.runtime.getURL('/');
     panels = new PanelHub(chat, extensionOrigin);
@@ -75,6 +86,7 @@ export default defineBackground({
       vault,
       history,
       backup,
+      prompts,
       evidence,
       settings,
       panels,
@@ -83,10 +95,9 @@ export default defineBackground({
       pairing,
     });
     void browser.alarms.create(SYNC_ALARM, { periodInMinutes: 1 });
-    const b = browser as unknown as MenuBrowser;
 
     browser.runtime.onInstalled.addListener(() => {
-      void createMenus(b);
+      void createMenus(b).then(async () => refreshPromptMenus((await vault.status()).state));
     });
     // Open the panel from our own click handler: a panel opened by `openPanelOnActionClick`
     // gets no activeTab grant, so Summarize and Rewrite could not read the page.

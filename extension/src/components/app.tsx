@@ -2,7 +2,7 @@
  * The side panel app: routes between onboarding, unlock and chat by the
  * vault's state; owns the panel port, the evidence shown in the lock badge,
  * and hands the worker's page actions (`action/summarize`, `action/ask`,
- * `action/rewrite`, `action/explain`, `action/translate`)
+ * `action/rewrite`, `action/explain`, `action/translate`, `action/prompt`)
  * to the page flows once the vault is unlocked.
  */
 
@@ -76,11 +76,11 @@ export function App({ passkey, windowId }: AppProps) {
     if (vault === 'unlocked') void refreshEvidence();
   }, [vault, refreshEvidence]);
 
-  // Locking also clears the decrypted conversation from this page's memory.
-  const { newChat } = chat;
+  // Locking also clears the decrypted conversation from this page's memory (a temporary one too).
+  const { wipe } = chat;
   useEffect(() => {
-    if (vault === 'locked' || vault === 'no-vault') newChat();
-  }, [vault, newChat]);
+    if (vault === 'locked' || vault === 'no-vault') wipe();
+  }, [vault, wipe]);
 
   // A page action waits until the vault is open, then runs once.
   useEffect(() => {
@@ -93,6 +93,16 @@ export function App({ passkey, windowId }: AppProps) {
     else if (action.type === 'action/explain') void page.explain(action);
     else if (action.type === 'action/translate') void page.translate(action);
     else if (action.type === 'action/rewrite') void page.rewrite(action);
+    else if (action.type === 'action/prompt') {
+      // A saved prompt from the context menu: its text is read now, from the open vault.
+      const from = action;
+      void sendMessage('prompts/list')
+        .then((list) => {
+          const prompt = list.find((p) => p.id === from.promptId);
+          if (prompt) void page.runPrompt(prompt, from.target, from);
+        })
+        .catch(() => undefined);
+    }
   }, [vault, action, page]);
 
   return (

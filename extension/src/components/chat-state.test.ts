@@ -15,7 +15,10 @@ import {
   chatReducer,
   hasPageText,
   initialChat,
+  shownIndex,
+  shownVersion,
   turnsFor,
+  versionCount,
 } from './chat-state';
 import { CHAT_TOO_LONG, chatOutgrewModel, errorTitle } from './format';
 import { rewriteTurn, summaryTurn } from '../page/prompts';
@@ -145,6 +148,127 @@ describe('chat reducer', () => {
     const regenFailed = run(answered, { type: 'disconnected' });
     expect(regenFailed.messages[1]).toMatchObject({ state: 'error', error: { code: 'internal' } });
     expect(run(regenFailed, { type: 'retry', requestId: 'r4' }).active?.regenerate).toBe(true);
+  });
+
+  it('regenerate keeps earlier versions: 3 versions, browse back, the shown one is sent next', () => {
+    const answer = (s: ChatState, id: string, text: string, regenerate: boolean) =>
+      run(
+        s,
+        regenerate
+          ? { type: 'regenerate', requestId: id }
+          : { type: 'send', requestId: id, turn: user('q') },
+        { type: 'chat/started', requestId: id, conversationId: 'c', evidence },
+        { type: 'chat/delta', requestId: id, text },
+        {
+          type: 'chat/done',
+          requestId: id,
+          conversationId: 'c',
+          messageId: `m-${id}`,
+          finishReason: 'stop',
+        },
+      );
+    let s = answer(initialChat, 'r1', 'first', false);
+    s = answer(s, 'r2', 'second', true);
+    // A regenerate that fails keeps both versions; Retry keeps them too.
+    s = run(s, { type: 'regenerate', requestId: 'r3' }, { type: 'disconnected' });
+    expect(versionCount(s.messages[1]!)).toBe(3);
+    expect(shownVersion(s.messages[1]!).state).toBe('error');
+    s = run(s, { type: 'retry', requestId: 'r4' });
+    expect(s.active?.regenerate).toBe(true);
+    s = run(
+      s,
+      { type: 'chat/started', requestId: 'r4', conversationId: 'c', evidence },
+      { type: 'chat/delta', requestId: 'r4', text: 'third' },
+      {
+        type: 'chat/done',
+        requestId: 'r4',
+        conversationId: 'c',
+        messageId: 'm-r4',
+        finishReason: 'stop',
+      },
+    );
+    expect(s.messages).toHaveLength(2);
+    const a = s.messages[1]!;
+    expect(versionCount(a)).toBe(3);
+    expect(a.versions?.map((v) => v.content)).toEqual(['first', 'second']);
+    expect(shownIndex(a)).toBe(2);
+    expect(turnsFor(run(s, { type: 'send', requestId: 'x', turn: user('next') }))).toEqual([
+      user('q'),
+      { role: 'assistant', content: 'third' },
+      user('next'),
+    ]);
+
+    const back = run(s, { type: 'show-version', key: a.key, index: 0 });
+    expect(shownVersion(back.messages[1]!).content).toBe('first');
+    expect(turnsFor(run(back, { type: 'send', requestId: 'y', turn: user('next') }))).toEqual([
+      user('q'),
+      { role: 'assistant', content: 'first' },
+      user('next'),
+    ]);
+    // Out of range is clamped; Regenerate from an older version still adds a newest one.
+    expect(shownIndex(run(s, { type: 'show-version', key: a.key, index: 9 }).messages[1]!)).toBe(2);
+    const again = run(back, { type: 'regenerate', requestId: 'r5' });
+    expect(versionCount(again.messages[1]!)).toBe(4);
+    expect(shownVersion(again.messages[1]!).state).toBe('streaming');
+  });
+
+  it('a system prompt goes first in every request, is kept on load and cleared when emptied', () => {
+    let s = run(initialChat, { type: 'system-prompt', text: '  Be brief.  ' });
+    expect(s.systemPrompt).toBe('Be brief.');
+    s = run(s, { type: 'send', requestId: 'r', turn: user('q') });
+    expect(turnsFor(s)).toEqual([{ role: 'system', content: 'Be brief.' }, user('q')]);
+    expect(run(s, { type: 'system-prompt', text: ' ' }).systemPrompt).toBeUndefined();
+    const loaded = chatReducer(initialChat, {
+      type: 'load',
+      conversation: {
+        id: 'c',
+        title: 't',
+        kind: 'chat',
+        createdAt: 1,
+        updatedAt: 1,
+        messageCount: 0,
+        systemPrompt: 'Kept.',
+      },
+      messages: [],
+    });
+    expect(loaded.systemPrompt).toBe('Kept.');
+    expect(run(loaded, { type: 'reset' }).systemPrompt).toBeUndefined();
+  });
+
+  it('loads consecutive stored answers as versions of one answer, the newest shown', () => {
+    const m = (id: string, role: 'user' | 'assistant', content: string) => ({
+      id,
+      conversationId: 'c',
+      role,
+      content,
+      createdAt: 1,
+      status: 'complete' as const,
+    });
+    const s = chatReducer(initialChat, {
+      type: 'load',
+      conversation: {
+        id: 'c',
+        title: 't',
+        kind: 'chat',
+        createdAt: 1,
+        updatedAt: 2,
+        messageCount: 5,
+      },
+      messages: [
+        m('1', 'user', 'q'),
+        m('2', 'assistant', 'a1'),
+        m('3', 'assistant', 'a2'),
+        m('4', 'user', 'q2'),
+        m('5', 'assistant', 'b'),
+      ],
+    });
+    expect(s.messages.map((x) => [x.key, x.content, versionCount(x)])).toEqual([
+      ['1', 'q', 1],
+      ['3', 'a2', 2],
+      ['4', 'q2', 1],
+      ['5', 'b', 1],
+    ]);
+    expect(s.messages[1]?.versions?.[0]?.content).toBe('a1');
   });
 
   it('loads stored messages, hiding system turns and marking stopped answers', () => {

@@ -5,7 +5,10 @@
  * `chat/done` | `chat/error`, with `chat/retrying` discarding the text so far.
  * The worker stores the user turn and the answer together, only when the
  * answer ends (complete or stopped), so a failed answer leaves nothing stored:
- * Retry resends the same turns; Regenerate replaces a stored answer.
+ * Retry resends the same turns. Regenerate keeps the answer it replaces as an
+ * earlier version (stored too: consecutive stored answers are versions of one
+ * answer); the panel shows one version at a time (‹ 2/3 ›), and what is sent
+ * next is the version shown.
  */
 
 import { describeTurn } from '../page/prompts';
@@ -57,6 +60,34 @@ export interface UiMessage {
   retrying?: RetryingReason;
   /** An errored answer came from a regenerate (the old answer is still stored): Retry regenerates too. */
   retryRegenerates?: boolean;
+  /** Earlier versions of this answer (Regenerate), oldest first; this message is the newest. */
+  versions?: UiMessage[];
+  /** Which version is on screen, an index into `[...versions, this]`; absent: the newest. */
+  shown?: number;
+}
+
+/** How many versions an answer has (1 when it was never regenerated). */
+export function versionCount(m: UiMessage): number {
+  return (m.versions?.length ?? 0) + 1;
+}
+
+/** The index of the version on screen. A running or failed answer always shows itself. */
+export function shownIndex(m: UiMessage): number {
+  const last = versionCount(m) - 1;
+  if (m.state === 'streaming' || m.state === 'error' || m.shown === undefined) return last;
+  return Math.max(0, Math.min(m.shown, last));
+}
+
+/** The version on screen. */
+export function shownVersion(m: UiMessage): UiMessage {
+  const i = shownIndex(m);
+  return i === versionCount(m) - 1 ? m : m.versions![i]!;
+}
+
+/** One version as kept in `versions`: without its own version list. */
+function asVersion(m: UiMessage): UiMessage {
+  const { versions: _v, shown: _s, ...rest } = m;
+  return rest;
 }
 
 export interface ActiveRequest {
@@ -75,10 +106,18 @@ export interface ChatState {
   context?: ChatContext;
   /** Evidence of the last request that started. */
   evidence?: EvidenceSummary;
+  /**
+   * A temporary conversation: sent with `temporary: true`, so the worker never stores it;
+   * it lives only in this state, which a lock or closing the panel wipes.
+   */
+  temporary?: boolean;
+  /** This conversation's system prompt, sent first with every request (stored sealed with it). */
+  systemPrompt?: string;
 }
 
 export type ChatAction =
-  | { type: 'reset' }
+  /** An empty conversation; `temporary` says which kind (absent: an ordinary one). */
+  | { type: 'reset'; temporary?: boolean }
   | { type: 'load'; conversation: ConversationSummary; messages: StoredMessage[] }
   | {
       type: 'send';
@@ -92,6 +131,10 @@ export type ChatAction =
   | { type: 'retry'; requestId: string }
   | { type: 'disconnected' }
   | { type: 'renamed'; title: string }
+  /** Shows version `index` of the answer with key `key`. */
+  | { type: 'show-version'; key: string; index: number }
+  /** Sets (or, empty, clears) the conversation's system prompt. */
+  | { type: 'system-prompt'; text: string }
   | WorkerToPanel;
 
 export const initialChat: ChatState = { messages: [] };
@@ -126,6 +169,20 @@ function fromStored(m: StoredMessage): UiMessage | undefined {
   };
 }
 
+/** Stored messages in order, consecutive answers folded into one with versions. */
+function foldVersions(stored: StoredMessage[]): UiMessage[] {
+  const out: UiMessage[] = [];
+  for (const m of stored) {
+    const ui = fromStored(m);
+    if (!ui) continue;
+    const prev = out[out.length - 1];
+    if (ui.role === 'assistant' && prev?.role === 'assistant') {
+      out[out.length - 1] = { ...ui, versions: [...(prev.versions ?? []), asVersion(prev)] };
+    } else out.push(ui);
+  }
+  return out;
+}
+
 /** Replaces the last message (the streaming answer) with `patch` applied. */
 function patchLast(state: ChatState, patch: (m: UiMessage) => UiMessage): ChatState {
   const last = state.messages[state.messages.length - 1];
@@ -148,14 +205,26 @@ export function hasPageText(state: ChatState): boolean {
   return state.messages.some((m) => m.role === 'user' && describeTurn(m.content).kind !== 'plain');
 }
 
-/** The turns to send: every finished message up to and including the last user turn. */
+/**
+ * The turns to send: the system prompt, if any, then every finished message up to and
+ * including the last user turn.
+ */
 export function turnsFor(state: ChatState): ChatTurn[] {
   const end = lastUserIndex(state.messages);
-  return state.messages
-    .slice(0, end + 1)
-    .filter((m) => m.role === 'user' || m.state === 'done' || m.state === 'stopped')
-    .map((m) => ({ role: m.role, content: m.content }));
+  const system: ChatTurn[] = state.systemPrompt
+    ? [{ role: 'system', content: state.systemPrompt }]
+    : [];
+  return system.concat(
+    state.messages
+      .slice(0, end + 1)
+      .map((m) => (m.role === 'user' ? m : shownVersion(m)))
+      .filter((m) => m.role === 'user' || m.state === 'done' || m.state === 'stopped')
+      .map((m) => ({ role: m.role, content: m.content })),
+  );
 }
+
+/** Longest system prompt a conversation keeps. */
+export const MAX_SYSTEM_PROMPT = 4000;
 
 /** Whether the last answer may be regenerated (it is stored and nothing is running). */
 export function canRegenerate(state: ChatState): boolean {
@@ -171,13 +240,34 @@ export function canRegenerate(state: ChatState): boolean {
 export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   switch (action.type) {
     case 'reset':
-      return initialChat;
+      return action.temporary ? { messages: [], temporary: true } : initialChat;
     case 'load': {
-      const messages = action.messages.map(fromStored).filter((m): m is UiMessage => !!m);
-      return { conversationId: action.conversation.id, title: action.conversation.title, messages };
+      // Opening a stored conversation leaves temporary mode: it is stored already.
+      const messages = foldVersions(action.messages);
+      const { systemPrompt } = action.conversation;
+      return {
+        conversationId: action.conversation.id,
+        title: action.conversation.title,
+        messages,
+        ...(systemPrompt ? { systemPrompt } : {}),
+      };
     }
     case 'renamed':
       return { ...state, title: action.title };
+    case 'system-prompt': {
+      const text = action.text.trim().slice(0, MAX_SYSTEM_PROMPT);
+      const { systemPrompt: _old, ...rest } = state;
+      return text ? { ...rest, systemPrompt: text } : rest;
+    }
+    case 'show-version': {
+      const at = state.messages.findIndex((m) => m.key === action.key);
+      const m = state.messages[at];
+      if (!m || m.role !== 'assistant' || m.state === 'streaming') return state;
+      const index = Math.max(0, Math.min(Math.trunc(action.index), versionCount(m) - 1));
+      const messages = [...state.messages];
+      messages[at] = { ...m, shown: index };
+      return { ...state, messages };
+    }
     case 'send': {
       if (state.active) return state;
       const user: UiMessage = {
@@ -203,6 +293,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const answer = placeholder({
         ...(old.insert ? { insert: old.insert } : {}),
         ...(old.note ? { note: old.note } : {}),
+        versions: [...(old.versions ?? []), asVersion(old)],
       });
       return {
         ...state,
@@ -216,6 +307,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const answer = placeholder({
         ...(last.insert ? { insert: last.insert } : {}),
         ...(last.note ? { note: last.note } : {}),
+        ...(last.versions ? { versions: last.versions } : {}),
       });
       // A failed regenerate left the old answer stored: the retry regenerates too.
       const regenerate = last.retryRegenerates === true;

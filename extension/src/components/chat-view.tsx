@@ -15,8 +15,9 @@ import { HistoryDrawer } from './history-drawer';
 import { Icon } from './icons';
 import { type EvidenceView, LockBadge } from './lock-badge';
 import { MessageItem } from './message-item';
+import { PromptsPanel } from './prompts-panel';
 import { RewritePanel } from './rewrite-panel';
-import { Shortcuts } from './shortcuts';
+import { Shortcuts, TEMPORARY_KEY_CODE, TEMPORARY_SHORTCUT } from './shortcuts';
 import { SyncBadge } from './sync-badge';
 import { TranslatePanel } from './translate-panel';
 import type { Chat } from './use-chat';
@@ -69,6 +70,9 @@ function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
             onRetry: chat.retry,
             hasPage,
             onNewChat: chat.newChat,
+            ...(m.role === 'assistant' && {
+              onShowVersion: (index: number) => chat.showVersion(m.key, index),
+            }),
             ...(regenerable && i === messages.length - 1 ? { onRegenerate: chat.regenerate } : {}),
             ...(!chat.state.active && i === messages.length - 1
               ? { onContinue: () => chat.send({ role: 'user', content: CONTINUE_PROMPT }) }
@@ -83,26 +87,52 @@ function Transcript({ chat, page }: { chat: Chat; page: PageActions }) {
 
 export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
   const [showHistory, setShowHistory] = useState(false);
+  const [showPrompts, setShowPrompts] = useState(false);
   const [revision, setRevision] = useState(0);
   const idle = !chat.state.active;
-  // Esc stops a running answer wherever the focus is (unless a dialog is closing).
+  const temporary = chat.state.temporary === true;
+  // Esc stops a running answer wherever the focus is (unless a dialog is closing);
+  // Alt+T switches temporary mode (a new, empty conversation either way).
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape' && chat.state.active && !document.querySelector('dialog[open]')) {
         e.preventDefault();
         chat.stop();
+      } else if (e.altKey && !e.ctrlKey && !e.metaKey && e.code === TEMPORARY_KEY_CODE) {
+        e.preventDefault();
+        chat.setTemporary(chat.state.temporary !== true);
       }
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
   }, [chat]);
+  // Unlocking returns to the conversation that was open (remembered sealed by the worker);
+  // until that is settled, nothing is remembered, so the empty start does not erase it.
+  const restored = useRef(false);
+  const { restore } = chat;
+  useEffect(() => {
+    void sendMessage('history/get-open')
+      .then((r) => (r.conversationId ? restore(r.conversationId) : undefined))
+      .catch(() => undefined)
+      .finally(() => {
+        restored.current = true;
+        setRevision((n) => n + 1);
+      });
+  }, [restore]);
+  // Remember the open conversation; a temporary one is never named (an empty chat instead).
+  const openId = temporary ? null : (chat.state.conversationId ?? null);
+  useEffect(() => {
+    if (!restored.current) return;
+    void sendMessage('history/set-open', { conversationId: openId }).catch(() => undefined);
+  }, [openId, revision]);
+
   // Refresh the list when an answer ends (a conversation was stored or updated).
   const { conversationId, title } = chat.state;
   useEffect(() => {
     if (!idle) return;
     setRevision((r) => r + 1);
     // A new conversation gets its title from the worker once the first answer is stored.
-    if (conversationId && title === undefined) {
+    if (conversationId && title === undefined && !temporary) {
       void sendMessage('history/list')
         .then((list) => {
           const t = list.find((c) => c.id === conversationId)?.title;
@@ -110,10 +140,10 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
         })
         .catch(() => undefined);
     }
-  }, [idle, conversationId, title, chat.renamed]);
+  }, [idle, conversationId, title, temporary, chat.renamed]);
 
   return (
-    <div class="chat" data-testid="chat">
+    <div class="chat" data-testid="chat" data-temporary={temporary ? 'true' : 'false'}>
       <header class="bar">
         <button
           type="button"
@@ -126,8 +156,32 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           <Icon name="menu" />
         </button>
         <span class="title" data-testid="conversation-title">
-          {chat.state.title ?? i18n.t('chat.newConversation')}
+          {temporary
+            ? i18n.t('temporary.title')
+            : (chat.state.title ?? i18n.t('chat.newConversation'))}
         </span>
+        <button
+          type="button"
+          class={`btn-icon${temporary ? ' btn-on' : ''}`}
+          data-testid="temporary-toggle"
+          aria-pressed={temporary ? 'true' : 'false'}
+          aria-keyshortcuts={TEMPORARY_SHORTCUT}
+          aria-label={i18n.t('temporary.toggle')}
+          title={i18n.t('temporary.toggleHint', { shortcut: TEMPORARY_SHORTCUT })}
+          onClick={() => chat.setTemporary(!temporary)}
+        >
+          <Icon name="ghost" />
+        </button>
+        <button
+          type="button"
+          class={`btn-icon${showPrompts ? ' btn-on' : ''}`}
+          data-testid="prompts-toggle"
+          aria-label={i18n.t('prompts.title')}
+          aria-expanded={showPrompts ? 'true' : 'false'}
+          onClick={() => setShowPrompts((v) => !v)}
+        >
+          <Icon name="star" />
+        </button>
         <button
           type="button"
           class="btn-icon"
@@ -142,7 +196,12 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           class="btn-icon"
           data-testid="lock"
           aria-label={i18n.t('chat.lock')}
-          onClick={onLock}
+          // The open conversation is noted first, so a lock right after opening one still returns to it.
+          onClick={() =>
+            void sendMessage('history/set-open', { conversationId: openId })
+              .catch(() => undefined)
+              .finally(onLock)
+          }
         >
           <Icon name="lock" />
         </button>
@@ -151,6 +210,11 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
         <LockBadge view={evidence} />
         <SyncBadge />
       </div>
+      {temporary && (
+        <p class="notice notice-info temporary-note" data-testid="temporary-note" role="note">
+          {i18n.t('temporary.note')}
+        </p>
+      )}
       {showHistory && (
         <HistoryDrawer
           currentId={chat.state.conversationId}
@@ -225,6 +289,19 @@ export function ChatView({ chat, page, evidence, onLock }: ChatViewProps) {
           pending={page.pendingRewrite}
           onSubmit={page.submitRewrite}
           onCancel={page.cancelRewrite}
+        />
+      )}
+      {showPrompts && (
+        <PromptsPanel
+          busy={!idle || page.busy}
+          systemPrompt={chat.state.systemPrompt}
+          onSystemPrompt={chat.setSystemPrompt}
+          onClose={() => setShowPrompts(false)}
+          onRun={(p, target) => {
+            setShowPrompts(false);
+            if (target === 'chat') chat.send({ role: 'user', content: p.text });
+            else void page.runPrompt(p, target);
+          }}
         />
       )}
       <Composer

@@ -50,14 +50,24 @@ export const CHAT_TOO_LONG = {
 };
 
 /** "Imported: 8 already present, 0 new." (with the messages added, when any). */
-export function importSummary(r: { conversations: number; messages: number; present: number }) {
+export function importSummary(r: {
+  conversations: number;
+  messages: number;
+  present: number;
+  prompts?: number;
+}) {
   const counts = { present: formatCount(r.present), added: formatCount(r.conversations) };
-  return r.messages > 0
-    ? i18n.t('format.importedMessages', {
-        ...counts,
-        messages: i18n.t('format.messages', r.messages, [formatCount(r.messages)]),
-      })
-    : i18n.t('format.imported', counts);
+  const history =
+    r.messages > 0
+      ? i18n.t('format.importedMessages', {
+          ...counts,
+          messages: i18n.t('format.messages', r.messages, [formatCount(r.messages)]),
+        })
+      : i18n.t('format.imported', counts);
+  // Saved prompts travel in the same backup (issue 19): say so when some were added.
+  return r.prompts
+    ? `${history} ${i18n.t('format.importedPrompts', r.prompts, [formatCount(r.prompts)])}`
+    : history;
 }
 
 /** A message named by key where it was made (worker, passkey ceremony), or its English text. */

@@ -1,11 +1,14 @@
 /**
- * The conversation list: new, open, rename, delete, search. Titles arrive
- * decrypted from the worker; search runs in the worker over decrypted text.
+ * The conversation list: new, open, rename, pin, delete (one or several), search with
+ * the match highlighted in a snippet, grouped by date (Pinned, Today, Yesterday, Last
+ * 7 days, months) in the browser's locale. Titles arrive decrypted from the worker;
+ * search runs in the worker over decrypted text.
  */
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { formatDateTime, i18n } from '../i18n';
+import { formatDateTime, formatNumber, i18n, uiLanguage } from '../i18n';
 import { type ConversationSummary, MessageError, sendMessage } from '../messaging';
+import { groupConversations } from './date-groups';
 import { errorMessage } from './format';
 import { Icon } from './icons';
 
@@ -19,17 +22,34 @@ export interface HistoryDrawerProps {
   onDeleted(id: string): void;
 }
 
+function Snippet({ s }: { s: NonNullable<ConversationSummary['snippet']> }) {
+  // Text nodes only: the snippet is decrypted user or model text.
+  return (
+    <span class="snippet muted" data-testid="snippet">
+      {s.before}
+      <mark data-testid="snippet-match">{s.match}</mark>
+      {s.after}
+    </span>
+  );
+}
+
 function Item({
   c,
   current,
+  selected,
+  onSelect,
   onOpen,
   onRenamed,
+  onPinned,
   onDeleted,
 }: {
   c: ConversationSummary;
   current: boolean;
+  selected: boolean;
+  onSelect(on: boolean): void;
   onOpen(): void;
   onRenamed(title: string): void;
+  onPinned(): void;
   onDeleted(): void;
 }) {
   const [editing, setEditing] = useState(false);
@@ -47,7 +67,16 @@ function Item({
       class={`conv${current ? ' conv-current' : ''}`}
       data-testid="conversation-item"
       data-id={c.id}
+      data-pinned={c.pinned ? 'true' : 'false'}
     >
+      <input
+        type="checkbox"
+        class="conv-select"
+        data-testid="select"
+        aria-label={i18n.t('history.select', { title: c.title })}
+        checked={selected}
+        onChange={(e) => onSelect((e.target as HTMLInputElement).checked)}
+      />
       {editing ? (
         <input
           class="input"
@@ -70,9 +99,24 @@ function Item({
           onClick={onOpen}
         >
           <span class="conv-title">{c.title || i18n.t('history.untitled')}</span>
+          {c.snippet && <Snippet s={c.snippet} />}
           <span class="muted">{formatDateTime(c.updatedAt)}</span>
         </button>
       )}
+      <button
+        type="button"
+        class={`btn-icon${c.pinned ? ' btn-on' : ''}`}
+        data-testid="pin"
+        aria-pressed={c.pinned ? 'true' : 'false'}
+        aria-label={i18n.t(c.pinned ? 'history.unpin' : 'history.pin', { title: c.title })}
+        onClick={() =>
+          void sendMessage('history/pin', { conversationId: c.id, pinned: !c.pinned }).then(
+            onPinned,
+          )
+        }
+      >
+        <Icon name="pin" />
+      </button>
       <button
         type="button"
         class="btn-icon"
@@ -123,6 +167,8 @@ export function HistoryDrawer(props: HistoryDrawerProps) {
   const [items, setItems] = useState<ConversationSummary[]>([]);
   const [query, setQuery] = useState('');
   const [error, setError] = useState<string>();
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [confirmBulk, setConfirmBulk] = useState(false);
   const seq = useRef(0);
 
   const load = useCallback(async (q: string) => {
@@ -134,6 +180,8 @@ export function HistoryDrawer(props: HistoryDrawerProps) {
       if (mine === seq.current) {
         setItems(list);
         setError(undefined);
+        // A selection only holds conversations still listed.
+        setSelected((was) => new Set(list.filter((c) => was.has(c.id)).map((c) => c.id)));
       }
     } catch (e) {
       if (mine === seq.current)
@@ -160,27 +208,121 @@ export function HistoryDrawer(props: HistoryDrawerProps) {
         </button>
       </div>
       {error && <p class="notice notice-error">{error}</p>}
-      <ul class="conv-list" data-testid="conversation-results" data-count={items.length}>
-        {items.map((c) => (
-          <Item
-            key={c.id}
-            c={c}
-            current={c.id === props.currentId}
-            onOpen={() => props.onOpen(c.id)}
-            onRenamed={(t) => {
-              props.onRenamed(c.id, t);
-              void load(query);
-            }}
-            onDeleted={() => {
-              props.onDeleted(c.id);
-              void load(query);
-            }}
-          />
+      {selected.size > 0 && (
+        <div
+          class="bulk-bar"
+          data-testid="bulk-bar"
+          role="group"
+          aria-label={i18n.t('history.selectedGroup')}
+        >
+          <span data-testid="bulk-count">
+            {i18n.t('history.selected', selected.size, [formatNumber(selected.size)])}
+          </span>
+          {confirmBulk ? (
+            <>
+              <button
+                type="button"
+                class="btn-small btn-danger"
+                data-testid="bulk-delete-confirm"
+                ref={(el) => el?.focus()}
+                onClick={() => {
+                  const ids = [...selected];
+                  setConfirmBulk(false);
+                  void sendMessage('history/delete-many', { conversationIds: ids })
+                    .then(() => {
+                      for (const id of ids) props.onDeleted(id);
+                      setSelected(new Set());
+                    })
+                    .catch((e: unknown) =>
+                      setError(
+                        e instanceof MessageError
+                          ? errorMessage(e.info)
+                          : i18n.t('history.nothingDeleted'),
+                      ),
+                    )
+                    .finally(() => void load(query));
+                }}
+              >
+                {i18n.t('history.deleteMany', selected.size, [formatNumber(selected.size)])}
+              </button>
+              <button
+                type="button"
+                class="btn-small"
+                data-testid="bulk-delete-cancel"
+                onClick={() => setConfirmBulk(false)}
+              >
+                {i18n.t('history.keep')}
+              </button>
+            </>
+          ) : (
+            <>
+              <button
+                type="button"
+                class="btn-small btn-danger"
+                data-testid="bulk-delete"
+                onClick={() => setConfirmBulk(true)}
+              >
+                {i18n.t('history.deleteSelected')}
+              </button>
+              <button
+                type="button"
+                class="btn-small"
+                data-testid="bulk-clear"
+                onClick={() => setSelected(new Set())}
+              >
+                {i18n.t('history.clearSelection')}
+              </button>
+            </>
+          )}
+        </div>
+      )}
+      <div class="conv-list" data-testid="conversation-results" data-count={items.length}>
+        {groupConversations(items, Date.now(), uiLanguage(), {
+          pinned: i18n.t('history.pinned'),
+          week: i18n.t('history.lastWeek'),
+        }).map((g) => (
+          <section
+            key={g.key}
+            class="conv-group"
+            data-testid="history-group"
+            data-group={g.key}
+            aria-label={g.label}
+          >
+            <h3 class="conv-group-title">{g.label}</h3>
+            <ul>
+              {g.items.map((c) => (
+                <Item
+                  key={c.id}
+                  c={c}
+                  current={c.id === props.currentId}
+                  selected={selected.has(c.id)}
+                  onSelect={(on) =>
+                    setSelected((was) => {
+                      const next = new Set(was);
+                      if (on) next.add(c.id);
+                      else next.delete(c.id);
+                      return next;
+                    })
+                  }
+                  onOpen={() => props.onOpen(c.id)}
+                  onRenamed={(t) => {
+                    props.onRenamed(c.id, t);
+                    void load(query);
+                  }}
+                  onPinned={() => void load(query)}
+                  onDeleted={() => {
+                    props.onDeleted(c.id);
+                    void load(query);
+                  }}
+                />
+              ))}
+            </ul>
+          </section>
         ))}
         {items.length === 0 && !error && (
-          <li class="muted">{query ? i18n.t('history.noMatches') : i18n.t('history.empty')}</li>
+          <p class="muted">{query ? i18n.t('history.noMatches') : i18n.t('history.empty')}</p>
         )}
-      </ul>
+      </div>
     </nav>
   );
 }

@@ -11,7 +11,7 @@ import { useState } from 'preact/hooks';
 import { formatNumber, i18n, label, type PlainMessageKey } from '../i18n';
 import type { PageInsertResult } from '../messaging';
 import { describeTurn, REWRITE_STYLES } from '../page/prompts';
-import type { UiMessage } from './chat-state';
+import { shownIndex, shownVersion, type UiMessage, versionCount } from './chat-state';
 import { ErrorNotice } from './error-notice';
 import { Icon } from './icons';
 import { interleave, SLOT } from './interleave';
@@ -32,9 +32,16 @@ function UserTurn({ content }: { content: string }) {
     return (
       <div class="turn-label">
         <Icon name="page" />{' '}
-        {interleave(
-          i18n.t('answer.summarize', { title: SLOT }),
-          <strong>{d.title || d.url}</strong>,
+        {d.how !== undefined ? (
+          // A saved prompt's own words, as the user wrote them, then the page.
+          <>
+            {d.how} <strong>{d.title || d.url}</strong>
+          </>
+        ) : (
+          interleave(
+            i18n.t('answer.summarize', { title: SLOT }),
+            <strong>{d.title || d.url}</strong>,
+          )
         )}
         <div class="muted">
           {i18n.t('answer.pageChars', d.chars, [formatNumber(d.chars)])}
@@ -107,17 +114,62 @@ export interface AnswerActions {
   /** The conversation carries page text (see `hasPageText`). */
   hasPage: boolean;
   onNewChat(): void;
+  /** Shows another version of this answer (Regenerate keeps them). */
+  onShowVersion?: (index: number) => void;
 }
 
-function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
+/** ‹ 2/3 › between the versions of a regenerated answer. */
+function VersionNav({ m, onShow }: { m: UiMessage; onShow?: (index: number) => void }) {
+  const count = versionCount(m);
+  if (count < 2) return null;
+  const at = shownIndex(m);
+  const locked = m.state === 'streaming' || !onShow;
+  return (
+    <span
+      class="versions"
+      data-testid="versions"
+      role="group"
+      aria-label={i18n.t('versions.group')}
+    >
+      <button
+        type="button"
+        class="btn-small"
+        data-testid="version-prev"
+        aria-label={i18n.t('versions.previous')}
+        disabled={locked || at === 0}
+        onClick={() => onShow?.(at - 1)}
+      >
+        ‹
+      </button>
+      <span data-testid="version-label" aria-live="polite">
+        {i18n.t('versions.position', { at: formatNumber(at + 1), count: formatNumber(count) })}
+      </span>
+      <button
+        type="button"
+        class="btn-small"
+        data-testid="version-next"
+        aria-label={i18n.t('versions.next')}
+        disabled={locked || at === count - 1}
+        onClick={() => onShow?.(at + 1)}
+      >
+        ›
+      </button>
+    </span>
+  );
+}
+
+function Answer({ m: outer, actions }: { m: UiMessage; actions: AnswerActions }) {
   const [copied, setCopied] = useState(false);
   const [inserted, setInserted] = useState<{ ok: boolean; text: string }>();
+  // Everything below is about the version on screen; the nav switches it.
+  const m = shownVersion(outer);
   const streaming = m.state === 'streaming';
   return (
     <div
       class="answer"
       data-testid="answer"
       data-state={m.state}
+      data-version={shownIndex(outer) + 1}
       aria-busy={streaming ? 'true' : 'false'}
     >
       {m.development && (
@@ -175,8 +227,14 @@ function Answer({ m, actions }: { m: UiMessage; actions: AnswerActions }) {
           onNewChat={actions.onNewChat}
         />
       )}
+      {versionCount(outer) > 1 && m.state !== 'done' && m.state !== 'stopped' && (
+        <div class="actions">
+          <VersionNav m={outer} />
+        </div>
+      )}
       {(m.state === 'done' || m.state === 'stopped') && (
         <div class="actions">
+          <VersionNav m={outer} {...(actions.onShowVersion && { onShow: actions.onShowVersion })} />
           <button
             type="button"
             class="btn-small"

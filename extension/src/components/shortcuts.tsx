@@ -7,6 +7,10 @@ import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import { i18n } from '../i18n';
 
+/** The in-panel shortcut for a temporary conversation: Alt+T (by key position, any layout). */
+export const TEMPORARY_SHORTCUT = 'Alt+T';
+export const TEMPORARY_KEY_CODE = 'KeyT';
+
 interface Command {
   name: string;
   description: string;
@@ -39,6 +43,7 @@ export function Shortcuts({ hint, onChange }: ShortcutsProps) {
     ['Enter', i18n.t('shortcuts.send')],
     ['Shift+Enter', i18n.t('shortcuts.newLine')],
     ['Esc', i18n.t('shortcuts.stop')],
+    [TEMPORARY_SHORTCUT, i18n.t('shortcuts.temporary')],
   ];
   return (
     <section class="shortcuts" data-testid="shortcuts" aria-labelledby="shortcuts-title">

@@ -24,9 +24,20 @@ export interface Chat {
   stop(): void;
   regenerate(): void;
   retry(): void;
+  /** An empty conversation of the same kind (temporary stays temporary). */
   newChat(): void;
+  /** Starts an empty temporary (or, `false`, ordinary) conversation. */
+  setTemporary(on: boolean): void;
+  /** Forgets the conversation entirely, temporary mode included (lock, erase). */
+  wipe(): void;
   open(conversationId: string): Promise<void>;
+  /** Opens a stored conversation only if the panel still shows an empty, ordinary chat. */
+  restore(conversationId: string): Promise<void>;
   renamed(title: string): void;
+  /** Shows version `index` of the answer with key `key`. */
+  showVersion(key: string, index: number): void;
+  /** Sets this conversation's system prompt (empty: none); stored with its next answer. */
+  setSystemPrompt(text: string): void;
 }
 
 const newRequestId = () => crypto.randomUUID();
@@ -59,6 +70,7 @@ export function useChat(conn: PanelConnection | undefined): Chat {
         ...(s.conversationId ? { conversationId: s.conversationId } : {}),
         ...(s.context ? { context: s.context } : {}),
         ...(regenerate ? { regenerate: true } : {}),
+        ...(s.temporary ? { temporary: true } : {}),
       });
     },
     [conn],
@@ -101,11 +113,18 @@ export function useChat(conn: PanelConnection | undefined): Chat {
     if (id) conn?.post({ type: 'chat/stop', requestId: id });
   }, [conn]);
 
-  const newChat = useCallback(() => {
-    stop();
-    dispatch({ type: 'reset' });
-    ref.current = initialChat;
-  }, [stop]);
+  const reset = useCallback(
+    (temporary: boolean) => {
+      stop();
+      const action = { type: 'reset' as const, temporary };
+      dispatch(action);
+      ref.current = chatReducer(ref.current, action);
+    },
+    [stop],
+  );
+  const newChat = useCallback(() => reset(ref.current.temporary === true), [reset]);
+  const setTemporary = useCallback((on: boolean) => reset(on), [reset]);
+  const wipe = useCallback(() => reset(false), [reset]);
 
   const open = useCallback(
     async (conversationId: string) => {
@@ -121,7 +140,48 @@ export function useChat(conn: PanelConnection | undefined): Chat {
     [stop],
   );
 
+  const restore = useCallback(async (conversationId: string) => {
+    const idle = (s: ChatState) => s.messages.length === 0 && !s.active && !s.temporary;
+    if (!idle(ref.current)) return;
+    try {
+      const { conversation, messages } = await sendMessage('history/get', { conversationId });
+      // The person may have started something meanwhile (a page action, a prompt): keep it.
+      if (!idle(ref.current)) return;
+      const action = { type: 'load' as const, conversation, messages };
+      ref.current = chatReducer(ref.current, action);
+      dispatch(action);
+    } catch (e) {
+      if (!(e instanceof MessageError)) throw e;
+    }
+  }, []);
+
   const renamed = useCallback((title: string) => dispatch({ type: 'renamed', title }), []);
 
-  return { state, send, stop, regenerate, retry, newChat, open, renamed };
+  const showVersion = useCallback((key: string, index: number) => {
+    const action = { type: 'show-version' as const, key, index };
+    ref.current = chatReducer(ref.current, action);
+    dispatch(action);
+  }, []);
+
+  const setSystemPrompt = useCallback((text: string) => {
+    const action = { type: 'system-prompt' as const, text };
+    ref.current = chatReducer(ref.current, action);
+    dispatch(action);
+  }, []);
+
+  return {
+    state,
+    setSystemPrompt,
+    send,
+    stop,
+    regenerate,
+    retry,
+    newChat,
+    setTemporary,
+    wipe,
+    open,
+    restore,
+    renamed,
+    showVersion,
+  };
 }

@@ -18,6 +18,7 @@ import {
   type PageInsertResult,
   type PageText,
   type RewriteStyle,
+  type SavedPrompt,
 } from '../messaging';
 import {
   activeTab,
@@ -30,6 +31,7 @@ import { PdfError } from '../page/pdf-limits';
 import { readTab } from '../page/read-tab';
 import {
   askTurn,
+  pageTurn,
   explainTurn,
   languageName,
   rewriteTurn,
@@ -84,7 +86,6 @@ export interface PageActions {
   pendingRewrite: PendingRewrite | undefined;
   pendingAsk: PendingAsk | undefined;
   pendingTranslate: PendingTranslate | undefined;
-  summarize(tab?: TabRef): Promise<void>;
   /** Reads the page (the active tab, or `tab`), then asks for the question. */
   ask(tab?: TabRef): Promise<void>;
   submitAsk(question: string): void;
@@ -95,6 +96,17 @@ export interface PageActions {
   translate(action?: SelectionAction): Promise<void>;
   submitTranslate(language: string): void;
   cancelTranslate(): void;
+  /** Summarizes the page, or (`instruction`) applies a saved prompt to it. */
+  summarize(tab?: TabRef, instruction?: string): Promise<void>;
+  /**
+   * Runs a saved prompt on the page or on the selection: of the tab a menu click named, or
+   * of the active tab (the panel's own buttons).
+   */
+  runPrompt(
+    prompt: SavedPrompt,
+    target: 'page' | 'selection',
+    from?: Extract<PageAction, { type: 'action/prompt' }>,
+  ): Promise<void>;
   rewrite(action: Extract<PageAction, { type: 'action/rewrite' }>): Promise<void>;
   /** The panel's own "Rewrite selection" button: capture, then let the user pick a style. */
   rewriteSelection(): Promise<void>;
@@ -143,7 +155,7 @@ export function usePageActions(chat: Chat): PageActions {
   const rewriteSelectionRef = useRef<() => Promise<void>>();
 
   const summarize = useCallback(
-    async (given?: TabRef) => {
+    async (given?: TabRef, instruction?: string) => {
       setProblem(undefined);
       setBusy(true);
       let tab: TabRef | undefined = given;
@@ -161,7 +173,7 @@ export function usePageActions(chat: Chat): PageActions {
             })
           : undefined;
         chat.newChat();
-        chat.send(summaryTurn(page), {
+        chat.send(instruction === undefined ? summaryTurn(page) : pageTurn(page, instruction), {
           context: {
             kind: 'summarize',
             pageUrl: page.url,
@@ -172,7 +184,7 @@ export function usePageActions(chat: Chat): PageActions {
         });
       } catch (e) {
         // Again on the same tab for a menu action; on whatever tab is active then for the button.
-        setProblem({ ...describe(e), again: () => void summarize(given) });
+        setProblem({ ...describe(e), again: () => void summarize(given, instruction) });
       } finally {
         setBusy(false);
         setProgress(undefined);
@@ -320,7 +332,7 @@ export function usePageActions(chat: Chat): PageActions {
   );
 
   const rewrite = useCallback(
-    async (action: Extract<PageAction, { type: 'action/rewrite' }>) => {
+    async (action: Extract<PageAction, { type: 'action/rewrite' }>, instruction?: string) => {
       setProblem(undefined);
       setBusy(true);
       const tab: TabRef = { tabId: action.tabId, frameId: action.frameId };
@@ -351,10 +363,61 @@ export function usePageActions(chat: Chat): PageActions {
         setProblem({ message: i18n.t('page.nothingSelected') });
         return;
       }
-      if (action.style === 'custom') setPending(pending);
+      if (instruction !== undefined) start(pending, instruction);
+      else if (action.style === 'custom') setPending(pending);
       else start(pending, '');
     },
     [start],
+  );
+
+  const runPrompt: PageActions['runPrompt'] = useCallback(
+    async (prompt, target, from) => {
+      if (target === 'page') {
+        await summarize(from ? { tabId: from.tabId, frameId: 0 } : undefined, prompt.text);
+        return;
+      }
+      if (from) {
+        await rewrite(
+          {
+            type: 'action/rewrite',
+            actionId: from.actionId,
+            tabId: from.tabId,
+            frameId: from.frameId,
+            style: 'custom',
+            selectionText: from.selectionText ?? '',
+            ...(from.pageUrl ? { pageUrl: from.pageUrl } : {}),
+            ...(from.pageTitle ? { pageTitle: from.pageTitle } : {}),
+          },
+          prompt.text,
+        );
+        return;
+      }
+      setProblem(undefined);
+      setBusy(true);
+      try {
+        const tab = await activeTab();
+        const sel = await sendPageMessage(tab, 'page/selection', {});
+        if (!sel?.text.trim()) {
+          setProblem({ message: i18n.t('prompts.selectFirst') });
+          return;
+        }
+        start(
+          {
+            text: sel.text,
+            style: 'custom',
+            target: { ...tab, selectionId: sel.selectionId, editable: sel.editable },
+            ...(tab.url ? { pageUrl: tab.url } : {}),
+            ...(tab.title ? { pageTitle: tab.title } : {}),
+          },
+          prompt.text,
+        );
+      } catch (e) {
+        setProblem(describe(e));
+      } finally {
+        setBusy(false);
+      }
+    },
+    [summarize, rewrite, start],
   );
 
   const rewriteSelection = useCallback(async () => {
@@ -431,6 +494,7 @@ export function usePageActions(chat: Chat): PageActions {
     translate,
     submitTranslate,
     cancelTranslate: () => setPendingTranslate(undefined),
+    runPrompt,
     rewrite,
     rewriteSelection,
     submitRewrite,

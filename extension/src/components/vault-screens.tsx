@@ -29,7 +29,7 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : i18n.t('passkey.failed');
 }
 
-const WAITING: Record<PageAction['type'], PlainMessageKey> = {
+const WAITING: Record<Exclude<PageAction['type'], 'action/prompt'>, PlainMessageKey> = {
   'action/summarize': 'unlock.waitingSummarize',
   'action/ask': 'unlock.waitingAsk',
   'action/rewrite': 'unlock.waitingRewrite',
@@ -40,7 +40,13 @@ const WAITING: Record<PageAction['type'], PlainMessageKey> = {
 /** What a page action waiting for the unlock will do, in a few words. */
 export function waitingActionText(action: PageAction): string {
   const where = action.pageTitle || action.pageUrl;
-  const what = label(WAITING[action.type]);
+  // A saved prompt's name is sealed: while locked it is not known, so it is not shown.
+  const what =
+    action.type === 'action/prompt'
+      ? i18n.t(
+          action.target === 'page' ? 'unlock.waitingPromptPage' : 'unlock.waitingPromptSelection',
+        )
+      : label(WAITING[action.type]);
   return where ? i18n.t('unlock.waitingOn', { what, where }) : i18n.t('unlock.waiting', { what });
 }
 

@@ -7,9 +7,14 @@
  *    images become their alt text (a remote image would tell a third party
  *    that the user asked something), task-list checkboxes become glyphs.
  * 2. Sanitizer layer (`sanitizeHtml`): no script, event handlers, `style`,
- *    `class`/`id` (no spoofing the extension's own UI, no DOM clobbering),
+ *    `id`, no `class` but the highlighter's own tokens (`hljs`, `hljs-*` and
+ *    `language-*` on `code`/`span`: no spoofing the extension's own UI, no DOM clobbering),
  *    iframes, objects, forms or images; links only `http:`, `https:`,
  *    `mailto:`, opened in a new tab with `rel="noopener noreferrer"`.
+ *
+ * Fenced code is highlighted here (`code-highlight.ts`) into `span` tokens; the
+ * Copy / wrap / label controls are added by the panel (`markdown-view.tsx`), never
+ * by this HTML, so a model cannot draw a control.
  *
  * The extension page's CSP blocks remote loads as well; this does not rely
  * on it. Browser-only: needs a DOM (`window`).
@@ -17,6 +22,7 @@
 
 import createDOMPurify, { type Config, type DOMPurify } from 'dompurify';
 import { Marked } from 'marked';
+import { highlightCode, isHighlightClass } from './code-highlight';
 
 /** Tags an answer may contain. Everything else is removed (its text kept). */
 export const ALLOWED_TAGS: readonly string[] = [
@@ -40,6 +46,7 @@ export const ALLOWED_TAGS: readonly string[] = [
   'p',
   'pre',
   's',
+  'span',
   'strong',
   'sub',
   'sup',
@@ -60,6 +67,8 @@ export const ALLOWED_ATTR: readonly string[] = [
   'start',
   'colspan',
   'rowspan',
+  // Only highlighter tokens survive (see the hook in getPurifier).
+  'class',
 ];
 
 /** Link schemes that may survive: web and mail only. Relative links would resolve inside the extension. */
@@ -84,7 +93,7 @@ const CONFIG: Config = {
     'svg',
     'math',
   ],
-  FORBID_ATTR: ['style', 'class', 'id', 'srcset', 'src', 'action', 'formaction'],
+  FORBID_ATTR: ['style', 'id', 'srcset', 'src', 'action', 'formaction'],
   KEEP_CONTENT: true,
   RETURN_DOM: false,
   RETURN_DOM_FRAGMENT: false,
@@ -97,6 +106,16 @@ function getPurifier(): DOMPurify {
   if (purifier) return purifier;
   // A private instance: the hook below must not leak into any other DOMPurify user.
   const p = createDOMPurify(window);
+  p.addHook('uponSanitizeAttribute', (node, data) => {
+    if (data.attrName !== 'class') return;
+    const tag = node.nodeName;
+    const kept =
+      tag === 'SPAN' || tag === 'CODE'
+        ? data.attrValue.split(/\s+/).filter(isHighlightClass).join(' ')
+        : '';
+    if (kept) data.attrValue = kept;
+    else data.keepAttr = false;
+  });
   p.addHook('afterSanitizeAttributes', (node) => {
     if (node.nodeName !== 'A') return;
     const el = node as Element;
@@ -131,6 +150,7 @@ markdown.use({
     // Images are never loaded; the reader sees the alt text instead.
     image: ({ text }) => (text ? `<em>[image: ${escapeHtml(text)}]</em>` : ''),
     checkbox: ({ checked }) => (checked ? '☑ ' : '☐ '),
+    code: ({ text, lang }) => highlightCode(text, lang),
   },
 });
 

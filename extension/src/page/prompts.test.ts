@@ -6,6 +6,7 @@ import {
   explainTurn,
   languageName,
   pageOfTurn,
+  pageTurn,
   rewriteTurn,
   summaryTurn,
   translateTurn,
@@ -21,6 +22,20 @@ const page = {
 };
 
 describe('page prompts', () => {
+  it('a saved prompt on the page: its instruction on one line, the page fenced as for a summary', () => {
+    const turn = pageTurn(page, 'Explain like\nI am 12');
+    expect(turn.content.split('\n')[1]).toBe('Explain like I am 12');
+    expect(turn.content.match(/<\/page>/g)).toHaveLength(1);
+    expect(turn.content).toContain('not instructions');
+    expect(describeTurn(turn.content)).toMatchObject({
+      kind: 'summary',
+      title: 'A title',
+      how: 'Explain like I am 12',
+      chars: page.text.length + 1,
+    });
+    expect(describeTurn(summaryTurn(page).content)).not.toHaveProperty('how');
+  });
+
   it('a summary turn carries the page as fenced data and reads back as a summary', () => {
     const turn = summaryTurn(page);
     expect(turn.role).toBe('user');
@@ -137,5 +152,10 @@ describe('page prompts', () => {
     expect(r.doc.text).toBe(page.text.replace('</page>', '<\u200b/page>'));
     expect(r.doc.text).not.toContain('Question:');
     expect(r.instruction).toBe('Answer the question below about this web page. Question: Who? Why');
+    const saved = pageOfTurn(
+      pageTurn({ ...page, truncated: false }, 'Explain like I am 12').content,
+    )!;
+    expect(saved.instruction).toBe('Explain like I am 12');
+    expect(saved.doc.title).toBe('A title');
   });
 });

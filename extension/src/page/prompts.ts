@@ -49,6 +49,7 @@ const PAGE_CLOSE = '</page>';
 const TEXT_OPEN = '<text>';
 const TEXT_CLOSE = '</text>';
 const SUMMARY_HEAD = 'Summarize this web page in a few short paragraphs.';
+const PAGE_PROMPT_HEAD = 'Do what the next line asks with the web page below.';
 const REWRITE_HEAD = 'Rewrite the text below.';
 const ASK_HEAD = 'Answer the question below about this web page.';
 const EXPLAIN_HEAD = 'Explain the text below in simple words.';
@@ -115,6 +116,19 @@ export function translateTurn(text: string, language: string): ChatTurn {
       TEXT_OPEN,
       fence(text, TEXT_CLOSE),
       TEXT_CLOSE,
+    ].join('\n'),
+  };
+}
+
+/** The user turn that applies a saved prompt's `instruction` to `page` (one line of it). */
+export function pageTurn(page: PageText, instruction: string): ChatTurn {
+  const summary = summaryTurn(page).content.split('\n');
+  return {
+    role: 'user',
+    content: [
+      PAGE_PROMPT_HEAD,
+      instruction.replace(/\s+/g, ' ').trim() || 'Summarize it.',
+      ...summary.slice(1),
     ].join('\n'),
   };
 }
@@ -199,7 +213,16 @@ export interface PageCut {
 export type TurnDescription =
   | { kind: 'plain'; text: string }
   | { kind: 'continue' }
-  | { kind: 'summary'; title: string; url: string; chars: number; note: string; cut?: PageCut }
+  | {
+      kind: 'summary';
+      title: string;
+      url: string;
+      chars: number;
+      note: string;
+      /** A saved prompt's instruction run on the page (absent: a plain summary). */
+      how?: string;
+      cut?: PageCut;
+    }
   | { kind: 'rewrite'; how: string; text: string; style: RewriteStyle }
   | {
       kind: 'ask';
@@ -208,6 +231,9 @@ export type TurnDescription =
       url: string;
       chars: number;
       note: string;
+      /** A saved prompt's instruction run on the page (absent: a plain summary). */
+      how?: string;
+      /** Set when only the start of the page was sent: characters sent, of the page's total. */
       cut?: PageCut;
     }
   | { kind: 'explain'; text: string }
@@ -235,9 +261,10 @@ function pageParts(content: string) {
 
 /** What a stored user turn was, for display. Never throws; unknown shapes are `plain`. */
 export function describeTurn(content: string): TurnDescription {
-  if (content.startsWith(`${SUMMARY_HEAD}\n`)) {
+  if (content.startsWith(`${SUMMARY_HEAD}\n`) || content.startsWith(`${PAGE_PROMPT_HEAD}\n`)) {
+    const how = content.startsWith(PAGE_PROMPT_HEAD) ? (content.split('\n')[1] ?? '') : undefined;
     const parts = pageParts(content);
-    if (parts) return { kind: 'summary', ...parts };
+    if (parts) return { kind: 'summary', ...parts, ...(how !== undefined ? { how } : {}) };
   }
   if (content.startsWith(`${ASK_HEAD}\n`)) {
     const at = content.lastIndexOf(`\n${PAGE_CLOSE}\n${QUESTION}`);
@@ -268,7 +295,7 @@ export function describeTurn(content: string): TurnDescription {
 }
 
 /**
- * The page a summary or ask turn carries and the request about it, for the planner
+ * The page a summary, ask or saved-prompt turn carries and the request about it, for the planner
  * (protocol client/plan/): a page too long for the model is read in parts. For an
  * ask turn the request is the question, the user's own words (they stay outside the
  * page's fence, as in the whole turn). `undefined` for any other turn.
@@ -278,7 +305,10 @@ export function pageOfTurn(
 ): { doc: PlanDocument; instruction: string } | undefined {
   let instruction = SUMMARY_HEAD;
   let page = content;
-  if (content.startsWith(`${ASK_HEAD}\n`)) {
+  if (content.startsWith(`${PAGE_PROMPT_HEAD}\n`)) {
+    // A saved prompt run on the page: its one line of instruction is the request.
+    instruction = content.split('\n')[1] ?? '';
+  } else if (content.startsWith(`${ASK_HEAD}\n`)) {
     const at = content.lastIndexOf(`\n${PAGE_CLOSE}\n${QUESTION}`);
     if (at < 0) return undefined;
     const question = content.slice(at + PAGE_CLOSE.length + 2 + QUESTION.length);

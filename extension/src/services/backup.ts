@@ -7,7 +7,8 @@
  * Payload (inside the seal) = UTF-8 JSON:
  *   { format: "sotto-history/1", exportedAt, conversations: [
  *       { id, createdAt, updatedAt, conversation: ConversationPlain,
- *         messages: [{ id, createdAt, message: MessagePlain }] } ] }
+ *         messages: [{ id, createdAt, message: MessagePlain }] } ],
+ *     prompts?: SavedPrompt[] }   (saved prompts; absent in backups from before them)
  */
 import {
   type BackupEnvelope,
@@ -18,9 +19,10 @@ import {
   sealBackup,
   utf8,
 } from '@sotto/protocol';
-import type { ConversationKind, StoredMessage } from '../messaging';
+import type { ConversationKind, SavedPrompt, StoredMessage } from '../messaging';
 import { ServiceFailure } from './failure';
 import type { ConversationPlain, HistoryService, MessagePlain } from './history';
+import type { SavedPromptsService } from './saved-prompts';
 import type { VaultService } from './vault';
 import type { MessageKey } from '../i18n';
 
@@ -40,6 +42,7 @@ interface BackupPayload {
   format: typeof BACKUP_FORMAT;
   exportedAt: number;
   conversations: BackupConversation[];
+  prompts?: SavedPrompt[];
 }
 
 /** `key`: the locale key the pages show instead of `message`. */
@@ -116,15 +119,26 @@ export class BackupService {
   readonly #history: HistoryService;
   readonly #vault: VaultService;
   readonly #now: () => number;
+  readonly #prompts: SavedPromptsService | undefined;
 
-  constructor(history: HistoryService, vault: VaultService, options: { now?: () => number } = {}) {
+  constructor(
+    history: HistoryService,
+    vault: VaultService,
+    options: { now?: () => number; prompts?: SavedPromptsService } = {},
+  ) {
     this.#history = history;
     this.#vault = vault;
     this.#now = options.now ?? Date.now;
+    this.#prompts = options.prompts;
   }
 
   /** Seals every conversation into one backup file. @throws {ServiceFailure} `locked`/`no-vault`. */
-  async export(): Promise<{ bytes: Uint8Array; conversations: number; messages: number }> {
+  async export(): Promise<{
+    bytes: Uint8Array;
+    conversations: number;
+    messages: number;
+    prompts: number;
+  }> {
     const key = await this.#vault.key();
     const row = await this.#vault.lockedKey();
     const conversations: BackupConversation[] = [];
@@ -141,10 +155,12 @@ export class BackupService {
       });
       messages += list.length;
     }
+    const prompts = (await this.#prompts?.list()) ?? [];
     const payload: BackupPayload = {
       format: BACKUP_FORMAT,
       exportedAt: this.#now(),
       conversations,
+      ...(prompts.length > 0 ? { prompts } : {}),
     };
     const bytes = sealBackup(key, utf8(JSON.stringify(payload)), {
       envelope: {
@@ -152,7 +168,7 @@ export class BackupService {
         locked: { salt: row.kekSalt, wrapped: row.wrapped },
       },
     });
-    return { bytes, conversations: conversations.length, messages };
+    return { bytes, conversations: conversations.length, messages, prompts: prompts.length };
   }
 
   /**
@@ -161,7 +177,7 @@ export class BackupService {
    */
   async import(
     bytes: Uint8Array,
-  ): Promise<{ conversations: number; messages: number; present: number }> {
+  ): Promise<{ conversations: number; messages: number; present: number; prompts: number }> {
     if (bytes.length > MAX_BACKUP_BYTES)
       throw invalidBackup('The backup file is too large.', 'backup.tooLarge');
     const key = await this.#vault.key();
@@ -178,6 +194,23 @@ export class BackupService {
         );
       }
       throw invalidBackup('This file is not a Sotto history backup.', 'backup.notBackup', e);
+    }
+    // Prompts first: a malformed one refuses the whole file before any conversation is added.
+    let prompts = 0;
+    if (payload.prompts !== undefined) {
+      if (!this.#prompts)
+        throw invalidBackup('Saved prompts cannot be imported here.', 'backup.promptsUnsupported');
+      try {
+        prompts = await this.#prompts.merge(payload.prompts);
+      } catch (e) {
+        if (e instanceof ServiceFailure && e.info.code === 'invalid')
+          throw invalidBackup(
+            'The backup holds a saved prompt that is not well formed.',
+            'backup.promptMalformed',
+            e,
+          );
+        throw e;
+      }
     }
     let conversations = 0;
     let messages = 0;
@@ -196,6 +229,6 @@ export class BackupService {
       conversations++;
       messages += c.messages.length;
     }
-    return { conversations, messages, present };
+    return { conversations, messages, present, prompts };
   }
 }

@@ -18,10 +18,11 @@
  * final request's text streams to the panel. Stop aborts whichever request is running.
  *
  * What is stored (sealed, history.ts): on success, the new user turn and the whole
- * answer (`status: 'complete'`). On Stop, the user turn and the text that arrived,
+ * answer (`status: 'complete'`); for Regenerate, only the new answer, kept after the
+ * earlier versions. On Stop, the user turn and the text that arrived,
  * marked `status: 'stopped'` — the user chose to keep it and the UI labels it (nothing,
  * if no text had arrived). On any
- * failure, NOTHING is stored: no partial answer can ever pass as complete, and the
+ * failure, and for a temporary conversation (`temporary: true`) ever, NOTHING is stored: no partial answer can ever pass as complete, and the
  * panel's Retry sends the turn again.
  */
 import {
@@ -293,16 +294,19 @@ export class ChatService {
     const stopped = finishReason === 'user-stop';
     const lastUser = m.messages[m.messages.length - 1]!;
     let messageId = '';
-    if (stopped && text === '') {
-      // Stopped before any text: there is nothing to keep.
+    if ((stopped && text === '') || m.temporary === true) {
+      // Stopped before any text: there is nothing to keep. Temporary: nothing is ever kept.
       send({ type: 'chat/done', requestId, conversationId, messageId, finishReason });
       return;
     }
     try {
+      // A regenerated answer is stored beside the one it replaces: both are versions (chat-state.ts).
+      const first = m.messages[0]!;
       const ids = await this.#opts.history.append({
         conversationId,
         conversation: conversationFor(m, lastUser),
-        replaceLastAssistant: Boolean(m.regenerate),
+        // The panel sends the conversation's system prompt first; it is kept with it.
+        systemPrompt: first.role === 'system' ? first.content : null,
         messages: [
           ...(m.regenerate
             ? []

@@ -9,7 +9,7 @@
 import { DecryptError, IntegrityError, openJson, type RecordMeta, sealJson } from '@sotto/protocol';
 import { Dexie } from 'dexie';
 import type { ConversationKind, ConversationSummary, StoredMessage } from '../messaging';
-import type { ConversationRow, MessageRow, SottoDb } from './db';
+import type { ConversationRow, MessageRow, SettingsRow, SottoDb } from './db';
 import { ServiceFailure } from './failure';
 import {
   checkAgainstIndex,
@@ -23,12 +23,19 @@ import {
   verifyRows,
   writeIndex,
 } from './history-ledger';
+import { snippetOf } from './history-snippet';
 import type { VaultService } from './vault';
 
 export const CONVERSATION_TYPE = 'sotto/conversation';
 export const MESSAGE_TYPE = 'sotto/message';
 export const SCHEMA_VERSION = 1;
 export const MAX_TITLE_CHARS = 200;
+/** Most conversations one bulk delete may name. */
+export const MAX_BULK_DELETE = 1000;
+
+/** The settings row naming the open conversation, sealed (its id is content: what was read last). */
+const OPEN_KEY = 'open-conversation';
+const OPEN_META: RecordMeta = { id: OPEN_KEY, type: 'sotto/open-conversation', schemaVersion: 1 };
 
 /** What a conversation row's `sealed` opens to. */
 export interface ConversationPlain {
@@ -42,6 +49,10 @@ export interface ConversationPlain {
   titleBy?: string;
   /** Authenticated times, version and message list (history-ledger.ts); absent on rows from before it. */
   ledger?: Ledger;
+  /** Pinned to the top of the list. */
+  pinned?: boolean;
+  /** The conversation's system prompt (sent first with each request). */
+  systemPrompt?: string;
 }
 
 /** What a message row's `sealed` opens to. */
@@ -113,6 +124,10 @@ export class HistoryService {
       createdAt: ledger?.createdAt ?? row.createdAt,
       updatedAt: ledger?.updatedAt ?? row.updatedAt,
       messageCount: ledger?.messages.length ?? row.messageCount,
+      ...(plain.pinned === true ? { pinned: true } : {}),
+      ...(typeof plain.systemPrompt === 'string' && plain.systemPrompt
+        ? { systemPrompt: plain.systemPrompt }
+        : {}),
     };
   }
 
@@ -242,6 +257,8 @@ export class HistoryService {
     replaceLastAssistant?: boolean;
     /** Imported conversations keep their times. */
     times?: { createdAt: number; updatedAt: number };
+    /** The system prompt now: a string sets it, `null` clears it, absent leaves it. */
+    systemPrompt?: string | null;
   }): Promise<string[]> {
     const key = await this.#vault.key();
     const { conversationId } = input;
@@ -292,7 +309,14 @@ export class HistoryService {
           ? { createdAt: current!.plain.ledger?.createdAt ?? existing.createdAt, updatedAt: now }
           : (input.times ?? { createdAt: this.#now(), updatedAt: now });
         const version = (current?.plain.ledger?.version ?? 0) + 1;
-        const base = existing ? current!.plain : input.conversation;
+        const stored = existing ? current!.plain : input.conversation;
+        const { systemPrompt: _sp, ...withoutPrompt } = stored;
+        const base: ConversationPlain =
+          input.systemPrompt === undefined
+            ? stored
+            : input.systemPrompt === null
+              ? withoutPrompt
+              : { ...withoutPrompt, systemPrompt: input.systemPrompt };
         const row = this.#sealConversation(
           key,
           conversationId,
@@ -331,6 +355,27 @@ export class HistoryService {
         retryable: false,
       });
     }
+    return this.#update(conversationId, (plain) => ({
+      ...plain,
+      title: clean,
+      titleAt: this.#now(),
+      titleBy: '',
+    }));
+  }
+
+  /** Pins a conversation to the top of the list, or unpins it. @throws {ServiceFailure} `not-found`, `locked`. */
+  async setPinned(conversationId: string, pinned: boolean): Promise<ConversationSummary> {
+    return this.#update(conversationId, (plain) => {
+      const { pinned: _was, ...rest } = plain;
+      return pinned ? { ...rest, pinned: true } : rest;
+    });
+  }
+
+  /** Reseals a conversation record changed by `change` (a new ledger version; messages untouched). */
+  async #update(
+    conversationId: string,
+    change: (plain: ConversationPlain) => ConversationPlain,
+  ): Promise<ConversationSummary> {
     const key = await this.#vault.key();
     return this.#db.transaction(
       'rw',
@@ -345,13 +390,7 @@ export class HistoryService {
         const next = this.#sealConversation(
           key,
           row.id,
-          {
-            ...plain,
-            title: clean,
-            titleAt: this.#now(),
-            titleBy: '',
-            ledger: { ...ledger, version: ledger.version + 1 },
-          },
+          { ...change(plain), ledger: { ...ledger, version: ledger.version + 1 } },
           { createdAt: ledger.createdAt, updatedAt: ledger.updatedAt },
           ledger.messages.length,
         );
@@ -378,16 +417,95 @@ export class HistoryService {
     );
   }
 
-  /** Conversations whose title, page URL or any message contains `query` (case-insensitive). */
+  /**
+   * Deletes several conversations in one transaction: all of them or, on a failure, none.
+   * @throws {ServiceFailure} `invalid` (not a list of ids, or too many), `locked`.
+   */
+  async deleteMany(conversationIds: unknown): Promise<number> {
+    if (
+      !Array.isArray(conversationIds) ||
+      conversationIds.length > MAX_BULK_DELETE ||
+      !conversationIds.every((id) => typeof id === 'string' && id.length > 0 && id.length <= 100)
+    ) {
+      throw new ServiceFailure({
+        code: 'invalid',
+        message: 'Choose the conversations to delete.',
+        messageKey: 'history.chooseToDelete',
+        retryable: false,
+      });
+    }
+    const ids = [...new Set(conversationIds as string[])];
+    const key = await this.#vault.key();
+    let deleted = 0;
+    await this.#db.transaction(
+      'rw',
+      this.#db.conversations,
+      this.#db.messages,
+      this.#db.settings,
+      async () => {
+        let index: HistoryIndex = {};
+        try {
+          index = { ...((await readIndex(this.#db, key)) ?? {}) };
+        } catch {
+          // an index that does not open is replaced by this device's own
+        }
+        for (const id of ids) {
+          if (await this.#db.conversations.get(id)) deleted++;
+          await this.#db.messages.where('conversationId').equals(id).delete();
+          await this.#db.conversations.delete(id);
+          delete index[id];
+        }
+        await writeIndex(this.#db, key, index);
+      },
+    );
+    return deleted;
+  }
+
+  /** Remembers (sealed) which conversation is open; `null` for an empty chat. */
+  async setOpen(conversationId: string | null): Promise<void> {
+    const key = await this.#vault.key();
+    const id =
+      typeof conversationId === 'string' &&
+      conversationId.length > 0 &&
+      conversationId.length <= 100
+        ? conversationId
+        : null;
+    await this.#db.settings.put({
+      key: OPEN_KEY as SettingsRow['key'],
+      value: sealJson(key, OPEN_META, { conversationId: id }),
+    });
+  }
+
+  /** The conversation last open, if it still exists and opens; else `null`. */
+  async getOpen(): Promise<string | null> {
+    const key = await this.#vault.key();
+    const row = (await this.#db.settings.get(OPEN_KEY as SettingsRow['key'])) as
+      { value: unknown } | undefined;
+    if (!row) return null;
+    try {
+      const v = openJson(key, OPEN_META, row.value as Uint8Array) as { conversationId?: unknown };
+      const id = typeof v.conversationId === 'string' ? v.conversationId : null;
+      return id && (await this.has(id)) ? id : null;
+    } catch {
+      return null; // a row that does not open names nothing
+    }
+  }
+
+  /**
+   * Conversations whose title, page URL or any message contains `query` (case-insensitive),
+   * each with a snippet of where it matched (a message first, else the title or URL).
+   */
   async search(query: string): Promise<ConversationSummary[]> {
-    const q = String(query).trim().toLocaleLowerCase();
+    const raw = String(query).trim();
+    const q = raw.toLocaleLowerCase();
     const all = await this.list();
     if (!q) return all;
     const key = await this.#vault.key();
     const out: ConversationSummary[] = [];
     for (const c of all) {
       if (c.title.toLocaleLowerCase().includes(q) || c.pageUrl?.toLocaleLowerCase().includes(q)) {
-        out.push(c);
+        const snippet = snippetOf(c.title, raw) ?? snippetOf(c.pageUrl ?? '', raw);
+        out.push(snippet ? { ...c, snippet } : c);
         continue;
       }
       for (const m of await this.#messageRows(c.id)) {
@@ -398,7 +516,8 @@ export class HistoryService {
           continue;
         }
         if (text.toLocaleLowerCase().includes(q)) {
-          out.push(c);
+          const snippet = snippetOf(text, raw);
+          out.push(snippet ? { ...c, snippet } : c);
           break;
         }
       }
@@ -427,6 +546,7 @@ export class HistoryService {
         await this.#db.settings.bulkDelete([
           'history-index',
           SYNC_STATE_KEY,
+          OPEN_KEY,
         ] as unknown as 'settings'[]);
       },
     );

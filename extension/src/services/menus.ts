@@ -10,7 +10,7 @@
  */
 import type { Browser } from 'wxt/browser';
 import { i18n, label, uiLanguage } from '../i18n';
-import type { PageAction } from '../messaging';
+import type { PageAction, SavedPrompt } from '../messaging';
 import {
   displayLanguage,
   languageName,
@@ -26,6 +26,9 @@ export const MENU_EXPLAIN = 'sotto-explain';
 export const MENU_TRANSLATE = 'sotto-translate';
 /** `sotto-translate:<tag>`; `sotto-translate:ui` is the browser's own language. */
 export const TRANSLATE_UI = 'ui';
+/** The "Saved prompts" submenu; its items are `sotto-prompt:<id>`. */
+export const MENU_PROMPTS = 'sotto-prompts';
+const PROMPT_ITEM = 'sotto-prompt:';
 export const COMMAND_SUMMARIZE = 'summarize-page';
 export const COMMAND_TOGGLE = 'toggle-panel';
 
@@ -144,6 +147,34 @@ function selectionAction(
   };
 }
 
+/**
+ * Lists the saved prompts in the context menu, on the page and on a selection, or
+ * removes the submenu (`[]`: none saved, or the vault is locked: the names are the
+ * user's writing and show only while it is open).
+ */
+export async function updatePromptMenus(b: MenuBrowser, prompts: SavedPrompt[]): Promise<void> {
+  // Removing the parent removes its items; it may not exist (first run, worker restart).
+  await Promise.resolve()
+    .then(() => b.contextMenus.remove(MENU_PROMPTS))
+    .catch(() => undefined);
+  if (prompts.length === 0) return;
+  const contexts: ['page', 'frame', 'selection', 'editable'] = [
+    'page',
+    'frame',
+    'selection',
+    'editable',
+  ];
+  b.contextMenus.create({ id: MENU_PROMPTS, title: i18n.t('menus.savedPrompts'), contexts });
+  for (const p of prompts) {
+    b.contextMenus.create({
+      id: `${PROMPT_ITEM}${p.id}`,
+      parentId: MENU_PROMPTS,
+      title: p.name,
+      contexts,
+    });
+  }
+}
+
 /** Wires menu clicks and commands to the panel hub. */
 export function listenForActions(b: MenuBrowser, panels: PanelHub): void {
   b.contextMenus.onClicked.addListener((info, tab) => {
@@ -178,6 +209,22 @@ export function listenForActions(b: MenuBrowser, panels: PanelHub): void {
           tag && tag !== TRANSLATE_UI && TRANSLATE_LANGUAGES.includes(tag) ? tag : undefined,
         ),
       );
+      return;
+    }
+    if (id.startsWith(PROMPT_ITEM)) {
+      openPanel(b, tab);
+      const selection = info.selectionText ?? '';
+      panels.deliver(tab.windowId, {
+        type: 'action/prompt',
+        actionId: crypto.randomUUID(),
+        tabId: tab.id,
+        frameId: info.frameId ?? 0,
+        promptId: id.slice(PROMPT_ITEM.length),
+        target: selection ? 'selection' : 'page',
+        ...(selection ? { selectionText: selection } : {}),
+        ...(tab.url ? { pageUrl: tab.url } : {}),
+        ...(tab.title ? { pageTitle: tab.title } : {}),
+      });
       return;
     }
     const style = id.startsWith(`${MENU_REWRITE}:`)

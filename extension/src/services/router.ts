@@ -21,6 +21,7 @@ import type { EvidenceService } from './evidence';
 import { ServiceFailure, toErrorInfo } from './failure';
 import type { HistoryService } from './history';
 import type { PanelHub } from './panel-hub';
+import type { SavedPromptsService } from './saved-prompts';
 import type { SettingsStore } from './settings-store';
 import { syncHandlers } from './sync/handlers';
 import type { PairingService } from './sync/pairing-service';
@@ -35,6 +36,7 @@ export interface Services {
   vault: VaultService;
   history: HistoryService;
   backup: BackupService;
+  prompts: SavedPromptsService;
   evidence: EvidenceService;
   settings: SettingsStore;
   panels: PanelHub;
@@ -130,6 +132,15 @@ export function createHandlers(s: Services): Handlers {
       await s.history.delete(String(r.conversationId));
       return {};
     },
+    'history/delete-many': async (r) => ({
+      deleted: await s.history.deleteMany(r.conversationIds),
+    }),
+    'history/pin': (r) => s.history.setPinned(String(r.conversationId), r.pinned === true),
+    'history/set-open': async (r) => {
+      await s.history.setOpen(typeof r.conversationId === 'string' ? r.conversationId : null);
+      return {};
+    },
+    'history/get-open': async () => ({ conversationId: await s.history.getOpen() }),
     'history/search': (r) => s.history.search(String(r.query ?? '')),
     'history/export': async () => {
       const out = await s.backup.export();
@@ -139,16 +150,22 @@ export function createHandlers(s: Services): Handlers {
         data: toBase64Url(out.bytes),
         conversations: out.conversations,
         messages: out.messages,
+        prompts: out.prompts,
       };
     },
     'history/import': (r) => s.backup.import(fromBase64Url(r.data)),
     'history/erase-all': async () => {
       await s.history.clear();
+      await s.prompts.clear();
       await s.vault.erase();
       await s.settings.reset();
       await s.devTrust.clear();
       return s.vault.status();
     },
+    'prompts/list': () => s.prompts.list(),
+    'prompts/save': (r) => s.prompts.save(r?.prompt),
+    'prompts/delete': (r) => s.prompts.delete(r?.id),
+    'prompts/reorder': (r) => s.prompts.reorder(r?.ids),
     'settings/get': () => s.settings.get(),
     'settings/set': (r) => s.settings.set(r),
     'action/take': async (r) => s.panels.take(r?.windowId),

@@ -5,6 +5,7 @@
  */
 import { IDBKeyRange, indexedDB } from 'fake-indexeddb';
 import { BackupService } from '../../src/services/backup';
+import { SavedPromptsService } from '../../src/services/saved-prompts';
 import { ChatService } from '../../src/services/chat';
 import { openDb, type SottoDb } from '../../src/services/db';
 import { DevTrustStore } from '../../src/services/dev-trust';
@@ -58,6 +59,7 @@ export interface Harness {
   vault: VaultService;
   history: HistoryService;
   backup: BackupService;
+  prompts: SavedPromptsService;
   evidence: EvidenceService;
   chat: ChatService;
   panels: PanelHub;
@@ -108,7 +110,8 @@ export function harness(name?: string, tamper?: Tamper): Harness {
     devTrust,
   });
   const history = new HistoryService(db, vault);
-  const backup = new BackupService(history, vault);
+  const prompts = new SavedPromptsService(db, vault);
+  const backup = new BackupService(history, vault, { prompts });
   const chat = new ChatService({
     evidence,
     history,
@@ -121,6 +124,7 @@ export function harness(name?: string, tamper?: Tamper): Harness {
     vault,
     history,
     backup,
+    prompts,
     evidence,
     settings,
     panels,
@@ -135,6 +139,7 @@ export function harness(name?: string, tamper?: Tamper): Harness {
     vault,
     history,
     backup,
+    prompts,
     evidence,
     chat,
     panels,
