@@ -66,6 +66,13 @@ async function newChat(panel: Page): Promise<void> {
   await panel.waitForSelector('[data-testid="empty-state"]');
 }
 
+/** Opens a conversation from the history list, once the list (filled after it opens) shows it. */
+async function openConversation(panel: Page, id: string): Promise<void> {
+  const open = `[data-testid="conversation-item"][data-id="${id}"] .conv-open`;
+  await panel.waitForSelector(open);
+  await panel.click(open);
+}
+
 async function openHistory(panel: Page): Promise<void> {
   if (!(await panel.$('[data-testid="conversation-list"]')))
     await panel.click('[data-testid="history-toggle"]');
@@ -289,7 +296,7 @@ describe.skipIf(!hasChromium)(
         // Reopened from the list: one answer, three versions, the newest shown.
         await newChat(panel);
         await openHistory(panel);
-        await panel.click(`[data-testid="conversation-item"][data-id="${c!.id}"] .conv-open`);
+        await openConversation(panel, c!.id);
         await panel.waitForSelector('[data-testid="version-label"]');
         expect(await panel.$eval('[data-testid="version-label"]', (e) => e.textContent)).toBe(
           '3/3',
@@ -382,7 +389,7 @@ describe.skipIf(!hasChromium)(
 
         // Open one, lock, unlock: the panel is back in it, not in an empty chat.
         const target = left.find((c) => c.id !== oldest.id)!;
-        await panel.click(`[data-testid="conversation-item"][data-id="${target.id}"] .conv-open`);
+        await openConversation(panel, target.id);
         await panel.waitForFunction(
           (t: string) =>
             document.querySelector('[data-testid="conversation-title"]')?.textContent === t,
