@@ -10,12 +10,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CDPSession, Page } from 'puppeteer-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCanary, makeCanary } from '../support/canary';
 import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy';
 import { type RelayProcess, startRelayProcess } from '../support/relay-process';
 import { type ArticleServer, startArticleServer } from './support/article-server';
-import { saveArtifacts } from './support/artifacts';
+import { saveArtifactsOnFailure } from './support/artifacts';
 import { addAuthenticator } from './support/authenticator';
 import {
   EXTENSION_ORIGIN,
@@ -95,18 +95,15 @@ describe.skipIf(!hasChromium)('when things go wrong (flows 7-9)', () => {
     await waitForVault(panel, 'unlocked');
   }, 180_000);
 
-  afterEach(async ({ task }) => {
-    if (task.result?.state !== 'fail') return;
-    await saveArtifacts('failures', task.name, {
-      browser: ext,
-      logs: {
-        relay: () => stack.relay.output(),
-        enclave: () => stack.enclaveOutput(),
-        'hostile-relay': () => hostileRelay?.output() ?? '',
-        'hostile-enclave': () => hostile?.output() ?? '',
-      },
-    });
-  }, 120_000);
+  saveArtifactsOnFailure('failures', () => ({
+    browser: ext,
+    logs: {
+      relay: () => stack.relay.output(),
+      enclave: () => stack.enclaveOutput(),
+      'hostile-relay': () => hostileRelay?.output() ?? '',
+      'hostile-enclave': () => hostile?.output() ?? '',
+    },
+  }));
 
   afterAll(async () => {
     await ext?.close();

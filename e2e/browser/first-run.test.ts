@@ -14,10 +14,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../enclave/test/support/enclave-process';
 import { type ArticleServer, startArticleServer } from './support/article-server';
-import { saveArtifacts } from './support/artifacts';
+import { saveArtifactsOnFailure, stackLogs } from './support/artifacts';
 import { addAuthenticator } from './support/authenticator';
 import {
   EXTENSION_ORIGIN,
@@ -74,13 +74,10 @@ describe.skipIf(!hasChromium)('first run, development mode off (issue 11)', () =
     mkdirSync(DOCS, { recursive: true });
   }, 180_000);
 
-  afterEach(async ({ task }) => {
-    if (task.result?.state !== 'fail') return;
-    await saveArtifacts('first-run', task.name, {
-      browser: ext,
-      logs: { relay: () => stack.relay.output(), enclave: () => stack.enclaveOutput() },
-    });
-  }, 120_000);
+  saveArtifactsOnFailure('first-run', () => ({
+    browser: ext,
+    logs: stackLogs(stack),
+  }));
 
   afterAll(async () => {
     await ext?.close();

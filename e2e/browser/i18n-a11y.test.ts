@@ -13,9 +13,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../enclave/test/support/enclave-process';
-import { saveArtifacts } from './support/artifacts';
+import { saveArtifactsOnFailure, stackLogs } from './support/artifacts';
 import { addAuthenticator } from './support/authenticator';
 import {
   EXTENSION_ORIGIN,
@@ -168,13 +168,10 @@ describe.skipIf(!hasChromium)('languages and accessibility (issue 19)', () => {
         await addAuthenticator(await panel.createCDPSession());
       }, 120_000);
 
-      afterEach(async ({ task }) => {
-        if (task.result?.state !== 'fail') return;
-        await saveArtifacts(`i18n-a11y-${lang}`, task.name, {
-          browser: ext,
-          logs: { relay: () => stack.relay.output(), enclave: () => stack.enclaveOutput() },
-        });
-      });
+      saveArtifactsOnFailure(`i18n-a11y-${lang}`, () => ({
+        browser: ext,
+        logs: stackLogs(stack),
+      }));
 
       afterAll(async () => {
         await ext?.close();

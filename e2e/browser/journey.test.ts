@@ -12,7 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CDPSession, Page } from 'puppeteer-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_MODEL_SHA256 } from '../../enclave/test/support/enclave-process';
 import { findCanary, makeCanary } from '../support/canary';
 import {
@@ -21,7 +21,7 @@ import {
   startArticleServer,
   TEXTAREA_TEXT,
 } from './support/article-server';
-import { saveArtifacts } from './support/artifacts';
+import { saveArtifactsOnFailure, stackLogs } from './support/artifacts';
 import {
   addAuthenticator,
   addCredential,
@@ -128,13 +128,10 @@ describe.skipIf(!hasChromium)(
       authenticatorId = await addAuthenticator(cdp);
     }, 180_000);
 
-    afterEach(async ({ task }) => {
-      if (task.result?.state !== 'fail') return;
-      await saveArtifacts('journey', task.name, {
-        browser: ext,
-        logs: { relay: () => stack.relay.output(), enclave: () => stack.enclaveOutput() },
-      });
-    }, 120_000);
+    saveArtifactsOnFailure('journey', () => ({
+      browser: ext,
+      logs: stackLogs(stack),
+    }));
 
     afterAll(async () => {
       await ext?.close();

@@ -18,9 +18,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INJECTION, LONG_ARTICLE_MIN_CHARS, longArticle } from '../support/long-article';
-import { saveArtifacts } from './support/artifacts';
+import { saveArtifactsOnFailure, stackLogs } from './support/artifacts';
 import { addAuthenticator } from './support/authenticator';
 import { clickMenu, type ExtensionBrowser, hasChromium, launchBrowser } from './support/browser';
 import { testExtension } from './support/extension-build';
@@ -111,13 +111,10 @@ describe.skipIf(!hasChromium)('pages and chats of any length (issue 15)', () => 
     await configure(panel, stack.clientProxy.url, GENERATION);
   }, 180_000);
 
-  afterEach(async ({ task }) => {
-    if (task.result?.state !== 'fail') return;
-    await saveArtifacts('long-content', task.name, {
-      browser: ext,
-      logs: { relay: () => stack.relay.output(), enclave: () => stack.enclaveOutput() },
-    });
-  }, 120_000);
+  saveArtifactsOnFailure('long-content', () => ({
+    browser: ext,
+    logs: stackLogs(stack),
+  }));
 
   afterAll(async () => {
     await ext?.close();

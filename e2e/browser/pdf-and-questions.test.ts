@@ -15,10 +15,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page, WebWorker } from 'puppeteer-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCanary } from '../support/canary';
 import { type ArticleServer, startArticleServer } from './support/article-server';
-import { saveArtifacts } from './support/artifacts';
+import { saveArtifactsOnFailure, stackLogs } from './support/artifacts';
 import { addAuthenticator } from './support/authenticator';
 import {
   clickMenu,
@@ -132,13 +132,10 @@ describe.skipIf(!hasChromium)('PDFs and questions about pages (issue 15)', () =>
     await configure(panel, stack.clientProxy.url, GENERATION);
   }, 240_000);
 
-  afterEach(async ({ task }) => {
-    if (task.result?.state !== 'fail') return;
-    await saveArtifacts('pdf-and-questions', task.name, {
-      browser: ext,
-      logs: { relay: () => stack.relay.output(), enclave: () => stack.enclaveOutput() },
-    });
-  }, 120_000);
+  saveArtifactsOnFailure('pdf-and-questions', () => ({
+    browser: ext,
+    logs: stackLogs(stack),
+  }));
 
   afterAll(async () => {
     await ext?.close();
@@ -441,13 +438,10 @@ describe.skipIf(!hasChromium)('a PDF without site access (the build as shipped)'
     await askOk(panel, 'settings/set', { developmentMode: true, generation: GENERATION });
   }, 240_000);
 
-  afterEach(async ({ task }) => {
-    if (task.result?.state !== 'fail') return;
-    await saveArtifacts('pdf-and-questions', task.name, {
-      browser: ext,
-      logs: { relay: () => stack.relay.output(), enclave: () => stack.enclaveOutput() },
-    });
-  }, 120_000);
+  saveArtifactsOnFailure('pdf-and-questions', () => ({
+    browser: ext,
+    logs: stackLogs(stack),
+  }));
 
   afterAll(async () => {
     await ext?.close();

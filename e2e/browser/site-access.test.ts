@@ -15,10 +15,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CDPSession, Page } from 'puppeteer-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCanary } from '../support/canary';
 import { type ArticleServer, startArticleServer } from './support/article-server';
-import { saveArtifacts } from './support/artifacts';
+import { saveArtifactsOnFailure, stackLogs } from './support/artifacts';
 import { addAuthenticator } from './support/authenticator';
 import {
   clickMenu,
@@ -93,13 +93,10 @@ describe.skipIf(!hasChromium)('site access without pre-granted hosts (issue 11)'
     await preAnswerSiteAccess(ext.browser, EXTENSION_ID, '*://*/*');
   }, 180_000);
 
-  afterEach(async ({ task }) => {
-    if (task.result?.state !== 'fail') return;
-    await saveArtifacts('site-access', task.name, {
-      browser: ext,
-      logs: { relay: () => stack.relay.output(), enclave: () => stack.enclaveOutput() },
-    });
-  }, 120_000);
+  saveArtifactsOnFailure('site-access', () => ({
+    browser: ext,
+    logs: stackLogs(stack),
+  }));
 
   afterAll(async () => {
     await ext?.close();

@@ -14,11 +14,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCanary, makeCanary } from '../support/canary';
 import { type RelayProcess, startRelayProcess } from '../support/relay-process';
 import { type ArticleServer, startArticleServer, TEXTAREA_TEXT } from './support/article-server';
-import { saveArtifacts } from './support/artifacts';
+import { saveArtifactsOnFailure } from './support/artifacts';
 import { addAuthenticator } from './support/authenticator';
 import {
   clickMenu,
@@ -142,18 +142,15 @@ describe.skipIf(!hasChromium)(
       await configure(panel, stack.clientProxy.url, GENERATION);
     }, 180_000);
 
-    afterEach(async ({ task }) => {
-      if (task.result?.state !== 'fail') return;
-      await saveArtifacts('staples', task.name, {
-        browser: ext,
-        logs: {
-          relay: () => stack.relay.output(),
-          enclave: () => stack.enclaveOutput(),
-          'scripted-relay': () => scriptedRelay?.output() ?? '',
-          'scripted-enclave': () => scripted?.output() ?? '',
-        },
-      });
-    }, 120_000);
+    saveArtifactsOnFailure('staples', () => ({
+      browser: ext,
+      logs: {
+        relay: () => stack.relay.output(),
+        enclave: () => stack.enclaveOutput(),
+        'scripted-relay': () => scriptedRelay?.output() ?? '',
+        'scripted-enclave': () => scripted?.output() ?? '',
+      },
+    }));
 
     afterAll(async () => {
       await ext?.close();

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { REPO_ROOT } from '../../../enclave/test/support/enclave-process';
 import type { ExtensionBrowser } from './browser';
 
@@ -66,4 +67,23 @@ export async function saveArtifacts(
     // best effort
   }
   return dir;
+}
+
+/**
+ * Registers, in the calling `describe` block, an `afterEach` that saves a failed test's
+ * artifacts; `sources` is read only then, so it sees the browser and stack of that moment.
+ */
+export function saveArtifactsOnFailure(suite: string, sources: () => ArtifactSources): void {
+  afterEach(async ({ task }) => {
+    if (task.result?.state !== 'fail') return;
+    await saveArtifacts(suite, task.name, sources());
+  }, 120_000);
+}
+
+/** The relay's and enclave's output of a browser test's stack, as artifact logs. */
+export function stackLogs(stack: {
+  relay: { output(): string };
+  enclaveOutput(): string;
+}): Record<string, () => string> {
+  return { relay: () => stack.relay.output(), enclave: () => stack.enclaveOutput() };
 }
