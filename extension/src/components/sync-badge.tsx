@@ -17,8 +17,8 @@ export const SYNC_BADGE_POLL_MS = 15_000;
 /** What the badge says; `look` picks the colours of the lock badge's states. */
 export type SyncBadgeState = 'synced' | 'syncing' | 'waiting' | 'offline' | 'error' | 'locked';
 
-/** The longer sentence (Options' words) for each state, as the badge's tooltip. */
-const STATE_TEXT: Record<SyncStatus['state'], PlainMessageKey> = {
+/** The longer sentence for each state: Options shows it, the badge uses it as its tooltip. */
+export const SYNC_STATE_TEXT: Record<SyncStatus['state'], PlainMessageKey> = {
   off: 'sync.off',
   synced: 'sync.synced',
   pending: 'sync.pending',
@@ -102,7 +102,7 @@ export function SyncBadge() {
       class={`badge ${view.look}`}
       data-testid="sync-badge"
       data-state={view.state}
-      title={text(STATE_TEXT[status.state])}
+      title={text(SYNC_STATE_TEXT[status.state])}
       aria-label={i18n.t('sync.badge.action', { state: view.label })}
       disabled={view.state === 'syncing'}
       onClick={() => void syncNow()}

@@ -9,24 +9,13 @@
 import { browser } from 'wxt/browser';
 import { useEffect, useState } from 'preact/hooks';
 import QRCode from 'qrcode';
-import { i18n, type PlainMessageKey, label } from '../i18n';
+import { i18n, label } from '../i18n';
 import { MessageError, sendMessage, type VaultState } from '../messaging';
 import { createPasskeyVault, PasskeyError, unlockWithPasskey } from '../passkey';
 import type { SyncDevice, SyncStatus } from '../sync-messaging';
 import { errorMessage, passkeyMessage } from './format';
 import { interleave, SLOT } from './interleave';
-
-const STATE_TEXT: Record<SyncStatus['state'], PlainMessageKey> = {
-  off: 'sync.off',
-  synced: 'sync.synced',
-  pending: 'sync.pending',
-  conflict: 'sync.conflict',
-  unreachable: 'sync.unreachable',
-  tampered: 'sync.tampered',
-  removed: 'sync.removed',
-  locked: 'sync.locked',
-  rekey: 'sync.rekey',
-};
+import { SYNC_STATE_TEXT } from './sync-badge';
 
 function message(e: unknown): string {
   if (e instanceof MessageError) return errorMessage(e.info);
@@ -182,7 +171,7 @@ export function SyncSettings(props: { vault: VaultState | null; onVaultChange?: 
       <h2 id="sync-h">{i18n.t('sync.title')}</h2>
       <p class="hint">{i18n.t('sync.hint')}</p>
       <p class="status" role="status" id="sync-state" data-state={status?.state ?? ''}>
-        {status ? label(STATE_TEXT[status.state]) : '…'}
+        {status ? label(SYNC_STATE_TEXT[status.state]) : '…'}
         {status && status.pending > 0
           ? ` ${i18n.t('sync.waiting', { count: String(status.pending) })}`
           : ''}
