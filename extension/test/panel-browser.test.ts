@@ -87,6 +87,15 @@ async function mountMessage(page: Page, m: Msg, insertResult: unknown = { ok: tr
 
 const attr = (page: Page, sel: string, name: string) =>
   page.$eval(sel, (e, n) => e.getAttribute(n), name);
+/**
+ * Escape closes the evidence dialog once it is modal: it renders (and its contents can be
+ * found) a frame before its effect calls showModal, and an Escape pressed in between is lost.
+ */
+async function closeDialog(page: Page): Promise<void> {
+  await page.waitForSelector('[data-testid="evidence-dialog"][open]');
+  await page.keyboard.press('Escape');
+}
+
 const calls = (page: Page) => page.evaluate('window.calls') as Promise<unknown[][]>;
 
 describe.skipIf(!hasChromium)('side panel components in headless Chromium', () => {
@@ -357,7 +366,7 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
     expect(
       await page.$$eval('[data-testid="evidence-reasons"] li', (l) => l.map((e) => e.textContent)),
     ).toEqual(['vcek-signature']);
-    await page.keyboard.press('Escape');
+    await closeDialog(page);
     await page.waitForSelector('[data-testid="evidence-dialog"]', { hidden: true });
   });
 
@@ -401,7 +410,7 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
       'logged in Sigstore, index 123456789, 2026-10-30T09:00:00.000Z',
     );
     expect(await page.$('[data-testid="override-notice"]')).toBeNull();
-    await page.keyboard.press('Escape');
+    await closeDialog(page);
     await page.waitForSelector('[data-testid="evidence-dialog"]', { hidden: true });
   });
 
@@ -416,7 +425,7 @@ describe.skipIf(!hasChromium)('side panel components in headless Chromium', () =
     );
     await page.click('[data-testid="lock-badge"]');
     await page.waitForSelector('[data-testid="override-notice"]');
-    await page.keyboard.press('Escape');
+    await closeDialog(page);
     await page.waitForSelector('[data-testid="evidence-dialog"]', { hidden: true });
     await mountMessage(page, answer({ key: 'o1', override: true, state: 'done', content: 'hi' }));
     expect(await page.$eval('[data-testid="override-banner"]', (e) => e.textContent)).toMatch(
