@@ -211,6 +211,16 @@ export function isStaleKey(e: unknown): boolean {
 }
 
 /**
+ * True when the enclave refused the sealed request as undecryptable (`400 bad_request`).
+ * A restarted enclave draws its key ids at random and may draw the one its predecessor had:
+ * a request sealed to the old key under that id then fails to open. Only fresh evidence
+ * with another key tells that apart from a request that is really malformed.
+ */
+export function isRejectedRequest(e: unknown): boolean {
+  return e instanceof ServiceError && !e.inner && e.status === 400 && /bad_request/.test(e.message);
+}
+
+/**
  * True when the relay says no enclave holding this key is up (`503 enclave_unavailable`):
  * the enclave died or restarted. Fetch fresh evidence (another enclave, or the new key)
  * and re-seal; waiting will not bring the old key back.

@@ -10,6 +10,7 @@
  */
 import { type ServiceError, TruncatedStreamError, UnreachableError } from '../errors';
 import type { EvidencePolicy } from '../evidence';
+import type { KeyConfig } from '../ohttp/key-config';
 import { type ChatEvent, type ChatRequest, sealChatRequest } from './chat';
 import {
   type AttestedKey,
@@ -17,6 +18,7 @@ import {
   fetchAttestedKey,
   isEnclaveUnavailable,
   isOverloaded,
+  isRejectedRequest,
   isStaleKey,
   postSealed,
 } from './relay';
@@ -92,6 +94,8 @@ export async function* streamChat<K extends AttestedKey = AttestedKey>(
   let down = 0;
   let busyWaitedSeconds = 0;
   let truncated = 0;
+  /** Evidence already fetched for the next try. */
+  let next: K | undefined;
   const random = options.random ?? Math.random;
   for (;;) {
     const sealed = await sealChatRequest(key.keyConfig, request);
@@ -107,7 +111,13 @@ export async function* streamChat<K extends AttestedKey = AttestedKey>(
     } catch (e) {
       if (options.signal?.aborted) throw e;
       if (isStaleKey(e) && stale++ === 0) reason = 'stale-key';
-      else if ((isEnclaveUnavailable(e) || e instanceof UnreachableError) && down++ === 0) {
+      else if (isRejectedRequest(e) && stale++ === 0) {
+        // Retried only if fresh evidence names another key (see isRejectedRequest).
+        const fresh = await attest(true);
+        if (sameKeyConfig(fresh.keyConfig, key.keyConfig)) throw e;
+        next = fresh;
+        reason = 'stale-key';
+      } else if ((isEnclaveUnavailable(e) || e instanceof UnreachableError) && down++ === 0) {
         reason = 'enclave-down';
       } else if (
         isOverloaded(e) &&
@@ -132,7 +142,17 @@ export async function* streamChat<K extends AttestedKey = AttestedKey>(
       if (reason === 'busy') busyWaitedSeconds += waitSeconds;
       await sleep(waitSeconds * 1000, options.signal);
     }
-    key = await attest(true);
+    key = next ?? (await attest(true));
+    next = undefined;
     yield { type: 'attested', key };
   }
+}
+
+function sameKeyConfig(a: KeyConfig, b: KeyConfig): boolean {
+  return (
+    a.keyId === b.keyId &&
+    a.kemId === b.kemId &&
+    a.publicKey.length === b.publicKey.length &&
+    a.publicKey.every((v, i) => v === b.publicKey[i])
+  );
 }
